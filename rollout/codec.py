@@ -1,0 +1,249 @@
+"""Bytes <-> rollout lines, as JSONL or msgpack.
+
+Decoding takes one fast path, a single typed msgspec decode of the whole line,
+and falls back to a tolerant path only for lines the model does not describe:
+unknown envelope or payload types become ``Unknown*`` values holding the data,
+pre-envelope (2025) lines become lines with ``timestamp=None``.
+
+Every decoded line remembers its original bytes, and :func:`encode_line` returns
+them unchanged, so unknown fields inside known types and the exact formatting
+survive a decode/encode round trip. A line built in code (or derived with
+``msgspec.structs.replace``) has no original bytes and is encoded from its
+fields, with Codex's key order (``timestamp``, ``type``, ``payload``).
+
+msgpack (:func:`encode_msgpack`/:func:`decode_msgpack`) is a compact binary form
+of the typed model: unknown types and payloads survive it, unknown fields inside
+known types do not (they live only in the original JSON bytes).
+
+Must not import: replay, store, rollout.cli, rich.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from . import events as ev
+from .errors import DecodeError
+
+__all__ = [
+    "decode_line",
+    "encode_line",
+    "encode_payload",
+    "raw_bytes",
+    "decode_payload",
+    "encode_msgpack",
+    "decode_msgpack",
+    "LINE_TYPES",
+]
+
+_RAW = "_raw"
+
+_LINE_CLASSES: dict[str, type] = {
+    "session_meta": ev.SessionMetaLine,
+    "response_item": ev.ResponseItemLine,
+    "event_msg": ev.EventMsgLine,
+    "turn_context": ev.TurnContextLine,
+    "compacted": ev.CompactedLine,
+    "world_state": ev.WorldStateLine,
+}
+#: Envelope ``type`` values this version models.
+LINE_TYPES = frozenset(_LINE_CLASSES)
+
+_PAYLOAD_TYPES: dict[str, Any] = {
+    "session_meta": ev.SessionMeta,
+    "response_item": ev.ResponseItem,
+    "event_msg": ev.EventMsg,
+    "turn_context": ev.TurnContext,
+    "compacted": ev.Compacted,
+    "world_state": ev.WorldState,
+}
+_UNKNOWN_PAYLOAD = {"response_item": ev.UnknownResponseItem, "event_msg": ev.UnknownEvent}
+
+
+def _enc_hook(obj: Any) -> Any:
+    if isinstance(obj, (ev.UnknownResponseItem, ev.UnknownEvent)):
+        return obj.data
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+
+
+_json_line = msgspec.json.Decoder(ev.KnownLine)
+_json_bare_item = msgspec.json.Decoder(ev.ResponseItem)  # pre-envelope response items
+_json_any = msgspec.json.Decoder()
+_json_enc = msgspec.json.Encoder(enc_hook=_enc_hook)
+_pack_line = msgspec.msgpack.Decoder(ev.KnownLine)
+_pack_any = msgspec.msgpack.Decoder()
+_pack_enc = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
+
+
+# --------------------------------------------------------------------------- decode
+
+
+def decode_line(raw: bytes | bytearray | memoryview) -> ev.Line:
+    """Decode one JSONL rollout line.
+
+    Args:
+        raw: the line's bytes, with or without its trailing newline.
+
+    Returns:
+        A typed line. Unknown types decode to ``UnknownLine`` / ``UnknownEvent`` /
+        ``UnknownResponseItem``; the line keeps ``raw`` for :func:`encode_line`.
+
+    Raises:
+        DecodeError: the bytes are not JSON, not an object, or not any rollout
+            line shape (envelope, pre-envelope header, bare item, state record).
+    """
+    data = bytes(raw).rstrip(b"\r\n")
+    try:
+        line = _json_line.decode(data)
+    except msgspec.ValidationError:
+        line = _decode_uncommon(data)
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"malformed JSON ({exc})", kind="malformed") from exc
+    line.__dict__[_RAW] = data
+    return line
+
+
+def _decode_uncommon(data: bytes) -> ev.Line:
+    """Lines the envelope decoder rejected: bare 2025 items first (typed), then anything."""
+    if b'"payload"' not in data:
+        try:
+            return ev.ResponseItemLine(timestamp=None, payload=_json_bare_item.decode(data))
+        except msgspec.DecodeError:  # includes ValidationError
+            pass
+    return _from_object(_parse_json(data))
+
+
+def _parse_json(data: bytes) -> Any:
+    try:
+        return _json_any.decode(data)
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"malformed JSON ({exc})", kind="malformed") from exc
+
+
+def _from_object(obj: Any) -> ev.Line:
+    """Build a line from already-parsed JSON data (the tolerant path)."""
+    if not isinstance(obj, dict):
+        raise DecodeError(f"line is a JSON {type(obj).__name__}, not an object")
+    kind = obj.get("type")
+    if "payload" in obj and isinstance(kind, str):
+        return _from_envelope(kind, obj)
+    if "record_type" in obj:
+        return ev.LegacyStateLine(data=obj)
+    if isinstance(kind, str):
+        return ev.ResponseItemLine(timestamp=None, payload=decode_payload("response_item", obj))
+    if isinstance(obj.get("id"), str):
+        return ev.SessionMetaLine(timestamp=None, payload=decode_payload("session_meta", obj))
+    raise DecodeError("not a rollout line (no type/payload envelope, header or record)")
+
+
+def _from_envelope(kind: str, obj: dict[str, Any]) -> ev.Line:
+    timestamp = obj.get("timestamp")
+    if timestamp is not None and not isinstance(timestamp, str):
+        raise DecodeError("envelope timestamp is not a string")
+    ordinal = obj.get("ordinal")
+    if ordinal is not None and (not isinstance(ordinal, int) or isinstance(ordinal, bool)):
+        raise DecodeError("envelope ordinal is not an integer")
+    cls = _LINE_CLASSES.get(kind)
+    if cls is None:
+        return ev.UnknownLine(type=kind, timestamp=timestamp, ordinal=ordinal, payload=obj["payload"])
+    payload = decode_payload(kind, obj["payload"])
+    return cls(timestamp=timestamp, ordinal=ordinal, payload=payload)
+
+
+def decode_payload(kind: str, obj: Any) -> Any:
+    """Convert parsed JSON data to the payload type of envelope ``kind``.
+
+    Unknown or ill-fitting response items and events become ``Unknown*`` values.
+
+    Raises:
+        DecodeError: the payload is not an object, or a session_meta/turn_context/
+            compacted/world_state payload has fields of the wrong type.
+    """
+    if not isinstance(obj, dict):
+        raise DecodeError(f"{kind} payload is a JSON {type(obj).__name__}, not an object")
+    if kind == "compacted":
+        return _compacted(obj)
+    try:
+        return msgspec.convert(obj, _PAYLOAD_TYPES[kind])
+    except msgspec.ValidationError as exc:
+        unknown = _UNKNOWN_PAYLOAD.get(kind)
+        if unknown is None:
+            raise DecodeError(f"invalid {kind} payload ({exc})") from exc
+        return unknown(obj)
+
+
+def _compacted(obj: dict[str, Any]) -> ev.Compacted:
+    history = obj.get("replacement_history")
+    items = None
+    if isinstance(history, list):
+        items = [decode_payload("response_item", item) for item in history]
+    elif history is not None:
+        raise DecodeError("compacted.replacement_history is not a list")
+    message = obj.get("message", "")
+    if not isinstance(message, str):
+        raise DecodeError("compacted.message is not a string")
+    return ev.Compacted(message=message, replacement_history=items)
+
+
+# --------------------------------------------------------------------------- encode
+
+
+def raw_bytes(line: Any) -> bytes | None:
+    """The original bytes a line was decoded from, or None for a line built in code."""
+    return line.__dict__.get(_RAW)
+
+
+def encode_line(line: ev.Line) -> bytes:
+    """Encode a line as one JSONL record, without the trailing newline.
+
+    Decoded lines return their original bytes; lines built in code are encoded
+    from their fields. Pre-envelope lines (``timestamp=None`` session_meta or
+    response_item) encode in the bare 2025 shape they came from.
+    """
+    raw = line.__dict__.get(_RAW)
+    if raw is not None:
+        return raw
+    if isinstance(line, ev.LegacyStateLine):
+        return _json_enc.encode(line.data)
+    if line.timestamp is None and isinstance(line, (ev.SessionMetaLine, ev.ResponseItemLine)):
+        return encode_payload(line.payload)
+    parts = [b"{"]
+    if line.timestamp is not None:
+        parts += [b'"timestamp":', _json_enc.encode(line.timestamp), b","]
+    parts += [b'"type":', _json_enc.encode(line.type), b',"payload":', encode_payload(line.payload)]
+    if line.ordinal is not None:
+        parts += [b',"ordinal":', _json_enc.encode(line.ordinal)]
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+def encode_payload(payload: Any) -> bytes:
+    """Encode a payload (or any model value) as JSON."""
+    return _json_enc.encode(payload)
+
+
+# --------------------------------------------------------------------------- msgpack
+
+
+def encode_msgpack(line: ev.Line) -> bytes:
+    """Encode a line as msgpack (typed fields only; see the module docstring)."""
+    if isinstance(line, ev.LegacyStateLine):
+        return _pack_enc.encode(line.data)
+    return _pack_enc.encode(line)
+
+
+def decode_msgpack(data: bytes) -> ev.Line:
+    """Decode a line written by :func:`encode_msgpack`.
+
+    Raises:
+        DecodeError: the bytes are not a msgpack rollout line.
+    """
+    try:
+        return _pack_line.decode(data)
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"malformed msgpack ({exc})", kind="malformed") from exc
+    return _from_object(_pack_any.decode(data))

@@ -1,0 +1,126 @@
+"""Appending rollout lines to a JSONL file, safely.
+
+:class:`RolloutWriter` is the one way the project appends to a rollout file:
+
+* it takes an exclusive advisory lock (``flock``) on the file, so a second writer
+  gets :class:`~rollout.errors.WriterLocked` instead of interleaving lines;
+* if the file ends in a torn line (a crash mid-write), it writes a newline first,
+  so the damage stays confined to that one fragment (Codex does not do this);
+* every ``write`` call is one batch: lines are joined, written and flushed once;
+* ``durability`` chooses fsync: ``"batch"`` (after each ``write`` call, default),
+  ``"line"`` (after every line), ``"none"`` (flush only, like Codex).
+
+Must not import: replay, store, rollout.cli, rich.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterable
+from typing import Literal
+
+from . import events as ev
+from .codec import encode_line
+from .errors import WriterError, WriterLocked
+
+__all__ = ["RolloutWriter", "Durability"]
+
+Durability = Literal["batch", "line", "none"]
+
+
+class RolloutWriter:
+    """Append-only writer of one rollout file.
+
+    Args:
+        path: the ``.jsonl`` file; created (with parent directories) if missing.
+        durability: ``"batch"``, ``"line"`` or ``"none"`` (see the module docstring).
+
+    Raises:
+        WriterLocked: another writer holds the file.
+        WriterError: the file cannot be opened.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, durability: Durability = "batch") -> None:
+        if durability not in ("batch", "line", "none"):
+            raise ValueError(f"durability must be 'batch', 'line' or 'none', not {durability!r}")
+        self.path = os.fspath(path)
+        self.durability = durability
+        self.fenced_torn_line = False
+        self._fd = self._open()
+
+    def _open(self) -> int:
+        try:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise WriterError(f"{self.path}: cannot open for append: {exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(fd)
+            raise WriterLocked(f"{self.path}: another writer is appending to this rollout") from exc
+        try:
+            self._fence_torn_tail(fd)
+        except OSError as exc:
+            os.close(fd)
+            raise WriterError(f"{self.path}: cannot prepare for append: {exc}") from exc
+        return fd
+
+    def _fence_torn_tail(self, fd: int) -> None:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.write(fd, b"\n")
+            os.fsync(fd)
+            self.fenced_torn_line = True
+
+    def write(self, lines: Iterable[ev.Line]) -> int:
+        """Append lines as one batch; returns the number of bytes written."""
+        return self.write_raw([encode_line(line) for line in lines])
+
+    def write_raw(self, records: Iterable[bytes]) -> int:
+        """Append already-encoded JSON records (without newlines) as one batch.
+
+        Raises:
+            WriterError: a record contains a newline, or the write failed.
+        """
+        records = list(records)
+        if any(b"\n" in r for r in records):
+            raise WriterError(f"{self.path}: a record contains a newline")
+        if self._fd < 0:
+            raise WriterError(f"{self.path}: writer is closed")
+        try:
+            if self.durability == "line":
+                total = 0
+                for record in records:
+                    total += self._write_all(record + b"\n")
+                    os.fsync(self._fd)
+                return total
+            total = self._write_all(b"".join(r + b"\n" for r in records))
+            if self.durability == "batch" and records:
+                os.fsync(self._fd)
+            return total
+        except OSError as exc:
+            raise WriterError(f"{self.path}: append failed: {exc}") from exc
+
+    def _write_all(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        return len(data)
+
+    def close(self) -> None:
+        """Release the lock and close the file (idempotent)."""
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
+
+    def __enter__(self) -> RolloutWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
