@@ -101,6 +101,8 @@ def decode_line(raw: bytes | bytearray | memoryview) -> ev.Line:
         line = _decode_uncommon(data)
     except msgspec.DecodeError as exc:
         raise DecodeError(f"malformed JSON ({exc})", kind="malformed") from exc
+    except RecursionError as exc:
+        raise DecodeError("JSON nested too deeply", kind="malformed") from exc
     line.__dict__[_RAW] = data
     return line
 
@@ -110,7 +112,7 @@ def _decode_uncommon(data: bytes) -> ev.Line:
     if b'"payload"' not in data:
         try:
             return ev.ResponseItemLine(timestamp=None, payload=_json_bare_item.decode(data))
-        except msgspec.DecodeError:  # includes ValidationError
+        except (msgspec.DecodeError, RecursionError):  # DecodeError includes ValidationError
             pass
     return _from_object(_parse_json(data))
 
@@ -120,6 +122,8 @@ def _parse_json(data: bytes) -> Any:
         return _json_any.decode(data)
     except msgspec.DecodeError as exc:
         raise DecodeError(f"malformed JSON ({exc})", kind="malformed") from exc
+    except RecursionError as exc:
+        raise DecodeError("JSON nested too deeply", kind="malformed") from exc
 
 
 def _from_object(obj: Any) -> ev.Line:
@@ -244,6 +248,9 @@ def decode_msgpack(data: bytes) -> ev.Line:
         return _pack_line.decode(data)
     except msgspec.ValidationError:
         pass
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise DecodeError(f"malformed msgpack ({exc})", kind="malformed") from exc
-    return _from_object(_pack_any.decode(data))
+    try:
+        return _from_object(_pack_any.decode(data))
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise DecodeError(f"malformed msgpack ({exc})", kind="malformed") from exc

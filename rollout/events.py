@@ -24,12 +24,19 @@ from __future__ import annotations
 from typing import Any, ClassVar, Union
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 __all__ = [name for name in dir() if not name.startswith("_")]  # rebuilt at the end
 
 
-class _Struct(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """Base for untagged payload structs."""
+class _Struct(msgspec.Struct, frozen=True, kw_only=True):
+    """Base for payload structs.
+
+    Fields are always written, ``None`` as ``null``, as Codex's serde writer does
+    for required and plain ``Option`` fields. Fields Codex skips when absent
+    default to ``msgspec.UNSET`` and are then left out. :class:`SessionMeta` and
+    :class:`TurnContext`, whose optional fields Codex omits, leave out defaults.
+    """
 
 
 class _Tagged(_Struct, tag_field="type"):
@@ -54,8 +61,8 @@ class InputImage(_Tagged, tag="input_image"):
 
 class OutputText(_Tagged, tag="output_text"):
     text: str = ""
-    annotations: list[Any] | None = None
-    logprobs: list[Any] | None = None
+    annotations: list[Any] | UnsetType = UNSET
+    logprobs: list[Any] | UnsetType = UNSET
 
 
 class Refusal(_Tagged, tag="refusal"):
@@ -95,31 +102,31 @@ class Message(_Tagged, tag="message"):
     role: str = "user"
     content: list[ContentItem] = []
     phase: str | None = None
-    id: str | None = None
-    end_turn: bool | None = None
-    internal_chat_message_metadata_passthrough: Any = None
+    id: str | UnsetType = UNSET
+    end_turn: bool | UnsetType = UNSET
+    internal_chat_message_metadata_passthrough: Any = UNSET
 
 
 class InterAgentMessage(_Tagged, tag="agent_message"):
     author: Any = None
     recipient: Any = None
     content: list[Any] = []
-    id: str | None = None
+    id: str | UnsetType = UNSET
 
 
 class Reasoning(_Tagged, tag="reasoning"):
     summary: list[SummaryText] = []
     content: list[ReasoningContentItem] | None = None
     encrypted_content: str | None = None
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: Any = None
+    id: str | UnsetType = UNSET
+    internal_chat_message_metadata_passthrough: Any = UNSET
 
 
 class LocalShellCall(_Tagged, tag="local_shell_call"):
     call_id: str | None = None
     status: str | None = None
     action: Any = None
-    id: str | None = None
+    id: str | UnsetType = UNSET
 
 
 class FunctionCall(_Tagged, tag="function_call"):
@@ -127,15 +134,15 @@ class FunctionCall(_Tagged, tag="function_call"):
     namespace: str | None = None
     arguments: str = ""
     call_id: str = ""
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: Any = None
+    id: str | UnsetType = UNSET
+    internal_chat_message_metadata_passthrough: Any = UNSET
 
 
 class FunctionCallOutput(_Tagged, tag="function_call_output"):
     call_id: str = ""
     output: FunctionCallOutputPayload = ""
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: Any = None
+    id: str | UnsetType = UNSET
+    internal_chat_message_metadata_passthrough: Any = UNSET
 
 
 class CustomToolCall(_Tagged, tag="custom_tool_call"):
@@ -143,16 +150,16 @@ class CustomToolCall(_Tagged, tag="custom_tool_call"):
     call_id: str = ""
     name: str = ""
     input: str = ""
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: Any = None
+    id: str | UnsetType = UNSET
+    internal_chat_message_metadata_passthrough: Any = UNSET
 
 
 class CustomToolCallOutput(_Tagged, tag="custom_tool_call_output"):
     call_id: str = ""
     name: str | None = None
     output: FunctionCallOutputPayload = ""
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: Any = None
+    id: str | UnsetType = UNSET
+    internal_chat_message_metadata_passthrough: Any = UNSET
 
 
 class ToolSearchCall(_Tagged, tag="tool_search_call"):
@@ -160,8 +167,8 @@ class ToolSearchCall(_Tagged, tag="tool_search_call"):
     status: str | None = None
     execution: str | None = None
     arguments: Any = None
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: Any = None
+    id: str | UnsetType = UNSET
+    internal_chat_message_metadata_passthrough: Any = UNSET
 
 
 class ToolSearchOutput(_Tagged, tag="tool_search_output"):
@@ -169,17 +176,17 @@ class ToolSearchOutput(_Tagged, tag="tool_search_output"):
     status: str | None = None
     execution: str | None = None
     tools: list[Any] = []
-    internal_chat_message_metadata_passthrough: Any = None
+    internal_chat_message_metadata_passthrough: Any = UNSET
 
 
 class WebSearchCall(_Tagged, tag="web_search_call"):
     status: str | None = None
     action: Any = None
-    id: str | None = None
+    id: str | UnsetType = UNSET
 
 
 class ImageGenerationCall(_Tagged, tag="image_generation_call"):
-    id: str | None = None
+    id: str = ""
     status: str | None = None
     revised_prompt: str | None = None
     result: str = ""
@@ -261,7 +268,7 @@ AnyResponseItem = Union[ResponseItem, UnknownResponseItem]
 # --------------------------------------------------------------------------- session / turn
 
 
-class GitInfo(_Struct):
+class GitInfo(_Struct, omit_defaults=True):
     commit_hash: str | None = None
     branch: str | None = None
     repository_url: str | None = None
@@ -271,7 +278,7 @@ class BaseInstructions(_Struct):
     text: str = ""
 
 
-class SessionMeta(_Struct):
+class SessionMeta(_Struct, omit_defaults=True):
     """Thread identity and creation metadata (the ``session_meta`` payload).
 
     ``source`` is kept as written: a string (``"cli"``) or an object
@@ -302,7 +309,7 @@ class SessionMeta(_Struct):
     git: GitInfo | None = None
 
 
-class TurnContext(_Struct):
+class TurnContext(_Struct, omit_defaults=True):
     """Per-turn settings snapshot (the ``turn_context`` payload)."""
 
     turn_id: str | None = None
@@ -338,7 +345,7 @@ class Compacted(_Struct):
     replacement_history: list[ResponseItem] | None = None
 
 
-class WorldState(_Struct):
+class WorldState(_Struct, omit_defaults=True):
     """Environment snapshot written by newer Codex versions (``world_state`` lines)."""
 
     full: bool | None = None
@@ -395,14 +402,14 @@ class TurnAbortedEvent(_Tagged, tag="turn_aborted"):
 class UserMessageEvent(_Tagged, tag="user_message"):
     client_id: str | None = None
     message: str = ""
-    kind: str | None = None
+    kind: str | UnsetType = UNSET
     images: list[str] | None = None
-    image_details: list[Any] | None = None
+    image_details: list[Any] | UnsetType = UNSET
     local_images: list[str] = []
-    local_image_details: list[Any] | None = None
+    local_image_details: list[Any] | UnsetType = UNSET
     text_elements: list[Any] = []
-    audio: list[Any] | None = None
-    local_audio: list[Any] | None = None
+    audio: list[Any] | UnsetType = UNSET
+    local_audio: list[Any] | UnsetType = UNSET
 
 
 class AgentMessageEvent(_Tagged, tag="agent_message"):

@@ -42,6 +42,7 @@ class RolloutWriter:
     """
 
     def __init__(self, path: str | os.PathLike, *, durability: Durability = "batch") -> None:
+        self._fd = -1
         if durability not in ("batch", "line", "none"):
             raise ValueError(f"durability must be 'batch', 'line' or 'none', not {durability!r}")
         self.path = os.fspath(path)
