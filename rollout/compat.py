@@ -51,28 +51,37 @@ def upcast(lines: Iterable[ev.Line]) -> list[ev.Line]:
     return list(iter_upcast(lines))
 
 
+_HEADER_LOOKAHEAD = 20  # items searched for the first <environment_context> (the cwd)
+
+
 def iter_upcast(lines: Iterable[ev.Line]) -> Iterator[ev.Line]:
-    """Streaming form of :func:`upcast`."""
+    """Streaming form of :func:`upcast` (buffers at most a few lines after a bare header)."""
     header: ev.SessionMetaLine | None = None
+    held: list[ev.Line] = []
     last_ts: str | None = None
     for line in lines:
         if isinstance(line, ev.LegacyStateLine):
             continue
         if isinstance(line, ev.SessionMetaLine) and line.timestamp is None:
-            header = line  # emitted once we know the cwd (first environment context)
-            last_ts = line.payload.timestamp
+            header, last_ts = line, line.payload.timestamp
             continue
         if line.timestamp is not None:
             last_ts = line.timestamp
         out = _upcast_line(line, last_ts)
         if out is None:
             continue
-        if header is not None:
-            yield _header_meta(header, _cwd_of(out))
-            header = None
-        yield out
+        if header is None:
+            yield out
+            continue
+        held.append(out)
+        cwd = _cwd_of(out)
+        if cwd is not None or len(held) >= _HEADER_LOOKAHEAD:
+            yield _header_meta(header, cwd)
+            yield from held
+            header, held = None, []
     if header is not None:
         yield _header_meta(header, None)
+        yield from held
 
 
 def _header_meta(line: ev.SessionMetaLine, cwd: str | None) -> ev.SessionMetaLine:
