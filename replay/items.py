@@ -365,56 +365,9 @@ class Turn(_V2):
     duration_ms: int | None = None
 
 
-__all__ = [
-    "AgentMessage",
-    "ByteRange",
-    "CollabAgentState",
-    "CollabAgentToolCall",
-    "CommandAction",
-    "CommandExecution",
-    "ContextCompaction",
-    "DynamicContentItem",
-    "DynamicInputImage",
-    "DynamicInputText",
-    "DynamicToolCall",
-    "EnteredReviewMode",
-    "ExitedReviewMode",
-    "FileChange",
-    "FileUpdateChange",
-    "HookPrompt",
-    "HookPromptFragment",
-    "ImageGeneration",
-    "ImageInput",
-    "ImageView",
-    "ItemsView",
-    "ListFilesAction",
-    "LocalImageInput",
-    "McpToolCall",
-    "McpToolCallError",
-    "McpToolCallResult",
-    "MemoryCitation",
-    "MemoryCitationEntry",
-    "MentionInput",
-    "PatchChangeKind",
-    "Plan",
-    "ReadAction",
-    "Reasoning",
-    "SearchAction",
-    "SkillInput",
-    "SubAgentActivity",
-    "TextElement",
-    "TextInput",
-    "ThreadItem",
-    "Turn",
-    "TurnError",
-    "TurnStatus",
-    "UnknownAction",
-    "UserInput",
-    "UserMessage",
-    "WebSearch",
-    "WebSearchAction",
-    "WebSearchFindInPage",
-    "WebSearchOpenPage",
-    "WebSearchOther",
-    "WebSearchSearch",
-]
+__all__ = sorted(
+    name
+    for name in list(globals())
+    if not name.startswith("_")
+    and name not in {"annotations", "Any", "Literal", "Union", "msgspec", "UNSET", "UnsetType"}
+)

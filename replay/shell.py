@@ -12,14 +12,14 @@ Must not import: rollout, store, anything doing I/O.
 
 from __future__ import annotations
 
-import string
+import re
 
 __all__ = ["join_command"]
 
-_BARE = frozenset((string.ascii_letters + string.digits + "+-./:@]_").encode())
-_NOT_SINGLE = frozenset(b"'^\\")
-_NOT_DOUBLE = frozenset(b"`$!^")
-_BARE_OK, _SINGLE_OK, _DOUBLE_OK = 1, 2, 4
+_ALL_BARE = re.compile(r"[A-Za-z0-9+\-./:@\]_]+")
+_NOT_BARE = re.compile(r"[^A-Za-z0-9+\-./:@\]_]")
+_NOT_SINGLE = re.compile(r"['^\\]")
+_NOT_DOUBLE = re.compile(r"[`$!^]")
 
 
 def join_command(argv: list[str]) -> str:
@@ -39,51 +39,36 @@ def join_command(argv: list[str]) -> str:
 def _quote(word: str) -> str:
     if not word:
         return "''"
-    data = word.encode(errors="surrogatepass")
-    if all(byte in _BARE for byte in data):
+    if _ALL_BARE.fullmatch(word):
         return word
-    out = bytearray()
-    while data:
-        length, strategy = _strategy(data)
-        out += _emit(data[:length], strategy)
-        data = data[length:]
-    return out.decode(errors="surrogatepass")
+    if _NOT_SINGLE.search(word) is None:
+        return f"'{word}'"  # one chunk: nothing in it needs more than single quotes
+    return "".join(_chunks(word))
 
 
-def _allowed(byte: int) -> int:
-    if byte >= 0x80:
-        return _SINGLE_OK | _DOUBLE_OK
-    ok = 0
-    if byte in _BARE:
-        ok |= _BARE_OK
-    if byte not in _NOT_SINGLE:
-        ok |= _SINGLE_OK
-    if byte not in _NOT_DOUBLE:
-        ok |= _DOUBLE_OK
-    return ok
+def _run_end(pattern: re.Pattern[str], word: str, start: int) -> int:
+    found = pattern.search(word, start)
+    return len(word) if found is None else found.start()
 
 
-def _strategy(data: bytes) -> tuple[int, int]:
-    """Return the length of the longest prefix one strategy covers, and that strategy."""
-    ok, index = _BARE_OK | _SINGLE_OK | _DOUBLE_OK, 0
-    if data[0] == ord("^"):
-        # A leading caret is only safe right after an opening single quote.
-        ok, index = _SINGLE_OK, 1
-    while index < len(data):
-        narrowed = ok & _allowed(data[index])
-        if not narrowed:
-            break
-        ok, index = narrowed, index + 1
-    for strategy in (_BARE_OK, _SINGLE_OK, _DOUBLE_OK):
-        if ok & strategy:
-            return index, strategy
-    raise AssertionError("unreachable: every byte fits some strategy")
-
-
-def _emit(chunk: bytes, strategy: int) -> bytes:
-    if strategy == _BARE_OK:
-        return chunk
-    if strategy == _SINGLE_OK:
-        return b"'" + chunk + b"'"
-    escaped = chunk.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
-    return b'"' + escaped + b'"'
+def _chunks(word: str) -> list[str]:
+    """Cut ``word`` into the longest chunks one quoting style covers, each quoted in it."""
+    out, pos = [], 0
+    while pos < len(word):
+        if word[pos] == "^":
+            # A caret is only safe right after an opening single quote.
+            end = _run_end(_NOT_SINGLE, word, pos + 1)
+            out.append(f"'{word[pos:end]}'")
+            pos = end
+            continue
+        bare, single, double = (_run_end(p, word, pos) for p in (_NOT_BARE, _NOT_SINGLE, _NOT_DOUBLE))
+        end = max(bare, single, double)
+        chunk = word[pos:end]
+        if bare == end:
+            out.append(chunk)
+        elif single == end:
+            out.append(f"'{chunk}'")
+        else:
+            out.append('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        pos = end
+    return out

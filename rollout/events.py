@@ -56,7 +56,7 @@ class InputText(_Tagged, tag="input_text"):
 
 class InputImage(_Tagged, tag="input_image"):
     image_url: str = ""
-    detail: str | None = None
+    detail: str | UnsetType = UNSET
 
 
 class OutputText(_Tagged, tag="output_text"):
@@ -101,7 +101,7 @@ FunctionCallOutputPayload = Union[str, list[OutputContentItem]]
 class Message(_Tagged, tag="message"):
     role: str = "user"
     content: list[ContentItem] = []
-    phase: str | None = None
+    phase: str | UnsetType = UNSET
     id: str | UnsetType = UNSET
     end_turn: bool | UnsetType = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET
@@ -131,7 +131,7 @@ class LocalShellCall(_Tagged, tag="local_shell_call"):
 
 class FunctionCall(_Tagged, tag="function_call"):
     name: str = ""
-    namespace: str | None = None
+    namespace: str | UnsetType = UNSET
     arguments: str = ""
     call_id: str = ""
     id: str | UnsetType = UNSET
@@ -146,7 +146,7 @@ class FunctionCallOutput(_Tagged, tag="function_call_output"):
 
 
 class CustomToolCall(_Tagged, tag="custom_tool_call"):
-    status: str | None = None
+    status: str | UnsetType = UNSET
     call_id: str = ""
     name: str = ""
     input: str = ""
@@ -156,7 +156,7 @@ class CustomToolCall(_Tagged, tag="custom_tool_call"):
 
 class CustomToolCallOutput(_Tagged, tag="custom_tool_call_output"):
     call_id: str = ""
-    name: str | None = None
+    name: str | UnsetType = UNSET
     output: FunctionCallOutputPayload = ""
     id: str | UnsetType = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 from hypothesis import strategies as st
 
 from rollout import events as ev
@@ -17,6 +18,7 @@ from rollout import events as ev
 text = st.text(max_size=40)
 short_id = st.text(alphabet="abcdef0123456789-", min_size=1, max_size=12)
 opt_text = st.none() | text
+unset_or_text = st.just(msgspec.UNSET) | text  # fields Codex leaves out when absent
 timestamps = st.builds(
     "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z".format,
     st.integers(2024, 2027),
@@ -44,7 +46,7 @@ input_text = st.builds(ev.InputText, text=text)
 input_image = st.builds(
     ev.InputImage,
     image_url=st.sampled_from(["https://example.com/a.png", "data:image/png;base64,iVBORw0KGgo="]),
-    detail=st.none() | st.sampled_from(["auto", "low", "high", "original"]),
+    detail=st.just(msgspec.UNSET) | st.sampled_from(["auto", "low", "high", "original"]),
 )
 output_text = st.builds(ev.OutputText, text=text)
 encrypted = st.builds(ev.EncryptedContent, encrypted_content=text)
@@ -59,7 +61,7 @@ response_items = st.one_of(
         ev.Message,
         role=st.sampled_from(["user", "assistant", "developer", "system"]),
         content=st.lists(content_items, max_size=3),
-        phase=st.none() | st.sampled_from(["commentary", "final_answer"]),
+        phase=st.just(msgspec.UNSET) | st.sampled_from(["commentary", "final_answer"]),
     ),
     st.builds(
         ev.Reasoning,
@@ -67,10 +69,10 @@ response_items = st.one_of(
         content=st.none() | st.lists(st.builds(ev.ReasoningText, text=text), max_size=2),
         encrypted_content=opt_text,
     ),
-    st.builds(ev.FunctionCall, name=text, arguments=text, call_id=short_id, namespace=opt_text),
+    st.builds(ev.FunctionCall, name=text, arguments=text, call_id=short_id, namespace=unset_or_text),
     st.builds(ev.FunctionCallOutput, call_id=short_id, output=tool_outputs),
-    st.builds(ev.CustomToolCall, call_id=short_id, name=text, input=text, status=opt_text),
-    st.builds(ev.CustomToolCallOutput, call_id=short_id, output=tool_outputs, name=opt_text),
+    st.builds(ev.CustomToolCall, call_id=short_id, name=text, input=text, status=unset_or_text),
+    st.builds(ev.CustomToolCallOutput, call_id=short_id, output=tool_outputs, name=unset_or_text),
     st.builds(ev.LocalShellCall, call_id=st.none() | short_id, status=opt_text, action=json_values),
     st.builds(ev.WebSearchCall, status=opt_text, action=st.none() | st.just({"type": "search", "query": "q"})),
     st.builds(ev.ToolSearchCall, call_id=short_id, execution=opt_text, arguments=json_values),
@@ -210,3 +212,156 @@ hostile_lines = st.one_of(
 
 # ============================================================================ replay strategies
 # (maintained by the replay package; append below this line)
+
+
+def wire_line(kind: str, payload: dict, *, timestamp: str = "2026-06-01T10:00:00.000Z") -> ev.Line:
+    """Decode one ``{"timestamp", "type", "payload"}`` envelope built from plain data."""
+    from rollout.codec import decode_line
+
+    return decode_line(json.dumps({"timestamp": timestamp, "type": kind, "payload": payload}).encode())
+
+
+def wire_event(payload: dict) -> ev.Line:
+    """An ``event_msg`` line (spec 15 ``E:``)."""
+    return wire_line("event_msg", payload)
+
+
+def wire_item(payload: dict) -> ev.Line:
+    """A ``response_item`` line (spec 15 ``R:``)."""
+    return wire_line("response_item", payload)
+
+
+def user_line(message: str, **extra: object) -> ev.Line:
+    """A ``user_message`` event line, with no images unless ``extra`` adds them."""
+    payload = {"type": "user_message", "message": message, "images": [], "local_images": [], "text_elements": []}
+    return wire_event({**payload, **extra})
+
+
+def agent_line(message: str, phase: str | None = None) -> ev.Line:
+    """An ``agent_message`` event line."""
+    return wire_event({"type": "agent_message", "message": message, "phase": phase})
+
+
+def started_line(turn_id: str, **extra: object) -> ev.Line:
+    """A ``task_started`` event line."""
+    return wire_event({"type": "task_started", "turn_id": turn_id, **extra})
+
+
+def complete_line(turn_id: str, **extra: object) -> ev.Line:
+    """A ``task_complete`` event line."""
+    return wire_event({"type": "task_complete", "turn_id": turn_id, **extra})
+
+
+def _user_item(text_: str) -> dict:
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text_}]}
+
+
+_replay_text = st.sampled_from(["", " ", "ok", "run the tests", "done.", "héllo"])
+
+
+@st.composite
+def _replay_step(draw: st.DrawFn, turn_id: str, older: list[str], call: str) -> list[ev.Line]:
+    """One body step of a turn: an item-producing event, a tool pair, or a no-op line."""
+    target = draw(st.sampled_from([turn_id, turn_id, "", *older, "turn-missing"])) if older else turn_id
+    kind = draw(
+        st.sampled_from(
+            [
+                "agent", "reasoning", "raw", "exec", "web", "mcp", "patch", "dynamic", "compact_event",
+                "compacted", "tokens", "context", "responses", "hook", "error", "review", "steer",
+                "view_image", "plan",
+            ]
+        )
+    )
+    if kind == "agent":
+        return [wire_event({"type": "agent_message", "message": draw(_replay_text), "phase": None})]
+    if kind in ("reasoning", "raw"):
+        tag = "agent_reasoning" if kind == "reasoning" else "agent_reasoning_raw_content"
+        return [wire_event({"type": tag, "text": draw(_replay_text)})]
+    if kind == "exec":
+        begin = {"type": "exec_command_begin", "call_id": call, "turn_id": target, "command": ["ls", "a b"], "cwd": "/w"}
+        end = {**begin, "type": "exec_command_end", "exit_code": draw(st.integers(-1, 2)), "aggregated_output": "x",
+               "duration": {"secs": 0, "nanos": 5_000_000}, "status": "completed", "parsed_cmd": []}
+        return [wire_event(begin), wire_event(end)] if draw(st.booleans()) else [wire_event(end)]
+    if kind == "web":
+        return [wire_event({"type": "web_search_end", "call_id": call, "query": "q", "action": {"type": "search", "query": "q"}})]
+    if kind == "mcp":
+        result = draw(st.sampled_from([{"Err": "boom"}, {"Ok": {"content": [], "isError": False}}]))
+        return [wire_event({"type": "mcp_tool_call_end", "call_id": call, "invocation": {"server": "s", "tool": "t"},
+                            "duration": {"secs": 0, "nanos": 0}, "result": result})]
+    if kind == "patch":
+        return [wire_event({"type": "patch_apply_end", "call_id": call, "turn_id": target, "success": True,
+                            "changes": {"b.txt": {"type": "update", "unified_diff": "@@", "move_path": None}},
+                            "status": "completed", "stdout": "", "stderr": ""})]
+    if kind == "dynamic":
+        request = {"type": "dynamic_tool_call_request", "callId": call, "turnId": target, "tool": "t", "arguments": {}}
+        response = {"type": "dynamic_tool_call_response", "call_id": call, "turn_id": target, "tool": "t",
+                    "arguments": {}, "content_items": [{"type": "inputText", "text": "ok"}], "success": draw(st.booleans()),
+                    "duration": {"secs": 1, "nanos": 0}}
+        return [wire_event(request)] + ([wire_event(response)] if draw(st.booleans()) else [])
+    if kind == "compact_event":
+        return [wire_event({"type": "context_compacted"})]
+    if kind == "compacted":
+        history = draw(st.sampled_from([None, [], [_user_item("kept")]]))
+        payload = {"message": "summary"} if history is None else {"message": "summary", "replacement_history": history}
+        return [wire_line("compacted", payload)]
+    if kind == "tokens":
+        return [wire_event({"type": "token_count", "info": {"total_token_usage": {"total_tokens": 1}}, "rate_limits": None})]
+    if kind == "context":
+        return [wire_line("turn_context", {"turn_id": turn_id, "cwd": "/w", "approval_policy": "never",
+                                          "sandbox_policy": {"type": "read-only"}, "model": "m", "summary": "auto"})]
+    if kind == "responses":
+        return [
+            wire_item({"type": "function_call", "name": "shell", "arguments": "{}", "call_id": call}),
+            wire_item({"type": "function_call_output", "call_id": call, "output": "out"}),
+            wire_item({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "hi"}]}),
+        ]
+    if kind == "hook":
+        return [wire_item(_user_item(f'<hook_prompt hook_run_id="{call}">Retry.</hook_prompt>'))]
+    if kind == "error":
+        info = draw(st.sampled_from([None, "bad_request", "thread_rollback_failed"]))
+        return [wire_event({"type": "error", "message": "boom", "codex_error_info": info})]
+    if kind == "review":
+        return [wire_event({"type": "entered_review_mode", "target": {"type": "uncommittedChanges"}}),
+                wire_event({"type": "exited_review_mode", "review_output": None})]
+    if kind == "view_image":
+        return [wire_event({"type": "view_image_tool_call", "call_id": call, "path": "/tmp/a.png"})]
+    if kind == "plan":
+        item = {"type": "Plan", "id": call, "text": draw(_replay_text)}
+        return [wire_event({"type": "item_completed", "thread_id": "t", "turn_id": target, "item": item})]
+    return [user_line(draw(_replay_text))]  # steer
+
+
+@st.composite
+def replay_threads(draw: st.DrawFn, *, late: bool = True, rollbacks: bool = True) -> list[ev.Line]:
+    """A thread as decoded lines: explicit and implicit turns with varied bodies.
+
+    Args:
+        late: allow events routed to older (or unknown) turns and late completions.
+        rollbacks: allow ``thread_rolled_back`` markers between turns.
+    """
+    lines = [wire_line("session_meta", {"id": "thread-1", "timestamp": "2026-06-01T10:00:00.000Z", "cwd": "/w",
+                                         "originator": "codex_cli_rs", "cli_version": "0.140.0", "source": "cli"})]
+    finished: list[str] = []
+    for number in range(draw(st.integers(0, 6))):
+        turn_id = f"turn-{number}"
+        explicit = draw(st.booleans())
+        if explicit:
+            lines.append(started_line(turn_id, started_at=1000 + number))
+        if draw(st.booleans()):
+            lines.append(wire_item(_user_item("<environment_context>\n</environment_context>")))
+        lines.append(wire_item(_user_item("prompt")))
+        lines.append(user_line(draw(_replay_text)))
+        older = finished if late else []
+        for step in range(draw(st.integers(0, 6))):
+            lines.extend(draw(_replay_step(turn_id, older, f"call-{number}-{step}")))
+        ending = draw(st.sampled_from(["complete", "abort", "open"]))
+        if ending == "complete":
+            lines.append(complete_line(turn_id, completed_at=2000, duration_ms=5))
+        elif ending == "abort":
+            lines.append(wire_event({"type": "turn_aborted", "turn_id": turn_id, "reason": "interrupted"}))
+        if late and finished and draw(st.integers(0, 5)) == 0:
+            lines.append(complete_line(draw(st.sampled_from(finished))))
+        if rollbacks and draw(st.integers(0, 4)) == 0:
+            lines.append(wire_event({"type": "thread_rolled_back", "num_turns": draw(st.integers(0, 3))}))
+        finished.append(turn_id)
+    return lines

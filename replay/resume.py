@@ -1,0 +1,305 @@
+"""The model-visible context a resumed (or forked) thread starts from (spec 9).
+
+Two passes, as in Codex's core:
+
+1. A reverse scan groups lines into turn segments (closed by ``task_started``),
+   applies ``thread_rolled_back`` markers by discarding the next N segments that
+   hold a real user turn, and finds the newest *surviving* ``compacted`` line with
+   a ``replacement_history`` (the base) plus the newest surviving ``turn_context``.
+2. A forward replay of the lines after the base: response items are appended
+   verbatim (outputs keep their string or content-array form), a legacy
+   ``compacted`` without replacement history rebuilds "user messages so far +
+   summary", and a rollback marker drops the last N user turns from the history.
+
+The latest ``token_count.info`` is returned as the thread's token usage.
+
+Must not import: store, anything doing I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from rollout import events as ev
+
+from .context import (
+    is_contextual_developer_message,
+    is_contextual_user_message,
+    is_user_turn_boundary,
+)
+from .convert import opt
+
+__all__ = ["ResumeContext", "resume_context"]
+
+_COMPACT_USER_BUDGET_TOKENS = 20_000
+_NO_SUMMARY = "(no summary available)"
+_NOT_SENT = (ev.GhostSnapshot, ev.CompactionTrigger, ev.UnknownResponseItem)
+
+
+class ResumeContext(msgspec.Struct, frozen=True, kw_only=True):
+    """What a resumed thread sends the model and which settings it starts from.
+
+    Attributes:
+        items: Model-visible response items, oldest first.
+        turn_context: Settings of the newest surviving user turn (model, cwd,
+            policies, effort), or ``None`` when no surviving turn recorded any.
+        token_usage: The latest ``token_count.info`` (``None`` if never recorded).
+        base_line: Index of the ``compacted`` line used as the base, if any.
+        reinject_context: ``True`` when the next turn must send the full initial
+            context again (no surviving baseline, or a legacy compaction).
+    """
+
+    items: list[Any] = []
+    turn_context: ev.TurnContext | None = None
+    token_usage: Any = None
+    base_line: int | None = None
+    reinject_context: bool = True
+
+
+class _Segment:
+    __slots__ = ("turn_id", "user_turn", "settings", "baseline", "cleared", "base", "compactions")
+
+    def __init__(self, turn_id: str | None = None) -> None:
+        self.turn_id = turn_id
+        self.user_turn = False
+        self.settings: ev.TurnContext | None = None
+        self.baseline: ev.TurnContext | None = None  # newest turn_context before any compaction
+        self.cleared = False  # a compaction newer than any turn_context invalidated the baseline
+        self.base: int | None = None
+        self.compactions: list[int] = []
+
+
+def _is_checkpoint(compacted: ev.Compacted) -> bool:
+    """A compaction carrying the whole model context after it (not a legacy summary)."""
+    return isinstance(compacted.replacement_history, list)
+
+
+def _compatible(active: str | None, other: str | None) -> bool:
+    return active is None or other is None or active == other
+
+
+class _ReverseScan:
+    """Pass 1: newest surviving base, settings and baseline, with rollbacks applied."""
+
+    def __init__(self) -> None:
+        self.pending_rollback = 0
+        self.base: int | None = None
+        self.settings: ev.TurnContext | None = None
+        self.baseline: ev.TurnContext | None = None
+        self.baseline_known = False
+        self.active: _Segment | None = None
+        self.discarded: set[int] = set()  # compacted lines inside rolled-back turns
+
+    def done(self) -> bool:
+        return self.base is not None and self.settings is not None and self.baseline_known
+
+    def segment(self) -> _Segment:
+        if self.active is None:
+            self.active = _Segment()
+        return self.active
+
+    def finalize(self) -> None:
+        segment, self.active = self.active, None
+        if segment is None:
+            return
+        if self.pending_rollback > 0:
+            self.pending_rollback -= segment.user_turn
+            self.discarded.update(segment.compactions)
+            return
+        if self.base is None:
+            self.base = segment.base
+        if self.settings is None and segment.user_turn:
+            self.settings = segment.settings
+        if not self.baseline_known and (segment.user_turn or segment.cleared):
+            self.baseline, self.baseline_known = segment.baseline, True
+
+    def see(self, index: int, line: object) -> None:  # noqa: C901 - one arm per line kind
+        match line:
+            case ev.CompactedLine(payload=compacted):
+                segment = self.segment()
+                segment.cleared = segment.cleared or segment.baseline is None
+                segment.compactions.append(index)
+                if segment.base is None and _is_checkpoint(compacted):
+                    segment.base = index
+            case ev.EventMsgLine(payload=ev.ThreadRolledBackEvent(num_turns=num_turns)):
+                self.pending_rollback += max(num_turns, 0)
+            case ev.EventMsgLine(payload=ev.TaskCompleteEvent(turn_id=turn_id)):
+                segment = self.segment()
+                segment.turn_id = segment.turn_id or turn_id
+            case ev.EventMsgLine(payload=ev.TurnAbortedEvent(turn_id=turn_id)):
+                turn_id = opt(turn_id)
+                if self.active is not None:
+                    self.active.turn_id = self.active.turn_id or turn_id
+                elif turn_id is not None:
+                    self.active = _Segment(turn_id)
+            case ev.EventMsgLine(payload=ev.UserMessageEvent()):
+                self.segment().user_turn = True
+            case ev.TurnContextLine(payload=context):
+                self._turn_context(context)
+            case ev.EventMsgLine(payload=ev.TaskStartedEvent(turn_id=turn_id)):
+                if self.active is not None and _compatible(self.active.turn_id, turn_id):
+                    self.finalize()
+            case ev.ResponseItemLine(payload=item):
+                segment = self.segment()
+                segment.user_turn = segment.user_turn or is_user_turn_boundary(item)
+            case _:
+                pass
+
+    def _turn_context(self, context: ev.TurnContext) -> None:
+        segment, turn_id = self.segment(), opt(context.turn_id)
+        segment.turn_id = segment.turn_id or turn_id
+        if not _compatible(segment.turn_id, turn_id):
+            return
+        if segment.settings is None:
+            segment.settings = context
+        if segment.baseline is None and not segment.cleared:
+            segment.baseline = context
+
+
+# --------------------------------------------------------------------------- forward replay
+
+
+def _sent_to_model(item: object) -> bool:
+    if isinstance(item, ev.Message):
+        return item.role != "system"
+    return not isinstance(item, _NOT_SENT)
+
+
+def _drop_last_user_turns(history: list[Any], num_turns: int) -> None:
+    if num_turns <= 0:
+        return
+    positions = [index for index, item in enumerate(history) if is_user_turn_boundary(item)]
+    if not positions:
+        return
+    first = positions[0]
+    cut = first if num_turns >= len(positions) else positions[-num_turns]
+    while cut > first and _is_context_update(history[cut - 1]):
+        cut -= 1  # settings updates injected just before the dropped turn go with it
+    del history[cut:]
+
+
+def _is_context_update(item: object) -> bool:
+    match item:
+        case ev.Message(role="developer", content=content):
+            return is_contextual_developer_message(content)
+        case ev.Message(role="user", content=content):
+            return is_contextual_user_message(content)
+        case _:
+            return False
+
+
+def _user_text(item: object) -> str | None:
+    match item:
+        case ev.Message(role="user", content=content) if not is_contextual_user_message(content):
+            return "".join(part.text for part in content if isinstance(part, ev.InputText))
+        case _:
+            return None
+
+
+def _approx_tokens(text: str) -> int:
+    return (len(text.encode()) + 3) // 4
+
+
+def _truncate(text: str, tokens: int) -> str:
+    data = text.encode()
+    keep = tokens * 4
+    head, tail = data[: keep // 2].decode(errors="ignore"), data[len(data) - keep // 2 :]
+    removed = _approx_tokens(text) - tokens
+    return f"{head}…{removed} tokens truncated…{tail.decode(errors='ignore')}"
+
+
+def _user_message(text: str) -> ev.Message:
+    return ev.Message(role="user", content=[ev.InputText(text=text)])
+
+
+def _legacy_compaction(history: list[Any], summary: str) -> list[Any]:
+    """Codex's rebuild for a ``compacted`` line without replacement history."""
+    selected: list[str] = []
+    remaining = _COMPACT_USER_BUDGET_TOKENS
+    texts = [text for text in map(_user_text, history) if text is not None]
+    for text in reversed(texts):
+        if remaining == 0:
+            break
+        tokens = _approx_tokens(text)
+        if tokens > remaining:
+            selected.append(_truncate(text, remaining))
+            break
+        selected.append(text)
+        remaining -= tokens
+    rebuilt = [_user_message(text) for text in reversed(selected)]
+    rebuilt.append(_user_message(summary or _NO_SUMMARY))
+    return rebuilt
+
+
+def _replay(lines: list[object], start: int, history: list[Any], skip: set[int]) -> bool:
+    """Pass 2: apply lines from ``start``; returns whether a legacy compaction was seen.
+
+    Compactions in ``skip`` belong to rolled-back turns: their checkpoint would
+    reintroduce what the rollback removed, so they are ignored.
+    """
+    legacy = False
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if index in skip:
+            continue
+        match line:
+            case ev.ResponseItemLine(payload=item) if _sent_to_model(item):
+                history.append(item)
+            case ev.CompactedLine(payload=compacted) if _is_checkpoint(compacted):
+                history[:] = _base_items(compacted)
+            case ev.CompactedLine(payload=compacted):
+                history[:] = _legacy_compaction(history, compacted.message)
+                legacy = True
+            case ev.EventMsgLine(payload=ev.ThreadRolledBackEvent(num_turns=num_turns)):
+                _drop_last_user_turns(history, num_turns)
+            case _:
+                pass
+    return legacy
+
+
+def _base_items(compacted: ev.Compacted) -> list[Any]:
+    history = compacted.replacement_history or ()
+    return [item for item in history if not isinstance(item, ev.GhostSnapshot)]
+
+
+def _token_usage(lines: list[object]) -> Any:
+    for line in reversed(lines):
+        match line:
+            case ev.EventMsgLine(payload=ev.TokenCountEvent(info=info)) if opt(info) is not None:
+                return info
+            case _:
+                pass
+    return None
+
+
+def resume_context(lines: list[object]) -> ResumeContext:
+    """Rebuild what a resumed thread sends the model (spec 9).
+
+    Args:
+        lines: Decoded rollout lines in file order.
+
+    Returns:
+        The surviving model-visible items, the settings of the newest surviving
+        user turn and the latest token usage.
+    """
+    lines = list(lines)
+    scan = _ReverseScan()
+    for index in range(len(lines) - 1, -1, -1):
+        scan.see(index, lines[index])
+        if scan.done():
+            break
+    scan.finalize()
+    history: list[Any] = []
+    if scan.base is not None:
+        history = _base_items(lines[scan.base].payload)  # type: ignore[attr-defined]
+    start = 0 if scan.base is None else scan.base + 1
+    legacy = _replay(lines, start, history, scan.discarded)
+    return ResumeContext(
+        items=history,
+        turn_context=scan.settings,
+        token_usage=_token_usage(lines),
+        base_line=scan.base,
+        reinject_context=legacy or scan.baseline is None,
+    )

@@ -1,0 +1,48 @@
+"""The dependency rules: rollout <- replay <- store; cli imports anything, nothing imports it."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {
+    "rollout": {"replay", "store", "rollout.cli", "rich"},
+    "replay": {"store", "rollout.cli", "rich", "asyncio", "aiosqlite", "sqlite3", "os", "io", "pathlib", "socket"},
+    "store": {"rollout.cli", "rich"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _violations(package: str) -> list[str]:
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if package == "rollout" and "cli" in path.relative_to(ROOT / package).parts:
+            continue
+        for name in _imports(path):
+            if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[package]):
+                found.append(f"{path.relative_to(ROOT)} imports {name}")
+    return found
+
+
+def test_packages_import_only_downstream():
+    """rollout imports neither replay nor store; replay does no I/O; nobody imports the CLI."""
+    assert [v for package in FORBIDDEN for v in _violations(package)] == []
+
+
+def test_import_rollout_loads_neither_cli_nor_rich():
+    """`import rollout` keeps the CLI and rich unloaded."""
+    code = "import sys, rollout, replay; print(sorted(m for m in sys.modules if m.startswith(('rich', 'rollout.cli'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
