@@ -1,0 +1,211 @@
+"""Turn one run's numbers into ratios, target checks, a Markdown table and ``RESULTS.md``.
+
+Every ratio is ``peer / ours`` of a time or a size, so above 1 means ours is better, for every
+row alike. The same Markdown goes to stdout and to ``RESULTS.md``, which is only ever written
+by this module (it says so at its top). Pure formatting: no I/O except ``write_results``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+#: (key, label, unit); label may use {turns}, {threads}, {page}, {corpus}.
+FIGURES: list[tuple[str, str, str]] = [
+    ("append", "(1) durable append of a {turns}-turn thread, turn by turn", "s"),
+    ("read", "(2) read/resume latest state of the {turns}-turn thread", "ms"),
+    ("fork", "(3) fork of the {turns}-turn thread", "ms"),
+    ("fork_small", "(3) fork of a 50-turn thread (scaling)", "ms"),
+    ("bytes@50", "(4) bytes on disk after 50 turns", "MB"),
+    ("bytes@100", "(4) bytes on disk after 100 turns", "MB"),
+    ("bytes@200", "(4) bytes on disk after 200 turns", "MB"),
+    ("list_page", "(5) list newest {page} of {threads} threads", "ms"),
+    ("list_all", "(5) list all {threads} threads", "ms"),
+    ("corpus_append", "corpus: durable append of {corpus} real threads", "s"),
+    ("corpus_read", "corpus: read/resume all of them", "s"),
+    ("corpus_bytes", "corpus: bytes on disk", "MB"),
+]
+
+#: (figure, peer, minimum ratio, wording)
+TARGETS: list[tuple[str, str, float, str]] = [
+    ("append", "langgraph", 5.0, "durable append >= 5x LangGraph"),
+    ("append", "agents", 2.0, "durable append >= 2x Agents SDK"),
+    ("read", "langgraph", 10.0, "read/resume of a 200-turn thread >= 10x LangGraph"),
+    ("bytes@200", "langgraph", 20.0, "bytes after 200 turns <= 1/20 of LangGraph"),
+    ("bytes@200", "jsonl", 2.0, "bytes after 200 turns <= 0.5x raw JSONL"),
+]
+
+
+def value(results: dict[str, Any], key: str) -> float | None:
+    """The number behind figure ``key`` for one store (seconds or bytes), None if absent."""
+    if key.startswith("bytes@"):
+        return results.get("bytes", {}).get(key.split("@")[1])
+    entry = results.get(key, {})
+    return entry.get("bytes") if key == "corpus_bytes" else entry.get("seconds")
+
+
+def ratios(stores: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """``{figure: {peer: peer/ours}}`` for every figure both sides measured."""
+    ours = stores.get("ours", {})
+    out: dict[str, dict[str, float]] = {}
+    for key, _, _ in FIGURES:
+        base = value(ours, key)
+        if not base:
+            continue
+        out[key] = {name: v / base for name, res in stores.items()
+                    if name != "ours" and (v := value(res, key)) is not None}
+    return out
+
+
+def targets(table: dict[str, dict[str, float]], stores: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each issue-7 target with its measured ratio and a verdict (met / missed / not measured)."""
+    checks = []
+    for key, peer, minimum, text in TARGETS:
+        ratio = table.get(key, {}).get(peer)
+        verdict = "not measured" if ratio is None else ("met" if ratio >= minimum else "missed")
+        checks.append({"target": text, "ratio": ratio, "minimum": minimum, "verdict": verdict})
+    small, big = value(stores.get("ours", {}), "fork_small"), value(stores.get("ours", {}), "fork")
+    growth = big / small if small and big else None
+    checks.append({"target": "fork in constant time (200-turn fork / 50-turn fork <= 1.5)", "ratio": growth,
+                   "minimum": None, "verdict": "not measured" if growth is None
+                   else ("met" if growth <= 1.5 else "missed")})
+    return checks
+
+
+def losses(table: dict[str, dict[str, float]], fill: dict[str, Any]) -> list[str]:
+    """One sentence per figure and peer where ours came out worse."""
+    labels = {key: label.format(**fill).split(") ", 1)[-1] for key, label, _ in FIGURES}
+    return [f"{peer} beats ours on {labels[key]}: ours takes {1 / r:.2f}x its "
+            f"{'bytes' if 'bytes' in key else 'time'}"
+            for key, row in table.items() for peer, r in row.items() if r < 1]
+
+
+def label_fill(run: dict[str, Any]) -> dict[str, Any]:
+    """Values for the ``{turns}``-style placeholders of ``FIGURES`` labels."""
+    work = run["workload"]
+    return {"turns": work["long_thread"]["turns"], "threads": f"{work['list_threads']:,}",
+            "page": run["plan"]["list_page"], "corpus": work["corpus"]["threads"]}
+
+
+def machine() -> dict[str, Any]:
+    """Cores, CPU model, memory, OS and Python of this machine."""
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or "?"
+    memory = "?"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
+        memory = f"{kib / 2**20:.0f} GiB"
+    except (OSError, IndexError, ValueError):
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cores": cores, "cpu": cpu, "memory": memory, "os": platform.platform(),
+            "python": sys.version.split()[0]}
+
+
+def now() -> str:
+    """UTC timestamp for the report."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _cell(results: dict[str, Any], key: str, unit: str, ratio: float | None) -> str:
+    if "unavailable" in results:
+        return "—"
+    v = value(results, key)
+    if v is None:
+        entry = results.get(key.split("@")[0], {})
+        if "na" in entry:
+            return "n/a"
+        return "error" if any(k.endswith("_error") for k in results) else "—"
+    shown = {"s": f"{v:.2f} s", "ms": f"{v * 1e3:.1f} ms", "MB": f"{v / 1e6:.1f} MB"}[unit]
+    return shown if ratio is None else f"{shown} ({ratio:.1f}x)"
+
+
+def figure_table(run: dict[str, Any]) -> str:
+    """Markdown: one row per figure, one column per store."""
+    stores, table, work = run["stores"], run["ratios"], run["workload"]
+    names, fill = list(stores), label_fill(run)
+    rows = ["| figure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for key, label, unit in FIGURES:
+        if key.startswith("corpus") and not work["corpus"]["threads"]:
+            continue
+        cells = [_cell(stores[n], key, unit, table.get(key, {}).get(n)) for n in names]
+        rows.append(f"| {label.format(**fill)} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def limits_table(run: dict[str, Any]) -> str:
+    """Markdown: each store's append and read rates as a share of the machine's bounds."""
+    lim = run["limits"]
+    rows = ["| store | lines/s | of executemany | turns/s | of fsync | of SQLite commit | read MB/s | of msgspec decode |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, res in run["stores"].items():
+        append, read = res.get("append", {}), res.get("read", {})
+        if not append.get("seconds") or not read.get("seconds"):
+            rows.append(f"| {name} | — | — | — | — | — | — | — |")
+            continue
+        lines_s = append["lines"] / append["seconds"]
+        turns_s = append["turns"] / append["seconds"]
+        mb_s = read["bytes"] / read["seconds"] / 1e6
+        rows.append(f"| {name} | {lines_s:,.0f} | {lines_s / lim['executemany_rows']:.1%} | {turns_s:,.0f} | "
+                    f"{turns_s / lim['fsync']:.1%} | {turns_s / lim['sqlite_commit']:.1%} | {mb_s:,.0f} | "
+                    f"{mb_s / lim['decode_mb']:.1%} |")
+    return "\n".join(rows)
+
+
+def markdown(run: dict[str, Any]) -> str:
+    """The whole report: header, figures, limits, targets, losses, how peers were driven."""
+    m, lim, work = run["machine"], run["limits"], run["workload"]
+    lt = work["long_thread"]
+    out = [
+        "# Benchmark results", "",
+        "Regenerated by `python -m benchmarks.compare`; do not edit by hand.", "",
+        f"- date: {run['date']}",
+        f"- machine: {m['cores']} cores, {m['cpu']}, {m['memory']} RAM, {m['os']}, Python {m['python']}",
+        f"- command: `{run['command']}`",
+        "- versions: " + ", ".join(f"{n} {p['version']}" if "how" in p else f"{n} (not available)"
+                                   for n, p in run["peers"].items()),
+        f"- workload: generated threads of {lt['turns']} turns ({lt['lines']:,} lines, {lt['bytes'] / 1e6:.1f} MB "
+        f"as JSONL; append is the median over {lt['threads']}), {work['list_threads']:,} one-turn threads for "
+        f"listing, real corpus: {work['corpus']['threads']} files, {work['corpus']['lines']:,} lines, "
+        f"{work['corpus']['bytes'] / 1e6:.1f} MB",
+        "",
+        "## Figures", "",
+        "Cell: measured value (peer ÷ ours; above 1x means ours is better). "
+        "n/a: the peer cannot do it; —: not run.", "",
+        figure_table(run), "",
+        "## Limits of this machine", "",
+        f"Append bound: `sqlite3` executemany, one transaction, {lim['executemany_rows']:,.0f} rows/s "
+        f"({lim['executemany_mb']:,.0f} MB/s). Durable single-append bound: fsync {lim['fsync']:,.0f}/s, "
+        f"SQLite WAL commit {lim['sqlite_commit']:,.0f}/s. Read bound: msgspec decode "
+        f"{lim['decode_lines']:,.0f} lines/s ({lim['decode_mb']:,.0f} MB/s).", "",
+        limits_table(run), "",
+        "## Targets (issue 7)", "",
+    ]
+    for check in run["targets"]:
+        ratio = "" if check["ratio"] is None else f" (measured {check['ratio']:.2f}x)"
+        out.append(f"- {check['target']}: **{check['verdict']}**{ratio}")
+    out += ["", "## Where we lose", ""]
+    out += [f"- {line}" for line in run["losses"]] or ["- nowhere measured in this run"]
+    if "unavailable" in run["stores"].get("ours", {}):
+        out.append(f"- ours did not run: {run['stores']['ours']['unavailable']}")
+    out += ["", "## How each store is driven", ""]
+    out += [f"- **{n}** ({p['durability']}): {p['how']}" if "how" in p else f"- **{n}**: {p['reason']}"
+            for n, p in run["peers"].items()]
+    return "\n".join(out) + "\n"
+
+
+def write_results(text: str, path: Path = RESULTS) -> None:
+    """Replace ``RESULTS.md`` with ``text``."""
+    path.write_text(text, encoding="utf-8")
