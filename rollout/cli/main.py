@@ -1,0 +1,150 @@
+"""``rollout``: the argument parser, the dispatch and the error edge.
+
+``main(argv) -> int`` parses, runs one subcommand and maps every outcome to an
+exit status: 0 success, 1 problems or errors (one ``error:`` line on stderr
+naming the file, line or thread), 2 usage. Store commands are coroutines; they
+run under a single ``asyncio.run`` here, at the edge.
+
+Must not import: rich (render is loaded lazily, only for human output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import types
+from collections.abc import Sequence
+from typing import Any
+
+from .. import __version__
+from ..errors import DecodeError, RolloutError
+from . import inspect, store_cmds, validate
+from .failure import UsageError
+from .output import Output
+
+__all__ = ["build_parser", "entry", "main"]
+
+EXAMPLE = """\
+examples:
+  rollout inspect examples/rollout-2026-06-01T10-00-00-019e2a5c-0000-7000-8000-000000000001.jsonl
+  rollout validate ~/.codex/sessions
+  rollout import ~/.codex && rollout ls --limit 10
+  rollout export 019e2a5c-0000-7000-8000-000000000001 -o thread.jsonl
+
+Every command takes --json (JSON Lines on stdout) and --help.
+Exit status: 0 ok, 1 problems or errors, 2 usage.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` returns the status."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            sys.stderr.write(message)
+        raise _Exit(status)
+
+
+class _Exit(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+def _common() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="JSON Lines on stdout (no colours, no tables)")
+    common.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour: auto (only on a terminal, not with NO_COLOR), always, never")
+    return common
+
+
+def _where() -> argparse.ArgumentParser:
+    where = _Parser(add_help=False)
+    group = where.add_mutually_exclusive_group()
+    group.add_argument("--db", metavar="PATH",
+                       help="SQLite store (default: $ROLLOUT_DB, else $XDG_DATA_HOME/rollout-engine/threads.db)")
+    group.add_argument("--codex-home", metavar="PATH", help="use a Codex home (e.g. ~/.codex) as the store")
+    return where
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``rollout`` parser."""
+    parser = _Parser(
+        prog="rollout",
+        description="Inspect, validate, import, export, list, fork and roll back Codex rollouts.",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"rollout {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    common, where = _common(), _where()
+    inspect.register(sub, common, where)
+    validate.register(sub, common)
+    store_cmds.register(sub, common, where)
+    return parser
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, DecodeError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None and not isinstance(exc, RolloutError):
+        reason = exc.strerror or str(exc)
+        return f"{exc.filename}: {reason[:1].lower()}{reason[1:]}"
+    return str(exc) or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``rollout`` command; returns the exit status.
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except _Exit as exc:
+        return exc.status
+    out = Output(json=args.json, color=args.color)
+    try:
+        result: Any = args.func(args, out)
+        if isinstance(result, types.CoroutineType):
+            import asyncio  # only the store commands pay for the event loop
+
+            result = asyncio.run(result)
+        return int(result or 0)
+    except UsageError as exc:
+        out.error(str(exc))
+        return 2
+    except BrokenPipeError:
+        raise  # the reader went away (`rollout ... | head`): entry() exits quietly
+    except (RolloutError, OSError) as exc:
+        out.error(_describe(exc))
+        return 1
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return 130
+
+
+class _LogLine(logging.Formatter):
+    """Library log records (the stores' repair notes) as ``warning: ...`` lines on stderr."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+def entry() -> None:
+    """The console script: ``sys.exit(main())``, quiet when stdout is closed early."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogLine())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's recipe: point stdout at devnull so the interpreter's final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        status = 1
+    sys.exit(status)

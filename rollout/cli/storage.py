@@ -1,0 +1,69 @@
+"""Opening the store a command works on: ``--codex-home`` (FileStore) or ``--db`` (SqliteStore).
+
+The default database is ``$ROLLOUT_DB``, else
+``$XDG_DATA_HOME/rollout-engine/threads.db``. Commands that only read never
+create a database: a missing one is an error that says how to make one.
+
+Must not import: rich.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError, ThreadNotFound
+from .failure import CommandError
+from .target import default_db_path
+
+__all__ = ["db_path", "open_store"]
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    """The SQLite database a command uses (``--db``, else the default)."""
+    return Path(args.db).expanduser() if getattr(args, "db", None) else default_db_path()
+
+
+@contextlib.asynccontextmanager
+async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator[Any]:
+    """Open the store named by ``--codex-home`` / ``--db`` for one command.
+
+    Errors name the store: a database that cannot be opened (newer schema, not
+    SQLite) becomes ``PATH: reason``, an unknown thread ``thread ID not found in PATH``.
+
+    Args:
+        args: parsed arguments (``codex_home``, ``db``).
+        create: whether a missing database may be created (``import`` only).
+
+    Raises:
+        CommandError: no database there (and ``create`` is false), it cannot be
+            opened, no FileStore, or an unknown thread.
+        FileNotFoundError: the Codex home does not exist.
+    """
+    import store as backends  # the stores load aiosqlite: only commands that need them pay for it
+
+    if getattr(args, "codex_home", None):
+        where = Path(args.codex_home).expanduser()
+        if not where.is_dir():
+            raise FileNotFoundError(2, "no such Codex home", str(where))
+        backend = getattr(backends, "FileStore", None)
+        if backend is None:
+            raise CommandError("--codex-home: this version has no FileStore yet; use --db")
+    else:
+        where, backend = db_path(args), backends.SqliteStore
+        if not where.exists():
+            if not create:
+                raise CommandError(f"{where}: no such database (create it with: rollout import ~/.codex --db {where})")
+            where.parent.mkdir(parents=True, exist_ok=True)
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            opened = await stack.enter_async_context(backend.open(where))
+        except (StoreError, OSError) as exc:
+            raise CommandError(f"{where}: {exc}" if str(where) not in str(exc) else str(exc)) from exc
+        try:
+            yield opened
+        except ThreadNotFound as exc:
+            raise CommandError(f"{exc} in {where}") from exc

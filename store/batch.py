@@ -1,0 +1,397 @@
+"""The writer: applies a batch of write commands in one SQLite transaction.
+
+Runs on the store's single writer thread, which owns the only connection that
+writes. ``Writer.run`` takes every command queued since the last batch, opens
+one ``BEGIN IMMEDIATE`` transaction, runs each command inside its own SAVEPOINT
+(a command that fails -- ``Conflict``, ``ThreadNotFound``, a SQLite error --
+is rolled back alone and the others still commit), then merges tails of tiny
+chunks, writes each changed thread row once, and commits: one fsync per batch.
+
+Each append becomes one chunk row, compressed here at a fast zstd level (zstd
+releases the GIL, so the event loop keeps accepting writes meanwhile).
+
+Commands check everything they can before their first statement and update the
+writer's in-memory thread cache only after their last one, so a rolled-back
+command leaves the cache as it was; a failed COMMIT empties the cache. If
+another connection committed since the last batch (``PRAGMA data_version``),
+the cache is dropped too.
+
+Must not import: rollout.cli, rich, asyncio.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from typing import Any, Protocol
+
+import msgspec
+
+from rollout import events as ev
+from rollout.codec import decode_line
+from rollout.errors import CorruptLog, DecodeError, RolloutError, StoreError, ThreadArchived, ThreadNotFound
+
+from .blobs import NO_DICTIONARY, Dictionary, Packed, Unpacker, pack, repack
+from .schema import Tuning, translate
+from .state import STATE_DECODER, STATE_ENCODER, Clock, ThreadState
+
+__all__ = ["Writer", "Entry", "Command"]
+
+
+class Command(Protocol):
+    """One queued write; ``run`` may raise any RolloutError before its first statement."""
+
+    def run(self, writer: Writer) -> Any: ...
+
+
+class Entry:
+    """The writer's cached view of one thread row."""
+
+    __slots__ = ("tkey", "state", "parent_tkey", "parent_upto", "packed_upto", "tail_chunks")
+
+    def __init__(self, tkey: int, state: ThreadState, parent_tkey: int | None, parent_upto: int | None,
+                 packed_upto: int, tail_chunks: int) -> None:
+        self.tkey = tkey
+        self.state = state
+        self.parent_tkey = parent_tkey
+        self.parent_upto = parent_upto
+        self.packed_upto = packed_upto
+        self.tail_chunks = tail_chunks
+
+
+_CACHED_ROWS = 4096
+_KEEP_FREE_PAGES = 1024  # free pages are reused by new chunks; only return what is well beyond that
+_COLUMNS = (
+    "created_ms, updated_ms, last_seq, archived, source_kind, model_provider, cwd, name, preview, "
+    "packed_upto, tail_chunks, state"
+)
+_UPDATE = f"UPDATE threads SET ({_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE tkey = ?"
+_INSERT = (
+    f"INSERT INTO threads (id, parent_tkey, parent_upto, {_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_LOAD = (
+    "SELECT tkey, state, parent_tkey, parent_upto, packed_upto, tail_chunks, deleted "
+    "FROM threads WHERE id = ?"
+)
+
+
+class _BatchLost(Exception):
+    """SQLite rolled the whole transaction back on its own (e.g. disk full)."""
+
+
+class Writer:
+    """Owns the writing connection; every method runs on the writer thread.
+
+    Attributes:
+        dictionary: the dictionary new chunks are compressed with.
+        undict_bytes: raw bytes stored without a dictionary (training starts past a threshold).
+
+    Args:
+        conn: a connection from :func:`store.schema.connect` (already migrated).
+        tuning: storage knobs.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, tuning: Tuning) -> None:
+        self.conn = conn
+        self.tuning = tuning
+        self.clock = Clock()
+        self.dictionary: Dictionary = NO_DICTIONARY
+        self._known: set[int] = {0}
+        self._installed: Dictionary | None = None
+        self.undict_bytes = 0
+        self._saved_undict = 0
+        self._unpacker = Unpacker(self._fetch_dictionary, self._fetch_blob)
+        self._cache: OrderedDict[str, Entry] = OrderedDict()
+        self._dirty: dict[int, Entry] = {}
+        self._forced: set[int] = set()
+        self._freed = False
+        self._version = -1
+        self._load_settings()
+
+    # ------------------------------------------------------------------ batches
+
+    def run(self, commands: list[Command]) -> list[tuple[bool, Any]]:
+        """Apply ``commands`` in one transaction; ``(ok, result or exception)`` for each."""
+        try:
+            self._begin()
+            results = [self._one(command) for command in commands]
+            self._finish()
+            self.conn.execute("COMMIT")
+        except Exception as exc:  # the whole batch is lost: nothing was committed
+            self._abort()
+            return [(False, _batch_error(exc)) for _ in commands]
+        self._dirty.clear()
+        self._forced.clear()
+        self._saved_undict = self.undict_bytes
+        if self._installed is not None:  # only now is the dictionary durable: start using it
+            self.dictionary, self._installed = self._installed, None
+        if self._freed:
+            self._freed = False
+            self._vacuum_quietly(_KEEP_FREE_PAGES)
+        self._version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        while len(self._cache) > _CACHED_ROWS:
+            self._cache.popitem(last=False)
+        return results
+
+    def _begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:  # another connection wrote: nothing cached is trusted
+            self._cache.clear()
+            self._load_settings()
+
+    def _one(self, command: Command) -> tuple[bool, Any]:
+        self.conn.execute("SAVEPOINT command")
+        try:
+            value = command.run(self)
+        except Exception as exc:
+            if not self.conn.in_transaction:
+                raise _BatchLost(str(exc)) from exc
+            self.conn.execute("ROLLBACK TO command")
+            self.conn.execute("RELEASE command")
+            return False, translate(exc)
+        self.conn.execute("RELEASE command")
+        return True, value
+
+    def _finish(self) -> None:
+        for entry in self._dirty.values():
+            self._settle_tail(entry, entry.tkey in self._forced)
+        if self._dirty:
+            self.conn.executemany(_UPDATE, [(*_row(e), e.tkey) for e in self._dirty.values()])
+        if self.undict_bytes != self._saved_undict:
+            self.conn.execute("UPDATE settings SET value = ? WHERE key = 'undict_bytes'", (self.undict_bytes,))
+
+    def vacuum(self, keep: int = 0) -> None:
+        """Return free pages beyond ``keep`` to the file system, in a transaction of its own.
+
+        Only databases created by this code (``auto_vacuum = INCREMENTAL``) shrink.
+        """
+        free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+        if free > keep and not self.conn.in_transaction:
+            self.conn.executescript(f"PRAGMA incremental_vacuum({free - keep});")
+
+    def _abort(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        self._cache.clear()
+        self._dirty.clear()
+        self._forced.clear()
+        self._unpacker.forget()
+        self._installed = None
+        self._version = -1
+        try:
+            self._load_settings()
+        except sqlite3.Error:
+            pass  # reloaded at the next batch (data_version differs from -1)
+
+    def _load_settings(self) -> None:
+        row = self.conn.execute("SELECT id, data FROM dictionaries ORDER BY id DESC LIMIT 1").fetchone()
+        self.dictionary = Dictionary(row[0], row[1]) if row else NO_DICTIONARY
+        self._known = {0, *(zdict for (zdict,) in self.conn.execute("SELECT id FROM dictionaries"))}
+        self.undict_bytes = self._saved_undict = self.conn.execute(
+            "SELECT value FROM settings WHERE key = 'undict_bytes'"
+        ).fetchone()[0]
+
+    # ------------------------------------------------------------------ threads
+
+    def thread(self, thread_id: str) -> Entry:
+        """The live thread ``thread_id``. Raises ThreadNotFound."""
+        entry = self._cache.get(thread_id)
+        if entry is not None:
+            self._cache.move_to_end(thread_id)
+            return entry
+        row = self.conn.execute(_LOAD, (thread_id,)).fetchone()
+        if row is None or row[6]:
+            raise ThreadNotFound(thread_id)
+        entry = Entry(row[0], _decode_state(row[1], thread_id), row[2], row[3], row[4], row[5])
+        self._cache[thread_id] = entry
+        return entry
+
+    def writable(self, thread_id: str) -> Entry:
+        """Like :meth:`thread`, and raises ThreadArchived for an archived thread."""
+        entry = self.thread(thread_id)
+        if entry.state.archived:
+            raise ThreadArchived(thread_id)
+        return entry
+
+    def exists(self, thread_id: str) -> bool:
+        """Whether a live thread row has this id."""
+        return self.conn.execute("SELECT 1 FROM threads WHERE id = ?", (thread_id,)).fetchone() is not None
+
+    def insert_thread(self, state: ThreadState, parent: Entry | None = None, upto: int | None = None,
+                      packed_upto: int = 0) -> Entry:
+        """Insert a new thread row; returns its entry (hand it to :meth:`commit_entry`)."""
+        entry = Entry(0, state, parent.tkey if parent else None, upto, packed_upto, 0)
+        cur = self.conn.execute(_INSERT, (state.id, entry.parent_tkey, upto, *_row(entry)))
+        entry.tkey = cur.lastrowid
+        return entry
+
+    def commit_entry(self, entry: Entry, *, settle: bool = False) -> None:
+        """Cache ``entry`` and mark it for the end-of-batch row update (call last)."""
+        self._cache[entry.state.id] = entry
+        self._cache.move_to_end(entry.state.id)
+        self._dirty[entry.tkey] = entry
+        if settle:
+            self._forced.add(entry.tkey)
+
+    def forget(self, thread_id: str) -> None:
+        """Drop a thread from the cache (it was deleted)."""
+        entry = self._cache.pop(thread_id, None)
+        if entry is not None:
+            self._dirty.pop(entry.tkey, None)
+
+    def meta_payload(self, entry: Entry) -> ev.SessionMeta | None:
+        """The whole canonical ``session_meta`` payload of a thread (its line ``meta_seq``)."""
+        seq = entry.state.meta_seq
+        if not seq:
+            return None
+        row = self.conn.execute(
+            "SELECT seq, zdict, data FROM chunks WHERE tkey = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
+            (entry.tkey, seq),
+        ).fetchone()
+        if row is None:
+            raise CorruptLog(f"thread {entry.state.id}: line {seq} is missing")
+        try:
+            return decode_line(self._unpacker.lines(row[1], row[2])[seq - row[0]]).payload  # type: ignore[union-attr]
+        except (DecodeError, IndexError) as exc:
+            raise CorruptLog(f"thread {entry.state.id}: line {seq} does not decode: {exc}") from exc
+
+    # ------------------------------------------------------------------ chunks
+
+    def insert_chunk(self, tkey: int, first_seq: int, count: int, packed: Packed) -> None:
+        """Store one packed chunk holding lines ``first_seq .. first_seq + count - 1``.
+
+        Raises:
+            StoreError: the chunk was compressed with a dictionary this database lacks
+                (one whose installing batch failed); nothing is written.
+        """
+        if packed.zdict not in self._known:
+            raise StoreError(f"chunk compressed with unknown dictionary {packed.zdict}; retry the write")
+        for digest, (zdict, data) in packed.blobs.items():
+            if self.conn.execute("SELECT 1 FROM blobs WHERE hash = ?", (digest,)).fetchone() is None:
+                self.conn.execute("INSERT INTO blobs (hash, zdict, data) VALUES (?, ?, ?)", (digest, zdict, data))
+            self.conn.execute("INSERT INTO chunk_blobs VALUES (?, ?, ?)", (tkey, first_seq, digest))
+        self.conn.execute("INSERT INTO chunks (tkey, seq, last, zdict, data) VALUES (?, ?, ?, ?, ?)",
+                          (tkey, first_seq, first_seq + count - 1, packed.zdict, packed.frame))
+        if packed.zdict == 0:
+            self.undict_bytes += packed.size
+
+    def pack(self, lines: list[bytes], *, level: int | None = None) -> Packed:
+        """Compress lines into one chunk with the current dictionary."""
+        return pack(lines, blob_min=self.tuning.blob_min, dictionary=self.dictionary,
+                    level=self.tuning.append_level if level is None else level)
+
+    def _settle_tail(self, entry: Entry, forced: bool) -> None:
+        """Seal a long tail, merging it first when it is made of many tiny chunks."""
+        fresh = entry.state.last_seq - entry.packed_upto
+        if not fresh or not (forced or fresh >= self.tuning.pack_lines):
+            return
+        if entry.tail_chunks > 1 and (forced or entry.tail_chunks * 8 > fresh):
+            self._merge_tail(entry)
+        entry.packed_upto, entry.tail_chunks = entry.state.last_seq, 0
+
+    def _merge_tail(self, entry: Entry) -> None:
+        lo = entry.packed_upto + 1
+        rows = self.conn.execute(
+            "SELECT seq, last, zdict, data FROM chunks WHERE tkey = ? AND seq >= ? ORDER BY seq", (entry.tkey, lo)
+        ).fetchall()
+        if not rows or rows[0][0] != lo or rows[-1][1] != entry.state.last_seq:
+            raise CorruptLog(f"thread {entry.state.id}: lines {lo}..{entry.state.last_seq} are not all stored")
+        body = b"\n".join(self._unpacker.body(zdict, data) for _, _, zdict, data in rows)
+        hashes = self.conn.execute(
+            "SELECT DISTINCT hash FROM chunk_blobs WHERE tkey = ? AND seq >= ?", (entry.tkey, lo)
+        ).fetchall()
+        self.conn.execute("DELETE FROM chunk_blobs WHERE tkey = ? AND seq >= ?", (entry.tkey, lo))
+        self.conn.execute("DELETE FROM chunks WHERE tkey = ? AND seq >= ?", (entry.tkey, lo))
+        merged = repack(body, {}, dictionary=self.dictionary, level=self.tuning.append_level, size=0)
+        self.insert_chunk(entry.tkey, lo, entry.state.last_seq - lo + 1, merged)
+        self.conn.executemany("INSERT INTO chunk_blobs VALUES (?, ?, ?)", [(entry.tkey, lo, h) for (h,) in hashes])
+
+    def delete_chunks(self, tkey: int, after_seq: int = 0) -> None:
+        """Delete a thread's chunks that start after ``after_seq``, and blobs nobody uses any more."""
+        hashes = self.conn.execute(
+            "SELECT DISTINCT hash FROM chunk_blobs WHERE tkey = ? AND seq > ?", (tkey, after_seq)
+        ).fetchall()
+        self.conn.execute("DELETE FROM chunk_blobs WHERE tkey = ? AND seq > ?", (tkey, after_seq))
+        self.conn.execute("DELETE FROM chunks WHERE tkey = ? AND seq > ?", (tkey, after_seq))
+        self.conn.executemany(
+            "DELETE FROM blobs WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM chunk_blobs WHERE hash = ?)",
+            [(h, h) for (h,) in hashes],
+        )
+        self._freed = True
+
+    # ------------------------------------------------------------------ dictionary
+
+    def install_dictionary(self, data: bytes, created_ms: int) -> int:
+        """Record a trained dictionary; new chunks use it once this batch commits. Returns its id."""
+        zdict = self.conn.execute(
+            "INSERT INTO dictionaries (data, created_ms) VALUES (?, ?)", (data, created_ms)
+        ).lastrowid
+        self._known.add(zdict)
+        self._installed = Dictionary(zdict, data)
+        return zdict
+
+    def rewrite(self, zdict: int, rewrites: list[tuple[int, int, bytes, bytes]]) -> None:
+        """Swap in chunks recompressed with dictionary ``zdict``.
+
+        ``rewrites`` are ``(tkey, seq, old frame, new frame)`` for chunks stored
+        without a dictionary; a chunk changed since (merged, deleted, its key
+        reused) no longer holds the old frame and is left alone.
+        """
+        if zdict not in self._known:
+            raise StoreError(f"unknown dictionary {zdict}")
+        self.conn.executemany(
+            "UPDATE chunks SET zdict = ?, data = ? WHERE tkey = ? AND seq = ? AND zdict = 0 AND data = ?",
+            [(zdict, new, tkey, seq, old) for tkey, seq, old, new in rewrites],
+        )
+        self._freed = True
+
+    def _fetch_dictionary(self, zdict: int) -> bytes | None:
+        found = self.conn.execute("SELECT data FROM dictionaries WHERE id = ?", (zdict,)).fetchone()
+        return None if found is None else found[0]
+
+    def _fetch_blob(self, digest: bytes) -> tuple[int | None, bytes] | None:
+        return self.conn.execute("SELECT zdict, data FROM blobs WHERE hash = ?", (digest,)).fetchone()
+
+    def _vacuum_quietly(self, keep: int) -> None:
+        try:
+            self.vacuum(keep)
+        except sqlite3.Error:
+            pass  # space is returned at a later batch or at close; the data is committed
+
+    def close(self) -> None:
+        """Return free pages and close the connection (the store calls this on the writer thread)."""
+        try:
+            self._vacuum_quietly(0)
+        finally:
+            self.conn.close()
+
+
+def _row(entry: Entry) -> tuple[Any, ...]:
+    s = entry.state
+    meta = s.meta
+    return (
+        s.created_ms, s.updated_ms, s.last_seq, int(s.archived), s.source_kind,
+        meta.model_provider if meta else None, meta.cwd if meta else None, s.name, s.preview,
+        entry.packed_upto, entry.tail_chunks, STATE_ENCODER.encode(s),
+    )
+
+
+def _decode_state(data: bytes, thread_id: str) -> ThreadState:
+    try:
+        return STATE_DECODER.decode(data)
+    except msgspec.DecodeError as exc:
+        raise CorruptLog(f"thread {thread_id}: stored state does not decode: {exc}") from exc
+
+
+def _batch_error(exc: BaseException) -> RolloutError:
+    """A fresh exception per caller, so the tracebacks of a failed batch do not pile up."""
+    cause = exc.__cause__ if isinstance(exc, _BatchLost) and exc.__cause__ else exc
+    error = translate(cause)
+    fresh = (CorruptLog if isinstance(error, CorruptLog) else StoreError)(f"write batch failed: {error}")
+    fresh.__cause__ = cause
+    return fresh

@@ -1,0 +1,380 @@
+"""The catalog of a Codex home: the sidecar index kept in step with the rollout files.
+
+The files are the truth. The catalog finds what changed without reading every file:
+
+* a directory whose ``mtime`` moved is listed again (new, vanished or renamed files);
+  a file is re-read only when its ``(size, mtime_ns)`` differs from the index;
+* every row about to be used (a lookup by id, the threads of a listed page) is
+  checked against its file first and re-read if it went stale or missing
+  ("read-repair", as Codex repairs ``state_5.sqlite``);
+* names are read incrementally from ``session_index.jsonl``.
+
+What a thread is comes from the shared :mod:`store.state` folding, with one file
+specific rule: a thread was last updated when its file was (``mtime``), as for Codex.
+When one id has several files, the active one wins over an archived copy, then the
+larger. Everything repaired is counted in :class:`IndexReport` and logged.
+
+Synchronous; used from :class:`store.files.FileStore`'s worker thread.
+Must not import: rollout.cli, rich, asyncio.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from msgspec.structs import replace
+
+from rollout import events as ev
+from rollout.errors import EmptyRollout, StoreError, ThreadNotFound, UnreadableRollout
+from rollout.reader import Problem, read_rollout
+
+from .codex_home import CodexHome, RolloutFile, parse_rollout_name
+from .file_index import FileIndex, FileRow, Filters, ThreadRow
+from .listing import ListQuery, matches
+from .session_index import file_signature, ids_by_name, latest_names, read_entries
+from .state import STATE_DECODER, STATE_ENCODER, ThreadState, absorb, facts, parse_ms
+
+__all__ = ["Catalog", "IndexReport", "mtime_ms"]
+
+log = logging.getLogger("store.files")
+
+_RACY_NS = 2_000_000_000  # a directory changed this recently may change again within its mtime tick
+
+
+@dataclass
+class IndexReport:
+    """What keeping the index in step with the files has done since the store was opened.
+
+    Attributes:
+        rebuilt: why the index was created from scratch (None: an existing index was reused).
+        indexed: files read because they were new or changed.
+        dropped: index entries removed because their file vanished.
+        torn: files found ending in a torn (incomplete) line.
+    """
+
+    rebuilt: str | None = None
+    indexed: int = 0
+    dropped: int = 0
+    torn: list[str] = field(default_factory=list)
+
+    @property
+    def repaired(self) -> int:
+        """Index entries added, refreshed or removed from the files."""
+        return self.indexed + self.dropped
+
+
+def mtime_ms(stat: os.stat_result) -> int:
+    return stat.st_mtime_ns // 1_000_000
+
+
+class Catalog:
+    """The index of one Codex home, repaired from its files on use."""
+
+    def __init__(self, home: CodexHome, index: FileIndex) -> None:
+        self.home = home
+        self.index = index
+        self.report = IndexReport(rebuilt=index.rebuilt)
+        self._announce = index.rebuilt is not None
+
+    # ------------------------------------------------------------------ sync
+
+    def sync(self, *, deep: bool = False) -> IndexReport:
+        """Bring the index in step with the files.
+
+        Args:
+            deep: list every directory and stat every file, not only directories
+                whose mtime moved (finds appends made by other programs).
+
+        Returns:
+            The cumulative report (also logged when something was repaired).
+        """
+        before = self.report.repaired
+        self.sync_names(reread=deep)
+        known = self.index.dirs()
+        seen: set[str] = set()
+        for rel in self.home.rollout_dirs():
+            seen.add(rel)
+            try:
+                stamp = os.stat(self.home.absolute(rel)).st_mtime_ns
+            except FileNotFoundError:
+                continue
+            if deep or known.get(rel) != stamp:
+                with self.index.transaction():
+                    self._sync_dir(rel)
+                    racy = time.time_ns() - stamp < _RACY_NS
+                    self.index.put_dir(rel, 0 if racy else stamp)
+        for rel in known.keys() - seen:
+            with self.index.transaction():
+                for path in self.index.files_in(rel):
+                    self._forget_file(path)
+                self.index.drop_dir(rel)
+        if self._announce:
+            self._announce = False
+            level = logging.WARNING if self.report.indexed else logging.INFO
+            log.log(level, "%s: %s; index rebuilt from the rollout files (%d read)",
+                    self.home.root, self.report.rebuilt, self.report.indexed)
+        elif self.report.repaired != before:
+            log.info(
+                "%s: index repaired from the files (%d read, %d dropped so far)",
+                self.home.root, self.report.indexed, self.report.dropped,
+            )
+        return self.report
+
+    def sync_names(self, *, reread: bool = False) -> None:
+        """Read what was appended to ``session_index.jsonl`` since the last call."""
+        signature = file_signature(self.home.session_index)
+        stored = self.index.get_state("names_signature")
+        if not reread and stored == repr(signature):
+            return
+        offset = 0 if reread else self.index.get_state("names_offset") or 0
+        with self.index.transaction():
+            if signature is None or signature[0] < offset or offset == 0:
+                self.index.clear_names()
+                offset = 0
+            if signature is not None:
+                entries, offset = read_entries(self.home.session_index, offset)
+                self.index.put_names(latest_names(entries))
+            self.index.set_state("names_offset", offset)
+            self.index.set_state("names_signature", repr(signature))
+
+    def _sync_dir(self, rel: str) -> None:
+        on_disk = {self.home.relative(f.path): f for f in self.home.files_in(rel)}
+        known = self.index.files_in(rel)
+        for path in known.keys() - on_disk.keys():
+            self._forget_file(path)
+        for path, found in on_disk.items():
+            try:
+                stat = found.path.stat()
+            except FileNotFoundError:
+                self._forget_file(path)
+                continue
+            row = known.get(path)
+            if row is None or (row.size, row.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+                self._index_file(found, stat)
+
+    # ------------------------------------------------------------------ files
+
+    def _index_file(self, found: RolloutFile, stat: os.stat_result) -> ThreadRow | None:
+        """Read one file and record what it holds."""
+        rel = self.home.relative(found.path)
+        state = self._read_state(found, stat)
+        self.report.indexed += 1
+        self.index.put_file(FileRow(rel, self.home.relative(found.path.parent), stat.st_size, stat.st_mtime_ns,
+                                    state.id if state else None))
+        previous = self.index.thread_at(rel)
+        if previous is not None and (state is None or previous.id != state.id):
+            self.index.drop_thread(previous.id)  # the file now holds another thread, or none
+        if state is None:
+            return None
+        current = self.index.thread(state.id)
+        if current is not None and current.path != rel and not self._prefer(found, stat, current):
+            log.warning("%s: thread %s also lives in %s; keeping that one", rel, state.id, current.path)
+            return None
+        row = self.row(found.path, state, stat)
+        self._put(row, state)
+        return row
+
+    def _prefer(self, found: RolloutFile, stat: os.stat_result, current: ThreadRow) -> bool:
+        """Whether ``found`` should replace ``current`` as the file of a thread."""
+        try:
+            other = (self.home.root / current.path).stat()
+        except FileNotFoundError:
+            return True
+        return (not found.archived, stat.st_size) > (not current.archived, other.st_size)
+
+    def _read_state(self, found: RolloutFile, stat: os.stat_result) -> ThreadState | None:
+        try:
+            result = read_rollout(found.path)
+        except (EmptyRollout, UnreadableRollout) as exc:
+            log.warning("%s: not indexed: %s", found.path, exc)
+            return None
+        self._note_problems(found.path, result.problems)
+        meta = next(
+            (l for l in result.lines if isinstance(l, ev.SessionMetaLine) and l.payload.id == result.thread_id),
+            None,
+        )
+        if meta is None:
+            log.warning("%s: not indexed: no session_meta", found.path)
+            return None
+        updated = mtime_ms(stat)
+        created = parse_ms(meta.payload.timestamp) or parse_ms(meta.timestamp) or _stamp_ms(found.stamp) or updated
+        state = ThreadState(id=meta.payload.id, created_ms=created, updated_ms=updated)
+        return absorb(state, facts(result.lines), 1, len(result.lines), updated)
+
+    def _note_problems(self, path: Path, problems: list[Problem]) -> None:
+        torn = [p for p in problems if p.kind == "torn"]
+        if torn and str(path) not in self.report.torn:
+            self.report.torn.append(str(path))
+            log.warning("%s", torn[-1].describe(str(path)))
+        skipped = sum(1 for p in problems if not p.kept and p.kind != "blank")
+        if skipped > len(torn):
+            log.info("%s: %d undecodable line(s) skipped", path, skipped - len(torn))
+
+    def _forget_file(self, rel: str) -> None:
+        self.index.drop_file(rel)
+        row = self.index.thread_at(rel)
+        if row is None:
+            return
+        self.index.drop_thread(row.id)
+        self.report.dropped += 1
+        for other in self.index.files_of(row.id):  # another copy of the thread takes over
+            found = self._file(self.home.root / other.path)
+            try:
+                self._index_file(found, found.path.stat())
+            except FileNotFoundError:
+                self.index.drop_file(other.path)
+
+    def _file(self, path: Path) -> RolloutFile:
+        parsed = parse_rollout_name(path.name)
+        stamp, thread_id = (parsed.stamp, parsed.thread_id) if parsed else ("", "")
+        return RolloutFile(path, thread_id, stamp, self.home.is_archived(path))
+
+    # ------------------------------------------------------------------ rows
+
+    def row(self, path: Path, state: ThreadState, stat: os.stat_result) -> ThreadRow:
+        """The index row of a thread stored in ``path`` (updated = the file's mtime)."""
+        archived = self.home.is_archived(path)
+        state = replace(state, name=None, archived=archived, updated_ms=mtime_ms(stat))
+        return ThreadRow(
+            id=state.id,
+            path=self.home.relative(path),
+            archived=archived,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            created_ms=state.created_ms,
+            updated_ms=state.updated_ms,
+            info=STATE_ENCODER.encode(state),
+        )
+
+    def _put(self, row: ThreadRow, state: ThreadState) -> None:
+        meta = state.meta
+        filters = Filters(
+            line_count=state.last_seq,
+            source_kind=state.source_kind,
+            model_provider=meta.model_provider if meta else None,
+            cwd=meta.cwd if meta else None,
+            preview=state.preview,
+        )
+        self.index.put_thread(row, filters)
+
+    def record(self, path: Path, state: ThreadState) -> ThreadRow:
+        """Index a file this store has just written, without reading it back."""
+        stat = path.stat()
+        row = self.row(path, state, stat)
+        with self.index.transaction():
+            self.index.put_file(FileRow(row.path, self.home.relative(path.parent), row.size, row.mtime_ns, row.id))
+            previous = self.index.thread_at(row.path)
+            if previous is not None and previous.id != row.id:
+                self.index.drop_thread(previous.id)
+            self._put(row, state)
+        return row
+
+    def state(self, row: ThreadRow) -> ThreadState:
+        """The thread state of a row, with its current name."""
+        state = STATE_DECODER.decode(row.info)
+        return replace(state, name=self.index.name(row.id))
+
+    def path(self, row: ThreadRow) -> Path:
+        return self.home.root / row.path
+
+    # ------------------------------------------------------------------ lookups
+
+    def locate(self, thread_id: str) -> ThreadRow:
+        """The current, verified row of a thread.
+
+        Raises:
+            ThreadNotFound: no file holds the thread.
+        """
+        row = self._verified(self.index.thread(thread_id))
+        if row is None:
+            self.sync()
+            row = self._verified(self.index.thread(thread_id))
+        if row is None:
+            raise ThreadNotFound(thread_id)
+        return row
+
+    def taken(self, thread_id: str) -> bool:
+        """Whether the index knows a file for ``thread_id`` that still exists."""
+        row = self.index.thread(thread_id)
+        return row is not None and os.path.exists(self.home.absolute(row.path))
+
+    def find_by_name(self, name: str) -> str | None:
+        """The newest thread whose current name is ``name`` and whose file is readable (spec 7)."""
+        self.sync_names()
+        entries, _ = read_entries(self.home.session_index)
+        for thread_id in ids_by_name(entries, name):
+            try:
+                self.locate(thread_id)
+            except ThreadNotFound:
+                continue  # an unsaved or unreadable thread: an older one may answer
+            return thread_id
+        return None
+
+    def _verified(self, row: ThreadRow | None) -> ThreadRow | None:
+        """``row`` if its file is unchanged, else the row re-read from the files."""
+        for _ in range(3):  # a vanished file may hand the thread to another copy
+            if row is None or self._fresh(row):
+                return row
+            with self.index.transaction():
+                path = self.path(row)
+                try:
+                    self._index_file(self._file(path), path.stat())
+                except FileNotFoundError:
+                    self._forget_file(row.path)
+            row = self.index.thread(row.id)
+        return row
+
+    def _fresh(self, row: ThreadRow) -> bool:
+        try:
+            stat = os.stat(self.home.absolute(row.path))
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise StoreError(f"{self.path(row)}: cannot stat: {exc}") from exc
+        return (stat.st_size, stat.st_mtime_ns) == (row.size, row.mtime_ns)
+
+    def page(self, query: ListQuery) -> tuple[list[tuple[ThreadRow, ThreadState]], bool]:
+        """The threads of one page (newest first) and whether more follow; rows are verified."""
+        for _ in range(3):
+            found = self._candidates(query)
+            stale = [row for row, _ in found[: query.limit] if not self._fresh(row)]
+            if not stale:
+                break
+            for row in stale:
+                self._verified(row)
+        return found[: query.limit], len(found) > query.limit
+
+    def _candidates(self, query: ListQuery) -> list[tuple[ThreadRow, ThreadState]]:
+        where = [
+            (f"{column} IN ({', '.join('?' * len(values))})", values)
+            for column, values in (("source_kind", query.sources), ("model_provider", query.providers),
+                                   ("cwd", query.cwds))
+            if values is not None
+        ]
+        batch = query.limit + 1 if query.search is None else max(4 * (query.limit + 1), 256)
+        after, found = query.after, []
+        while len(found) <= query.limit:
+            rows = self.index.page(archived=query.archived, sort=query.sort, limit=batch, after=after, where=where)
+            names = self.index.names(row.id for row in rows)
+            for row in rows:
+                state = replace(STATE_DECODER.decode(row.info), name=names.get(row.id))
+                if matches(query, state):
+                    found.append((row, state))
+            if len(rows) < batch:
+                break
+            last = rows[-1]
+            after = (last.created_ms if query.sort == "created_at" else last.updated_ms, last.id)
+        return found[: query.limit + 1]
+
+
+def _stamp_ms(stamp: str) -> int | None:
+    """A file-name stamp (local time) in unix ms."""
+    try:
+        return int(datetime.strptime(stamp, "%Y-%m-%dT%H-%M-%S").astimezone().timestamp() * 1000)
+    except ValueError:
+        return None

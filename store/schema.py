@@ -1,0 +1,213 @@
+"""The SQLite schema, its migrations, and how connections are opened.
+
+Tables (version 1):
+
+* ``threads``: one row per thread: listing columns (indexed), the fork pointer
+  (``parent_tkey``, ``parent_upto``: this thread's lines 2..upto+1 are its
+  parent's lines 1..upto), the end of its settled chunks (``packed_upto``) and
+  the number of chunks after it, and the msgpack ``ThreadState``.
+  A deleted thread that forks still read from stays as a ``deleted = 1`` row.
+* ``chunks``: stored lines, keyed ``(tkey, seq)`` with plain INSERTs: one chunk
+  holds lines ``seq..last`` (usually one append's lines), zstd-compressed with
+  dictionary ``zdict`` (0: none; NULL: not compressed).
+* ``blobs`` and ``chunk_blobs``: long JSON strings stored once by SHA-256 and
+  the chunks that reference them (see :mod:`store.blobs`).
+* ``dictionaries``: trained zstd dictionaries; old ids stay readable.
+* ``idempotency``: ``(tkey, key) -> seq`` returned by the first append.
+* ``snapshots``: persisted replay builder state (``HistoryBuilder.dump``), zstd.
+* ``settings``: small counters; ``schema_migrations``: applied versions.
+
+Opening a database whose newest migration is unknown here raises ``SchemaTooNew``.
+Also here: the storage knobs (:class:`Tuning`) and the translation of SQLite
+errors into project errors (:func:`translate`).
+
+Must not import: rollout.cli, rich.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+
+from rollout.errors import CorruptLog, RolloutError, SchemaTooNew, StoreError
+
+from .state import now_ms
+
+__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "SYNCHRONOUS", "Tuning", "connect", "migrate", "translate"]
+
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+_V1 = """
+CREATE TABLE threads (
+    tkey INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    source_kind TEXT,
+    model_provider TEXT,
+    cwd TEXT,
+    name TEXT,
+    preview TEXT,
+    parent_tkey INTEGER REFERENCES threads (tkey),
+    parent_upto INTEGER,
+    packed_upto INTEGER NOT NULL DEFAULT 0,
+    tail_chunks INTEGER NOT NULL DEFAULT 0,
+    state BLOB NOT NULL
+);
+CREATE INDEX threads_by_created ON threads (archived, created_ms, id) WHERE deleted = 0;
+CREATE INDEX threads_by_updated ON threads (archived, updated_ms, id) WHERE deleted = 0;
+CREATE INDEX threads_by_parent ON threads (parent_tkey) WHERE parent_tkey IS NOT NULL;
+CREATE TABLE chunks (
+    tkey INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    zdict INTEGER,
+    data BLOB NOT NULL,
+    PRIMARY KEY (tkey, seq)
+) WITHOUT ROWID;
+CREATE TABLE blobs (
+    hash BLOB PRIMARY KEY,
+    zdict INTEGER,
+    data BLOB NOT NULL
+);
+CREATE TABLE chunk_blobs (
+    tkey INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (tkey, seq, hash)
+) WITHOUT ROWID;
+CREATE INDEX chunk_blobs_by_hash ON chunk_blobs (hash);
+CREATE TABLE dictionaries (
+    id INTEGER PRIMARY KEY,
+    data BLOB NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE idempotency (
+    tkey INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (tkey, key)
+) WITHOUT ROWID;
+CREATE TABLE snapshots (
+    tkey INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (tkey, seq)
+) WITHOUT ROWID;
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO settings VALUES ('undict_bytes', 0);
+"""
+
+#: ``(version, name, sql)`` in order; a database records each one it applied.
+MIGRATIONS: list[tuple[int, str, str]] = [(1, "initial schema", _V1)]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False) -> sqlite3.Connection:
+    """Open a connection in WAL mode, autocommit (transactions are explicit).
+
+    Raises:
+        sqlite3.Error: the file cannot be opened (callers translate it).
+    """
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    try:
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if readonly:
+            conn.execute("PRAGMA query_only = 1")
+        else:
+            if conn.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new file: free pages can be returned
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{path}: cannot switch the database to WAL mode (got {mode})")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute("PRAGMA foreign_keys = OFF")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found before.
+
+    Raises:
+        SchemaTooNew: the database has a migration this code does not know.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = _current_version(conn)
+        if found > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"database schema version {found} is newer than this rollout-engine "
+                f"supports ({SCHEMA_VERSION}); upgrade rollout-engine to open it"
+            )
+        for version, name, sql in MIGRATIONS:
+            if version > found:
+                _apply(conn, version, name, sql)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found
+
+
+def _current_version(conn: sqlite3.Connection) -> int:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)"
+    )
+    return conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def _apply(conn: sqlite3.Connection, version: int, name: str, sql: str) -> None:
+    for statement in filter(str.strip, sql.split(";")):
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, now_ms()))
+
+
+class Tuning(msgspec.Struct, frozen=True, kw_only=True):
+    """Storage knobs of a ``SqliteStore`` (defaults suit Codex threads).
+
+    Attributes:
+        pack_lines: once a thread's unmerged tail holds this many lines and its chunks
+            average under 8 lines (many tiny appends), they are merged into one chunk.
+        chunk_lines: lines per chunk when importing or merging.
+        chunk_bytes: ... and at most this many bytes.
+        blob_min: JSON strings at least this long are stored once by content hash.
+        append_level: zstd level of appended chunks (compressed by the writer).
+        bulk_level: zstd level of imports.
+        dictionary_after: train the zstd dictionary once this many bytes were stored without one.
+        dictionary_size: size of the trained dictionary.
+        snapshot_every: persist replay state after this many newly replayed lines.
+        cached_threads: replay builders kept in memory (LRU).
+        max_batch: most commands committed in one transaction.
+    """
+
+    pack_lines: int = 128
+    chunk_lines: int = 128
+    chunk_bytes: int = 512 * 1024
+    blob_min: int = 32 * 1024
+    append_level: int = 1
+    bulk_level: int = 6
+    dictionary_after: int = 4 * 1024 * 1024
+    dictionary_size: int = 112 * 1024
+    snapshot_every: int = 2048
+    cached_threads: int = 64
+    max_batch: int = 512
+
+
+def translate(exc: BaseException) -> RolloutError:
+    """A project error for anything a command or SQLite raised."""
+    if isinstance(exc, RolloutError):
+        return exc
+    if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in str(exc) or "not a database" in str(exc)):
+        return CorruptLog(f"database is corrupt: {exc}")
+    return StoreError(f"storage failed: {type(exc).__name__}: {exc}")
