@@ -236,30 +236,33 @@ class Reader:
         """The thread's turns; also ``(seq, dump)`` when a snapshot is due, else None."""
         entry = cache.entry(row.tkey)
         with entry.lock:
-            if entry.builder is None or entry.seq > row.state.last_seq:
-                entry.builder, entry.seq = self._restore(row)
-                entry.saved = entry.seq
-            self._catch_up(row, entry)
-            turns = entry.builder.snapshot(items_view=items_view)  # type: ignore[arg-type]
+            builder = self._ready(row, entry)
+            turns = builder.snapshot(items_view=items_view)  # type: ignore[arg-type]
             due = None
             if entry.seq - entry.saved >= every:
-                due, entry.saved = (entry.seq, self._compress(entry.builder.dump())), entry.seq
+                due, entry.saved = (entry.seq, self._compress(builder.dump())), entry.seq
             return turns, due
 
     def spans(self, row: Row, cache: TurnCache) -> list[TurnSpan]:
         """``replay.turn_boundaries`` of the thread's lines, from the cached builder."""
         entry = cache.entry(row.tkey)
         with entry.lock:
-            if entry.builder is None or entry.seq > row.state.last_seq:
-                entry.builder, entry.seq = self._restore(row)
-                entry.saved = entry.seq
-            self._catch_up(row, entry)
-            return entry.builder.spans()  # type: ignore[union-attr]
+            return self._ready(row, entry).spans()
 
-    def _catch_up(self, row: Row, entry: _Builder) -> None:
+    def _ready(self, row: Row, entry: _Builder) -> HistoryBuilder:
+        """The entry's builder, fed through ``row``'s last line (call with ``entry.lock`` held)."""
+        if entry.builder is None or entry.seq > row.state.last_seq:  # a newer snapshot than ours: restart
+            entry.builder, entry.seq = self._restore(row)
+            entry.saved = entry.seq
         if entry.seq < row.state.last_seq:
-            entry.builder.feed_many(self.lines(row, entry.seq + 1, row.state.last_seq))  # type: ignore[union-attr]
+            lines = self.lines(row, entry.seq + 1, row.state.last_seq)
+            try:
+                entry.builder.feed_many(lines)
+            except BaseException:
+                entry.builder = None  # half fed: never reuse it
+                raise
             entry.seq = row.state.last_seq
+        return entry.builder
 
     def _restore(self, row: Row) -> tuple[HistoryBuilder, int]:
         found = self.conn.execute(

@@ -10,14 +10,13 @@ Threads of execution:
   durable; concurrent appends share commits (group commit).
 * ``readers`` reader threads, each with a read-only connection, run every read
   inside one read transaction (a consistent WAL snapshot), round robin.
+* two packer threads compress imports, and train the zstd dictionary in the
+  background once enough data exists.
 
-* each append becomes one chunk row, compressed by the writer (zstd with the
-  store's dictionary, long strings split out as shared blobs, see
-  :mod:`store.blobs`; zstd releases the GIL). Two packer threads compress
-  imports and train the dictionary in the background once enough data exists.
-
-Forks are pointers (:mod:`store.query`). Replay state is cached per thread and
-snapshotted.
+Each append becomes one chunk row, compressed by the writer (zstd with the
+store's dictionary, long strings split out as shared blobs, see
+:mod:`store.blobs`; zstd releases the GIL). Forks are pointers
+(:mod:`store.query`). Replay state is cached per thread and snapshotted.
 
 Must not import: rollout.cli, rich.
 """
@@ -93,7 +92,7 @@ class SqliteStore(Store):
         synchronous: SQLite ``synchronous`` level: ``"FULL"`` (default; every
             commit is fsynced), ``"NORMAL"``, ``"OFF"`` or ``"EXTRA"``.
         readers: reader threads (and connections).
-        tuning: storage knobs (:class:`store.batch.Tuning`).
+        tuning: storage knobs (:class:`store.schema.Tuning`).
     """
 
     def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "FULL", readers: int = 2,
@@ -170,12 +169,19 @@ class SqliteStore(Store):
         await self._shutdown()
 
     async def _shutdown(self) -> None:
+        failed: list[RolloutError] = []
         for lane in (self._writer, *self._readers):
-            if lane.obj is not None:
-                await lane.call(lane.obj.close)
+            try:
+                if lane.obj is not None:
+                    await lane.call(lane.obj.close)
+            except RolloutError as exc:  # keep closing the others; report the first failure
+                failed.append(exc)
+            finally:
                 lane.obj = None
-            lane.executor.shutdown(wait=True)
+                lane.executor.shutdown(wait=True)
         self._packers.shutdown(wait=True)
+        if failed:
+            raise failed[0]
 
     # ------------------------------------------------------------------ the write queue
 
@@ -243,7 +249,8 @@ class SqliteStore(Store):
             self._train_at = 2 * max(self._writer.obj.undict_bytes, self._train_at)
         finally:
             self._training = None
-    # ------------------------------------------------------------------ reads
+
+    # ------------------------------------------------------------------ the reader threads
 
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self._closed:
