@@ -11,6 +11,9 @@ Quick use::
         child = await store.fork(info.id)           # zero-copy: a pointer, not a copy
         page = await store.list(limit=20)
 
+``FileStore.open(codex_home)`` serves a Codex home (``sessions/``,
+``archived_sessions/``, ``session_index.jsonl``) through the same API, and
+``store.migrate.copy_threads(src, dst)`` moves threads between any two stores.
 ``MemoryStore`` has the same API and is the reference the tests hold every
 backend to. Errors are :mod:`rollout.errors` classes (``ThreadNotFound``,
 ``ThreadArchived``, ``Conflict``, ``InvalidInput``, ``CorruptLog``,
@@ -21,6 +24,7 @@ Must not import: rollout.cli, rich.
 
 from .api import GitInfo, Page, ResumedThread, Thread, ThreadInfo, ThreadStatus
 from .base import Store
+from .files import FileStore
 from .memory import MemoryStore
 from .schema import Tuning
 from .sqlite import SqliteStore
@@ -29,6 +33,7 @@ __all__ = [
     "Store",
     "MemoryStore",
     "SqliteStore",
+    "FileStore",
     "Tuning",
     "ThreadInfo",
     "Thread",

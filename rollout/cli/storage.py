@@ -40,7 +40,7 @@ async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator
 
     Raises:
         CommandError: no database there (and ``create`` is false), it cannot be
-            opened, no FileStore, or an unknown thread.
+            opened, or an unknown thread.
         FileNotFoundError: the Codex home does not exist.
     """
     import store as backends  # the stores load aiosqlite: only commands that need them pay for it
@@ -49,9 +49,7 @@ async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator
         where = Path(args.codex_home).expanduser()
         if not where.is_dir():
             raise FileNotFoundError(2, "no such Codex home", str(where))
-        backend = getattr(backends, "FileStore", None)
-        if backend is None:
-            raise CommandError("--codex-home: this version has no FileStore yet; use --db")
+        backend = backends.FileStore
     else:
         where, backend = db_path(args), backends.SqliteStore
         if not where.exists():

@@ -148,12 +148,8 @@ def test_import_progress_on_a_terminal(cli, db):
 
 
 @pytest.fixture
-def codex_home(tmp_path, monkeypatch):
-    """A Codex home holding the sample, served by FileStore (wired in even before store exports it)."""
-    import store
-    from store.files import FileStore
-
-    monkeypatch.setattr(store, "FileStore", FileStore, raising=False)
+def codex_home(tmp_path):
+    """A Codex home holding the sample, served by FileStore."""
     day = tmp_path / "codex" / "sessions" / "2026" / "06" / "01"
     day.mkdir(parents=True)
     (day / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
