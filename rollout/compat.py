@@ -19,7 +19,7 @@ they were). Consumers that want today's shapes call :func:`upcast`, which:
   items in that order; :func:`is_injected_image_message` recognises the second.
 
 Unknown lines and payloads pass through untouched. Also here: small helpers that
-interpret legacy-tolerant fields (:func:`output_text`, :func:`source_kind`,
+interpret legacy-tolerant fields (:func:`output_text`, :func:`v2_source`, :func:`source_kind`,
 :func:`preview_text`).
 
 Must not import: replay, store, rollout.cli, rich.
@@ -39,6 +39,7 @@ __all__ = [
     "is_injected_image_message",
     "output_text",
     "source_kind",
+    "v2_source",
     "preview_text",
 ]
 
@@ -161,19 +162,32 @@ def output_text(output: ev.FunctionCallOutputPayload) -> str:
     return "\n".join(p.text for p in output if isinstance(p, ev.InputText) and p.text.strip())
 
 
-_V2_SOURCES = {"cli": "cli", "vscode": "vscode", "exec": "exec", "mcp": "appServer", "unknown": "unknown"}
+_V2_NAMES = {"cli": "cli", "vscode": "vscode", "exec": "exec", "mcp": "appServer"}
 
 
-def source_kind(source: Any) -> str:
-    """The app-server v2 name of a ``SessionSource`` (missing means ``"vscode"``)."""
+def v2_source(source: Any) -> Any:
+    """A ``SessionSource`` as the v2 API shows it (spec 3.3; missing means ``"vscode"``).
+
+    Strings map to ``cli``/``vscode``/``exec``/``appServer``/``unknown``; ``{"custom": x}``
+    stays, ``{"subagent": x}`` becomes ``{"subAgent": x}``; anything else is ``"unknown"``.
+    """
     if source is None:
         return "vscode"
     if isinstance(source, str):
-        return _V2_SOURCES.get(source, "unknown")
+        return _V2_NAMES.get(source, "unknown")
     if isinstance(source, dict) and len(source) == 1:
-        key = next(iter(source))
-        return {"custom": "custom", "subagent": "subAgent"}.get(key, "unknown")
+        (key, value), = source.items()
+        if key == "custom":
+            return {"custom": value}
+        if key == "subagent":
+            return {"subAgent": value}
     return "unknown"
+
+
+def source_kind(source: Any) -> str:
+    """The coarse v2 kind of a ``SessionSource``: a v2 name, ``"custom"`` or ``"subAgent"``."""
+    shown = v2_source(source)
+    return shown if isinstance(shown, str) else next(iter(shown))
 
 
 def preview_text(message: str, *, has_images: bool = False) -> str:

@@ -27,7 +27,7 @@ from msgspec.structs import replace
 from replay import TurnSpan, fork_end
 from replay.convert import error_affects_turn
 from rollout import events as ev
-from rollout.compat import preview_text, source_kind
+from rollout.compat import preview_text, source_kind, v2_source
 
 from .api import GitInfo, ThreadInfo
 
@@ -47,7 +47,6 @@ __all__ = [
     "iso_ms",
     "parse_ms",
     "new_thread_id",
-    "v2_source",
     "STATE_ENCODER",
     "STATE_DECODER",
 ]
@@ -271,22 +270,6 @@ def thread_info(state: ThreadState) -> ThreadInfo:
     )
 
 
-_V2_NAMES = {"cli": "cli", "vscode": "vscode", "exec": "exec", "mcp": "appServer"}
-
-
-def v2_source(source: Any) -> Any:
-    """Re-encode a ``SessionSource`` the way the v2 API shows it (spec 3.3)."""
-    if source is None:
-        return "vscode"
-    if isinstance(source, str):
-        return _V2_NAMES.get(source, "unknown")
-    if isinstance(source, dict) and len(source) == 1:
-        (key, value), = source.items()
-        if key == "custom":
-            return {"custom": value}
-        if key == "subagent":
-            return {"subAgent": value}
-    return "unknown"
 
 
 # --------------------------------------------------------------------------- time and ids
