@@ -4,8 +4,9 @@ Pure functions and a pure incremental builder over lines decoded by
 :mod:`rollout`: :func:`build_turns` / :class:`HistoryBuilder` rebuild the v2
 ``Turn``/``ThreadItem`` history exactly as Codex's app-server does (spec 8),
 :func:`resume_context` rebuilds the model-visible context a resumed thread sends
-(spec 9), and :func:`turn_boundaries` says which lines each turn spans so a store
-can fork or roll back by turn.
+(spec 9) and :class:`ContextBuilder` keeps it up to date line by line, and
+:func:`turn_boundaries` says which lines each turn spans so a store can fork or
+roll back by turn.
 
 Must not import: store, rollout.cli, rich, asyncio, anything doing I/O.
 """
@@ -14,10 +15,12 @@ from .history import HistoryBuilder, build_turns
 from .items import ThreadItem, Turn, TurnError, UserInput
 from .policy import Policy
 from .resume import ResumeContext, resume_context
+from .resume_builder import ContextBuilder
 from .turn_state import TurnSpan
 from .boundary import fork_end, rollback_start, turn_boundaries
 
 __all__ = [
+    "ContextBuilder",
     "HistoryBuilder",
     "Policy",
     "ResumeContext",

@@ -2,11 +2,14 @@
 
 Two passes, as in Codex's core:
 
-1. A reverse scan groups lines into turn segments (closed by ``task_started``),
+1. A reverse scan (:class:`ReverseScan`) over the lines' *marks* -- the few
+   line kinds it looks at, reduced to ``(index, kind, value)`` by :func:`mark`,
+   so an incremental builder can keep and rescan them -- groups lines into turn
+   segments (closed by ``task_started``),
    applies ``thread_rolled_back`` markers by discarding the next N segments that
    hold a real user turn, and finds the newest *surviving* ``compacted`` line with
    a ``replacement_history`` (the base) plus the newest surviving ``turn_context``.
-2. A forward replay of the lines after the base: response items are appended
+2. A forward replay (:class:`ForwardReplay`) from the base: response items are appended
    verbatim (outputs keep their string or content-array form), a legacy
    ``compacted`` without replacement history rebuilds "user messages so far +
    summary", and a rollback marker drops the last N user turns from the history.
@@ -18,6 +21,7 @@ Must not import: store, anything doing I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -31,7 +35,7 @@ from .context import (
 )
 from .convert import opt
 
-__all__ = ["ResumeContext", "resume_context"]
+__all__ = ["ResumeContext", "ReverseScan", "ForwardReplay", "Mark", "mark", "scan_lines", "resume_context"]
 
 _COMPACT_USER_BUDGET_TOKENS = 20_000
 _NO_SUMMARY = "(no summary available)"
@@ -58,14 +62,49 @@ class ResumeContext(msgspec.Struct, frozen=True, kw_only=True):
     reinject_context: bool = True
 
 
+#: Mark kinds: the few line kinds the reverse scan looks at (see :func:`mark`).
+COMPACTED, ROLLBACK, COMPLETE, ABORTED, USER, CONTEXT, STARTED = range(7)
+
+#: ``(line index, kind, value)``: a line reduced to what the reverse scan needs.
+Mark = tuple[int, int, Any]
+
+
+def mark(index: int, line: object) -> Mark | None:  # noqa: C901 - one arm per line kind
+    """The scan mark of ``lines[index]``, or None for a line the scan ignores.
+
+    Values: ``COMPACTED``: whether it is a checkpoint; ``ROLLBACK``: turns rolled
+    back; ``COMPLETE``/``ABORTED``/``CONTEXT``/``STARTED``: the turn id; ``USER``: None.
+    """
+    match line:
+        case ev.EventMsgLine(payload=event):
+            match event:
+                case ev.ThreadRolledBackEvent(num_turns=num_turns):
+                    return index, ROLLBACK, max(num_turns, 0)
+                case ev.TaskCompleteEvent(turn_id=turn_id):
+                    return index, COMPLETE, turn_id
+                case ev.TurnAbortedEvent(turn_id=turn_id):
+                    return index, ABORTED, opt(turn_id)
+                case ev.UserMessageEvent():
+                    return index, USER, None
+                case ev.TaskStartedEvent(turn_id=turn_id):
+                    return index, STARTED, turn_id
+        case ev.ResponseItemLine(payload=item) if is_user_turn_boundary(item):
+            return index, USER, None
+        case ev.TurnContextLine(payload=context):
+            return index, CONTEXT, opt(context.turn_id)
+        case ev.CompactedLine(payload=compacted):
+            return index, COMPACTED, _is_checkpoint(compacted)
+    return None
+
+
 class _Segment:
     __slots__ = ("turn_id", "user_turn", "settings", "baseline", "cleared", "base", "compactions")
 
     def __init__(self, turn_id: str | None = None) -> None:
         self.turn_id = turn_id
         self.user_turn = False
-        self.settings: ev.TurnContext | None = None
-        self.baseline: ev.TurnContext | None = None  # newest turn_context before any compaction
+        self.settings: int | None = None  # line index of the segment's turn_context
+        self.baseline: int | None = None  # newest turn_context before any compaction
         self.cleared = False  # a compaction newer than any turn_context invalidated the baseline
         self.base: int | None = None
         self.compactions: list[int] = []
@@ -80,27 +119,44 @@ def _compatible(active: str | None, other: str | None) -> bool:
     return active is None or other is None or active == other
 
 
-class _ReverseScan:
-    """Pass 1: newest surviving base, settings and baseline, with rollbacks applied."""
+class ReverseScan:
+    """Pass 1 over marks, newest first: surviving base, settings and baseline, with rollbacks applied.
+
+    Feed marks newest first with :meth:`see` until :meth:`done`, then call
+    :meth:`finalize`. ``base``, ``settings`` and ``baseline`` are line indices;
+    ``discarded`` holds the compactions inside rolled-back turns (among those seen).
+    Segments skipped by stopping early are older than the base, so they never matter.
+    """
 
     def __init__(self) -> None:
         self.pending_rollback = 0
         self.base: int | None = None
-        self.settings: ev.TurnContext | None = None
-        self.baseline: ev.TurnContext | None = None
+        self.settings: int | None = None
+        self.baseline: int | None = None
         self.baseline_known = False
         self.active: _Segment | None = None
-        self.discarded: set[int] = set()  # compacted lines inside rolled-back turns
+        self.discarded: set[int] = set()
 
     def done(self) -> bool:
+        """Whether older marks can no longer change the result."""
         return self.base is not None and self.settings is not None and self.baseline_known
 
-    def segment(self) -> _Segment:
+    def run(self, marks: Iterable[Mark]) -> ReverseScan:
+        """See ``marks`` (newest first) until done, then finalize; returns self."""
+        for found in marks:
+            self.see(found)
+            if self.done():
+                break
+        self.finalize()
+        return self
+
+    def _segment(self) -> _Segment:
         if self.active is None:
             self.active = _Segment()
         return self.active
 
     def finalize(self) -> None:
+        """Close the active segment (at its ``task_started``, or at the start of the file)."""
         segment, self.active = self.active, None
         if segment is None:
             return
@@ -115,47 +171,42 @@ class _ReverseScan:
         if not self.baseline_known and (segment.user_turn or segment.cleared):
             self.baseline, self.baseline_known = segment.baseline, True
 
-    def see(self, index: int, line: object) -> None:  # noqa: C901 - one arm per line kind
-        match line:
-            case ev.CompactedLine(payload=compacted):
-                segment = self.segment()
-                segment.cleared = segment.cleared or segment.baseline is None
-                segment.compactions.append(index)
-                if segment.base is None and _is_checkpoint(compacted):
-                    segment.base = index
-            case ev.EventMsgLine(payload=ev.ThreadRolledBackEvent(num_turns=num_turns)):
-                self.pending_rollback += max(num_turns, 0)
-            case ev.EventMsgLine(payload=ev.TaskCompleteEvent(turn_id=turn_id)):
-                segment = self.segment()
-                segment.turn_id = segment.turn_id or turn_id
-            case ev.EventMsgLine(payload=ev.TurnAbortedEvent(turn_id=turn_id)):
-                turn_id = opt(turn_id)
-                if self.active is not None:
-                    self.active.turn_id = self.active.turn_id or turn_id
-                elif turn_id is not None:
-                    self.active = _Segment(turn_id)
-            case ev.EventMsgLine(payload=ev.UserMessageEvent()):
-                self.segment().user_turn = True
-            case ev.TurnContextLine(payload=context):
-                self._turn_context(context)
-            case ev.EventMsgLine(payload=ev.TaskStartedEvent(turn_id=turn_id)):
-                if self.active is not None and _compatible(self.active.turn_id, turn_id):
-                    self.finalize()
-            case ev.ResponseItemLine(payload=item):
-                segment = self.segment()
-                segment.user_turn = segment.user_turn or is_user_turn_boundary(item)
-            case _:
-                pass
+    def see(self, found: Mark) -> None:
+        """Take one mark (newest first)."""
+        index, kind, value = found
+        if kind == COMPACTED:
+            segment = self._segment()
+            segment.cleared = segment.cleared or segment.baseline is None
+            segment.compactions.append(index)
+            if segment.base is None and value:
+                segment.base = index
+        elif kind == ROLLBACK:
+            self.pending_rollback += value
+        elif kind == COMPLETE:
+            segment = self._segment()
+            segment.turn_id = segment.turn_id or value
+        elif kind == ABORTED:
+            if self.active is not None:
+                self.active.turn_id = self.active.turn_id or value
+            elif value is not None:
+                self.active = _Segment(value)
+        elif kind == USER:
+            self._segment().user_turn = True
+        elif kind == CONTEXT:
+            self._turn_context(index, value)
+        elif kind == STARTED:
+            if self.active is not None and _compatible(self.active.turn_id, value):
+                self.finalize()
 
-    def _turn_context(self, context: ev.TurnContext) -> None:
-        segment, turn_id = self.segment(), opt(context.turn_id)
+    def _turn_context(self, index: int, turn_id: str | None) -> None:
+        segment = self._segment()
         segment.turn_id = segment.turn_id or turn_id
         if not _compatible(segment.turn_id, turn_id):
             return
         if segment.settings is None:
-            segment.settings = context
+            segment.settings = index
         if segment.baseline is None and not segment.cleared:
-            segment.baseline = context
+            segment.baseline = index
 
 
 # --------------------------------------------------------------------------- forward replay
@@ -233,30 +284,46 @@ def _legacy_compaction(history: list[Any], summary: str) -> list[Any]:
     return rebuilt
 
 
-def _replay(lines: list[object], start: int, history: list[Any], skip: set[int]) -> bool:
-    """Pass 2: apply lines from ``start``; returns whether a legacy compaction was seen.
+class ForwardReplay:
+    """Pass 2: the model-visible history, applying lines in file order.
 
     Compactions in ``skip`` belong to rolled-back turns: their checkpoint would
-    reintroduce what the rollback removed, so they are ignored.
+    reintroduce what the rollback removed, so they are ignored. Applying a
+    checkpoint replaces the history, so replaying from the first line gives the
+    same history as starting from the base's items.
+
+    Attributes:
+        history: the items so far.
+        legacy: a legacy compaction was applied since the last checkpoint.
+        token_usage: the latest ``token_count.info`` (None if never recorded).
     """
-    legacy = False
-    for index in range(start, len(lines)):
-        line = lines[index]
-        if index in skip:
-            continue
+
+    __slots__ = ("history", "legacy", "token_usage", "skip")
+
+    def __init__(self, skip: set[int], history: list[Any] | None = None) -> None:
+        self.skip = skip
+        self.history: list[Any] = [] if history is None else history
+        self.legacy = False
+        self.token_usage: Any = None
+
+    def apply(self, index: int, line: object) -> None:
+        """Apply ``lines[index]``."""
         match line:
-            case ev.ResponseItemLine(payload=item) if _sent_to_model(item):
-                history.append(item)
-            case ev.CompactedLine(payload=compacted) if _is_checkpoint(compacted):
-                history[:] = _base_items(compacted)
-            case ev.CompactedLine(payload=compacted):
-                history[:] = _legacy_compaction(history, compacted.message)
-                legacy = True
+            case ev.ResponseItemLine(payload=item):
+                if _sent_to_model(item):
+                    self.history.append(item)
+            case ev.EventMsgLine(payload=ev.TokenCountEvent(info=info)):
+                if opt(info) is not None:
+                    self.token_usage = info
+            case ev.CompactedLine(payload=compacted) if index not in self.skip:
+                if _is_checkpoint(compacted):
+                    self.history, self.legacy = _base_items(compacted), False
+                else:
+                    self.history, self.legacy = _legacy_compaction(self.history, compacted.message), True
             case ev.EventMsgLine(payload=ev.ThreadRolledBackEvent(num_turns=num_turns)):
-                _drop_last_user_turns(history, num_turns)
+                _drop_last_user_turns(self.history, num_turns)
             case _:
                 pass
-    return legacy
 
 
 def _base_items(compacted: ev.Compacted) -> list[Any]:
@@ -274,6 +341,12 @@ def _token_usage(lines: list[object]) -> Any:
     return None
 
 
+def scan_lines(lines: list[object]) -> ReverseScan:
+    """:class:`ReverseScan` of ``lines`` (stops as early as it can)."""
+    marks = (found for index in range(len(lines) - 1, -1, -1) if (found := mark(index, lines[index])))
+    return ReverseScan().run(marks)
+
+
 def resume_context(lines: list[object]) -> ResumeContext:
     """Rebuild what a resumed thread sends the model (spec 9).
 
@@ -285,21 +358,16 @@ def resume_context(lines: list[object]) -> ResumeContext:
         user turn and the latest token usage.
     """
     lines = list(lines)
-    scan = _ReverseScan()
-    for index in range(len(lines) - 1, -1, -1):
-        scan.see(index, lines[index])
-        if scan.done():
-            break
-    scan.finalize()
-    history: list[Any] = []
-    if scan.base is not None:
-        history = _base_items(lines[scan.base].payload)  # type: ignore[attr-defined]
-    start = 0 if scan.base is None else scan.base + 1
-    legacy = _replay(lines, start, history, scan.discarded)
+    scan = scan_lines(lines)
+    start = 0 if scan.base is None else scan.base
+    replay = ForwardReplay(scan.discarded)
+    for index in range(start, len(lines)):
+        replay.apply(index, lines[index])
+    settings = None if scan.settings is None else lines[scan.settings].payload  # type: ignore[attr-defined]
     return ResumeContext(
-        items=history,
-        turn_context=scan.settings,
+        items=replay.history,
+        turn_context=settings,
         token_usage=_token_usage(lines),
         base_line=scan.base,
-        reinject_context=legacy or scan.baseline is None,
+        reinject_context=replay.legacy or scan.baseline is None,
     )

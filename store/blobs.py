@@ -31,7 +31,7 @@ from rollout.errors import CorruptLog, StoreError
 
 __all__ = [
     "Packed", "Dictionary", "NO_DICTIONARY", "pack", "repack", "bulk", "split_strings", "splice", "train", "recompress",
-    "Unpacker",
+    "compress", "Unpacker",
 ]
 
 _QUOTE, _BACKSLASH, _REF = b'"', 0x5C, b"\x00"
@@ -145,6 +145,11 @@ def _compress(compressor: zstandard.ZstdCompressor, data: bytes) -> bytes:
         return compressor.compress(data)
     except zstandard.ZstdError as exc:
         raise StoreError(f"zstd compression failed: {exc}") from exc
+
+
+def compress(data: bytes, level: int) -> bytes:
+    """One zstd frame of ``data`` without a dictionary (thread-safe). Raises StoreError."""
+    return _compress(_compressor(NO_DICTIONARY, level), data)
 
 
 def pack(lines: list[bytes], *, blob_min: int, dictionary: Dictionary, level: int) -> Packed:

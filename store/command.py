@@ -218,17 +218,18 @@ class Rewrite:
 
 
 class SaveSnapshot:
-    """Persist replay builder state for a thread (a cache: skipped if the thread is gone)."""
+    """Persist replay builders' state for a thread (a cache: skipped if the thread is gone)."""
 
-    def __init__(self, tkey: int, seq: int, data: bytes) -> None:
-        self.tkey, self.seq, self.data = tkey, seq, data
+    def __init__(self, tkey: int, seq: int, data: bytes, context: bytes) -> None:
+        self.tkey, self.seq, self.data, self.context = tkey, seq, data, context
 
     def run(self, writer: Writer) -> Any:
         conn = writer.conn
         row = conn.execute("SELECT deleted FROM threads WHERE tkey = ?", (self.tkey,)).fetchone()
         if row is None or row[0]:
             return None
-        conn.execute("INSERT OR IGNORE INTO snapshots (tkey, seq, data) VALUES (?, ?, ?)",
-                     (self.tkey, self.seq, self.data))
+        conn.execute("INSERT INTO snapshots (tkey, seq, data, context) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (tkey, seq) DO UPDATE SET data = excluded.data, context = excluded.context",
+                     (self.tkey, self.seq, self.data, self.context))
         conn.execute("DELETE FROM snapshots WHERE tkey = ? AND seq < ?", (self.tkey, self.seq))
         return None

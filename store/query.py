@@ -9,9 +9,10 @@ A fork's lines are stitched from pointers: thread ``T`` with parent ``P`` and
 2..u+1, then its own lines from u+2 on. :meth:`Reader.raw_lines` resolves a seq
 range into ``(thread, range)`` segments up the chain, without recursion.
 
-Replay state is cached per thread (:class:`TurnCache`): a read after one more
-append feeds the builder one line. A cold read starts from the newest persisted
-snapshot and replays only the lines after it.
+Replay state is cached per thread (:class:`TurnCache`): a ``HistoryBuilder``
+(turns) and a ``ContextBuilder`` (resume context), so a read after one more
+append feeds them one line. A cold read starts from the newest persisted
+snapshot of both and replays only the lines after it.
 
 Must not import: rollout.cli, rich, asyncio.
 """
@@ -25,20 +26,19 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-import zstandard
 
-from replay import HistoryBuilder, Turn, TurnSpan, resume_context
+from replay import ContextBuilder, HistoryBuilder, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.codec import decode_line
-from rollout.errors import CorruptLog, DecodeError, StoreError, ThreadArchived, ThreadNotFound
+from rollout.errors import CorruptLog, DecodeError, ThreadArchived, ThreadNotFound
 
-from .blobs import Unpacker
+from .blobs import Unpacker, compress
 from .listing import ListQuery, folded_contains
 from .state import STATE_DECODER, ThreadState, fork_span, open_turn_after
 
 __all__ = [
     "Reader", "Row", "TurnCache",
-    "read_lines_job", "raw_lines_job", "turns_job", "resume_job", "fork_point_job",
+    "read_lines_job", "raw_lines_job", "turns_job", "resume_job", "fork_point_job", "pack_snapshot",
 ]
 
 _ROW = "SELECT tkey, state, parent_tkey, parent_upto FROM threads WHERE id = ? AND deleted = 0"
@@ -53,14 +53,33 @@ class Row(msgspec.Struct, frozen=True):
     parent_upto: int | None
 
 
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def pack_snapshot(parts: tuple[bytes, bytes], level: int) -> tuple[bytes, bytes]:
+    """The stored ``(data, context)`` of a snapshot's dumps: zstd at ``level`` (0: as they are).
+
+    Thread-safe. Raises StoreError.
+    """
+    return (compress(parts[0], level), compress(parts[1], level)) if level else parts
+
+
 class _Builder:
-    __slots__ = ("lock", "builder", "seq", "saved")
+    """One thread's replay state: the turn builder, and the resume context builder.
+
+    The context builder is loaded and fed only when a resume needs it, so plain
+    reads never pay for it.
+    """
+
+    __slots__ = ("lock", "builder", "seq", "saved", "context", "context_seq")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.builder: HistoryBuilder | None = None
         self.seq = 0
         self.saved = 0
+        self.context: ContextBuilder | None = None
+        self.context_seq = 0
 
 
 class TurnCache:
@@ -98,7 +117,6 @@ class Reader:
         conn.create_function("folded_contains", 2, folded_contains, deterministic=True)
         self.unpacker = Unpacker(self._dictionary, self._blob)
         self._forks: dict[int, tuple[int | None, int | None]] = {}
-        self._compressor = zstandard.ZstdCompressor(level=3)
 
     def close(self) -> None:
         self.conn.close()
@@ -233,15 +251,22 @@ class Reader:
     # ------------------------------------------------------------------ replay
 
     def turns(self, row: Row, cache: TurnCache, items_view: str, every: int) -> tuple[list[Turn], Any]:
-        """The thread's turns; also ``(seq, dump)`` when a snapshot is due, else None."""
+        """The thread's turns; also ``(seq, snapshot)`` when a snapshot is due, else None."""
         entry = cache.entry(row.tkey)
         with entry.lock:
             builder = self._ready(row, entry)
-            turns = builder.snapshot(items_view=items_view)  # type: ignore[arg-type]
-            due = None
-            if entry.seq - entry.saved >= every:
-                due, entry.saved = (entry.seq, self._compress(builder.dump())), entry.seq
-            return turns, due
+            return builder.snapshot(items_view=items_view), self._due(row, entry, every)  # type: ignore[arg-type]
+
+    def resume(self, row: Row, cache: TurnCache, every: int) -> tuple[list[Turn], Any, ResumeContext]:
+        """The thread's turns, the due snapshot (or None) and its resume context."""
+        entry = cache.entry(row.tkey)
+        with entry.lock:
+            builder = self._ready(row, entry)
+            context = self._context_ready(row, entry).context()
+            if context is None:  # a rollback discarded a compaction already applied: rebuild
+                entry.context = ContextBuilder.of(self.lines(row, 1, entry.seq))
+                context = entry.context.context()
+            return builder.snapshot(items_view="full"), self._due(row, entry, every), context
 
     def spans(self, row: Row, cache: TurnCache) -> list[TurnSpan]:
         """``replay.turn_boundaries`` of the thread's lines, from the cached builder."""
@@ -250,37 +275,71 @@ class Reader:
             return self._ready(row, entry).spans()
 
     def _ready(self, row: Row, entry: _Builder) -> HistoryBuilder:
-        """The entry's builder, fed through ``row``'s last line (call with ``entry.lock`` held)."""
+        """The entry's turn builder, fed through ``row``'s last line (call with ``entry.lock`` held)."""
         if entry.builder is None or entry.seq > row.state.last_seq:  # a newer snapshot than ours: restart
-            entry.builder, entry.seq = self._restore(row)
-            entry.saved = entry.seq
+            self._restore(row, entry)
         if entry.seq < row.state.last_seq:
             lines = self.lines(row, entry.seq + 1, row.state.last_seq)
             try:
-                entry.builder.feed_many(lines)
+                entry.builder.feed_many(lines)  # type: ignore[union-attr]
             except BaseException:
                 entry.builder = None  # half fed: never reuse it
                 raise
             entry.seq = row.state.last_seq
-        return entry.builder
+        return entry.builder  # type: ignore[return-value]
 
-    def _restore(self, row: Row) -> tuple[HistoryBuilder, int]:
+    def _context_ready(self, row: Row, entry: _Builder) -> ContextBuilder:
+        """The entry's context builder, fed as far as its turn builder (after :meth:`_ready`)."""
+        if entry.context is None:
+            entry.context, entry.context_seq = self._restore_context(row, entry.seq)
+        if entry.context_seq < entry.seq:
+            lines = self.lines(row, entry.context_seq + 1, entry.seq)
+            try:
+                entry.context.feed_many(lines)
+            except BaseException:
+                entry.context = None  # half fed: never reuse it
+                raise
+            entry.context_seq = entry.seq
+        return entry.context
+
+    def _due(self, row: Row, entry: _Builder, every: int) -> tuple[int, tuple[bytes, bytes]] | None:
+        """``(seq, (turns, context) dumps)`` once ``every`` lines were replayed since the last snapshot."""
+        if entry.seq - entry.saved < every:
+            return None
+        entry.saved = entry.seq
+        return entry.seq, (entry.builder.dump(), self._context_ready(row, entry).dump())  # type: ignore[union-attr]
+
+    def _restore(self, row: Row, entry: _Builder) -> None:
+        """Start the entry's turn builder from the newest persisted snapshot (or from nothing)."""
         found = self.conn.execute(
             "SELECT seq, data FROM snapshots WHERE tkey = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
             (row.tkey, row.state.last_seq),
         ).fetchone()
+        entry.builder, entry.seq, entry.context = HistoryBuilder(), 0, None
         if found is not None:
             try:
-                return HistoryBuilder.load(self.unpacker.decompress(0, found[1])), found[0]
+                entry.builder, entry.seq = HistoryBuilder.load(self._unframe(found[1])), found[0]
             except (CorruptLog, msgspec.DecodeError, ValueError):
-                pass  # a snapshot is only a cache: replay from the start instead
-        return HistoryBuilder(), 0
+                pass  # a snapshot is only a cache: replay from the start
+        entry.saved = entry.seq
 
-    def _compress(self, data: bytes) -> bytes:
-        try:
-            return self._compressor.compress(data)
-        except zstandard.ZstdError as exc:
-            raise StoreError(f"zstd compression failed: {exc}") from exc
+    def _restore_context(self, row: Row, upto: int) -> tuple[ContextBuilder, int]:
+        """A context builder from the newest persisted snapshot at or before ``upto`` (or a new one)."""
+        found = self.conn.execute(
+            "SELECT seq, context FROM snapshots WHERE tkey = ? AND seq <= ? AND context IS NOT NULL "
+            "ORDER BY seq DESC LIMIT 1",
+            (row.tkey, upto),
+        ).fetchone()
+        if found is not None:
+            try:
+                return ContextBuilder.load(self._unframe(found[1])), found[0]
+            except CorruptLog:
+                pass  # a snapshot is only a cache: replay from the start
+        return ContextBuilder(), 0
+
+    def _unframe(self, data: bytes) -> bytes:
+        """A stored snapshot part, decompressed if it was stored compressed."""
+        return self.unpacker.decompress(0, data) if data[:4] == _ZSTD_MAGIC else data
 
 
 # --------------------------------------------------------------------------- jobs (one read transaction each)
@@ -307,8 +366,7 @@ def resume_job(reader: Reader, cache: TurnCache, thread_id: str, every: int) -> 
     row = reader.row(thread_id)
     if row.state.archived:
         raise ThreadArchived(thread_id)
-    turns, due = reader.turns(row, cache, "full", every)
-    context = resume_context(reader.lines(row, 1, row.state.last_seq))
+    turns, due, context = reader.resume(row, cache, every)
     return row, turns, due, context
 
 

@@ -1,6 +1,6 @@
 """The SQLite schema, its migrations, and how connections are opened.
 
-Tables (version 1):
+Tables (version 2):
 
 * ``threads``: one row per thread: listing columns (indexed), the fork pointer
   (``parent_tkey``, ``parent_upto``: this thread's lines 2..upto+1 are its
@@ -14,7 +14,10 @@ Tables (version 1):
   the chunks that reference them (see :mod:`store.blobs`).
 * ``dictionaries``: trained zstd dictionaries; old ids stay readable.
 * ``idempotency``: ``(tkey, key) -> seq`` returned by the first append.
-* ``snapshots``: persisted replay builder state (``HistoryBuilder.dump``), zstd.
+* ``snapshots``: persisted replay state at a seq: ``data`` holds ``HistoryBuilder.dump()``,
+  ``context`` (version 2; NULL in older rows) ``ContextBuilder.dump()``, each zstd unless
+  stored plain (``Tuning.snapshot_level = 0``); separate columns, so a read that only needs
+  turns never reads the much larger context.
 * ``settings``: small counters; ``schema_migrations``: applied versions.
 
 Opening a database whose newest migration is unknown here raises ``SchemaTooNew``.
@@ -106,7 +109,9 @@ INSERT INTO settings VALUES ('undict_bytes', 0);
 """
 
 #: ``(version, name, sql)`` in order; a database records each one it applied.
-MIGRATIONS: list[tuple[int, str, str]] = [(1, "initial schema", _V1)]
+_V2 = "ALTER TABLE snapshots ADD COLUMN context BLOB"
+
+MIGRATIONS: list[tuple[int, str, str]] = [(1, "initial schema", _V1), (2, "resume context snapshots", _V2)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -187,6 +192,8 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
         dictionary_after: train the zstd dictionary once this many bytes were stored without one.
         dictionary_size: size of the trained dictionary.
         snapshot_every: persist replay state after this many newly replayed lines.
+        snapshot_level: zstd level of persisted replay state (0: stored uncompressed,
+            which is larger on disk but quicker for a cold resume to read back).
         cached_threads: replay builders kept in memory (LRU).
         max_batch: most commands committed in one transaction.
     """
@@ -200,6 +207,7 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     dictionary_after: int = 4 * 1024 * 1024
     dictionary_size: int = 112 * 1024
     snapshot_every: int = 2048
+    snapshot_level: int = 1
     cached_threads: int = 64
     max_batch: int = 512
 

@@ -56,7 +56,7 @@ from .line import (
 )
 from .listing import encode_cursor, list_query, sort_ms
 from .query import (
-    Reader, TurnCache, fork_point_job, raw_lines_job, read_lines_job, resume_job, turns_job,
+    Reader, TurnCache, fork_point_job, pack_snapshot, raw_lines_job, read_lines_job, resume_job, turns_job,
 )
 from .schema import SYNCHRONOUS, Tuning, connect, migrate, translate
 from .state import ThreadState, facts, now_ms, start_state, thread_info
@@ -108,6 +108,7 @@ class SqliteStore(Store):
         self._readers = [_Lane(f"store-reader-{i}") for i in range(readers)]
         self._packers = ThreadPoolExecutor(2, thread_name_prefix="store-packer")
         self._training: asyncio.Task[None] | None = None
+        self._snapshots: set[asyncio.Task[None]] = set()
         self._train_at = self.tuning.dictionary_after
         self._turn = 0
         self._cache = TurnCache(self.tuning.cached_threads)
@@ -162,6 +163,8 @@ class SqliteStore(Store):
             return
         if self._training is not None:
             await self._training
+        while self._snapshots:  # a snapshot being compressed still gets saved
+            await asyncio.gather(*self._snapshots)
         self._closed = True
         self._wake.set()
         if self._task is not None:
@@ -309,9 +312,20 @@ class SqliteStore(Store):
                                   level=t.bulk_level, chunk_lines=t.chunk_lines, chunk_bytes=t.chunk_bytes)
         await self._submit(Import(state, chunks))
 
-    def _snapshot_later(self, tkey: int, seq: int, data: bytes) -> None:
+    def _snapshot_later(self, tkey: int, seq: int, data: tuple[bytes, bytes]) -> None:
+        """Compress a replay snapshot on a packer thread, then queue it (off the reader's path)."""
         if not self._closed:
-            self._pending.append((SaveSnapshot(tkey, seq, data), None))
+            task = asyncio.get_running_loop().create_task(self._save_snapshot(tkey, seq, data))
+            self._snapshots.add(task)
+            task.add_done_callback(self._snapshots.discard)
+
+    async def _save_snapshot(self, tkey: int, seq: int, data: tuple[bytes, bytes]) -> None:
+        try:
+            turns, context = await self._pack(pack_snapshot, data, self.tuning.snapshot_level)
+        except RolloutError:
+            return  # a snapshot is only a cache
+        if not self._closed:
+            self._pending.append((SaveSnapshot(tkey, seq, turns, context), None))
             self._wake.set()
 
     # ------------------------------------------------------------------ reads

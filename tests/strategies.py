@@ -365,3 +365,47 @@ def replay_threads(draw: st.DrawFn, *, late: bool = True, rollbacks: bool = True
             lines.append(wire_event({"type": "thread_rolled_back", "num_turns": draw(st.integers(0, 3))}))
         finished.append(turn_id)
     return lines
+
+
+_RESUME_IDS = st.sampled_from(["a", "b", ""])
+
+
+def _resume_line(kind: str, turn_id: str, number: int) -> ev.Line:
+    """One line of a kind the resume context looks at (ids may clash on purpose)."""
+    if kind == "started":
+        return started_line(turn_id)
+    if kind == "complete":
+        return complete_line(turn_id)
+    if kind == "aborted":
+        return wire_event({"type": "turn_aborted", "turn_id": turn_id or None, "reason": "interrupted"})
+    if kind == "context":
+        return wire_line("turn_context", {"turn_id": turn_id or None, "cwd": "/w", "approval_policy": "never",
+                                          "sandbox_policy": {"type": "read-only"}, "model": f"m{number}"})
+    if kind in ("prompt", "injected", "developer", "system", "assistant"):
+        role, body = {"prompt": ("user", f"prompt {number}"), "injected": ("user", "<environment_context>\n</environment_context>"),
+                      "developer": ("developer", "<permissions instructions>p</permissions instructions>"),
+                      "system": ("system", "s"), "assistant": ("assistant", f"reply {number}")}[kind]
+        part = "output_text" if role == "assistant" else "input_text"
+        return wire_item({"type": "message", "role": role, "content": [{"type": part, "text": body}]})
+    if kind == "user_event":
+        return user_line(f"prompt {number}")
+    if kind == "checkpoint":
+        return wire_line("compacted", {"message": "s", "replacement_history": [_user_item(f"kept {number}")]})
+    if kind == "legacy":
+        return wire_line("compacted", {"message": f"summary {number}" if number % 2 else ""})
+    if kind == "rollback":
+        return wire_event({"type": "thread_rolled_back", "num_turns": number % 4})
+    if kind == "tokens":
+        return wire_event({"type": "token_count", "info": None if number % 3 == 0 else {"n": number}})
+    return wire_item({"type": "function_call", "name": "shell", "arguments": "{}", "call_id": f"c{number}"})
+
+
+@st.composite
+def resume_threads(draw: st.DrawFn) -> list[ev.Line]:
+    """Arbitrary sequences of the lines the resume context depends on, in any order."""
+    kinds = st.sampled_from([
+        "started", "started", "complete", "aborted", "context", "prompt", "prompt", "injected", "developer",
+        "system", "assistant", "user_event", "checkpoint", "legacy", "rollback", "tokens", "call",
+    ])
+    steps = draw(st.lists(st.tuples(kinds, _RESUME_IDS), max_size=40))
+    return [_resume_line(kind, turn_id, number) for number, (kind, turn_id) in enumerate(steps)]
