@@ -4,8 +4,9 @@ Runs on the store's single writer thread, which owns the only connection that
 writes. ``Writer.run`` takes every command queued since the last batch, opens
 one ``BEGIN IMMEDIATE`` transaction, runs each command inside its own SAVEPOINT
 (a command that fails -- ``Conflict``, ``ThreadNotFound``, a SQLite error --
-is rolled back alone and the others still commit), then merges tails of tiny
-chunks, writes each changed thread row once, and commits: one fsync per batch.
+is rolled back alone and the others still commit; a lone command needs none),
+then merges tails of tiny chunks, writes each changed thread row once, and
+commits: one fsync per batch.
 
 Each append becomes one chunk row, compressed here at a fast zstd level (zstd
 releases the GIL, so the event loop keeps accepting writes meanwhile).
@@ -115,9 +116,11 @@ class Writer:
         """Apply ``commands`` in one transaction; ``(ok, result or exception)`` for each."""
         try:
             self._begin()
-            results = [self._one(command) for command in commands]
-            self._finish()
-            self.conn.execute("COMMIT")
+            alone = len(commands) == 1
+            results = [self._one(command, alone=alone) for command in commands]
+            if self.conn.in_transaction:  # False only when a lone command failed and rolled it back
+                self._finish()
+                self.conn.execute("COMMIT")
         except Exception as exc:  # the whole batch is lost: nothing was committed
             self._abort()
             return [(False, _batch_error(exc)) for _ in commands]
@@ -129,29 +132,37 @@ class Writer:
         if self._freed:
             self._freed = False
             self._vacuum_quietly(_KEEP_FREE_PAGES)
-        self._version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         while len(self._cache) > _CACHED_ROWS:
             self._cache.popitem(last=False)
         return results
 
     def _begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
+        # We hold the write lock and our own commits keep data_version: it holds until the next batch.
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:  # another connection wrote: nothing cached is trusted
             self._cache.clear()
             self._load_settings()
+            self._version = version
 
-    def _one(self, command: Command) -> tuple[bool, Any]:
-        self.conn.execute("SAVEPOINT command")
+    def _one(self, command: Command, *, alone: bool = False) -> tuple[bool, Any]:
+        """Run one command; alone in its batch, the transaction is its unit (no SAVEPOINT)."""
+        if not alone:
+            self.conn.execute("SAVEPOINT command")
         try:
             value = command.run(self)
         except Exception as exc:
             if not self.conn.in_transaction:
                 raise _BatchLost(str(exc)) from exc
-            self.conn.execute("ROLLBACK TO command")
-            self.conn.execute("RELEASE command")
+            if alone:
+                self.conn.execute("ROLLBACK")
+                self.undict_bytes, self._installed = self._saved_undict, None
+            else:
+                self.conn.execute("ROLLBACK TO command")
+                self.conn.execute("RELEASE command")
             return False, translate(exc)
-        self.conn.execute("RELEASE command")
+        if not alone:
+            self.conn.execute("RELEASE command")
         return True, value
 
     def _finish(self) -> None:

@@ -3,11 +3,12 @@
 Threads of execution:
 
 * one **writer** thread owns the only writing connection. Every write becomes a
-  command on an in-memory queue; a single asyncio task drains everything queued
-  into one batch, hands it to the writer thread in one call (one thread hop),
-  which commits it as one transaction (one fsync with ``synchronous=FULL``),
-  then resolves each caller's future. A caller returns only once its lines are
-  durable; concurrent appends share commits (group commit).
+  command on an in-memory queue; whenever the writer is idle, everything queued
+  goes to the writer thread as one batch (one thread hop, no asyncio task in
+  between), which commits it as one transaction (one fsync with
+  ``synchronous=FULL``) and wakes the loop once to resolve every caller's
+  future. A caller returns only once its lines are durable; concurrent appends
+  share commits (group commit).
 * ``readers`` reader threads, each with a read-only connection, run every read
   inside one read transaction (a consistent WAL snapshot), round robin.
 * two packer threads compress imports, and train the zstd dictionary in the
@@ -113,8 +114,9 @@ class SqliteStore(Store):
         self._turn = 0
         self._cache = TurnCache(self.tuning.cached_threads)
         self._pending: list[tuple[Command, asyncio.Future[Any] | None]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._busy = False  # a batch is on the writer thread
+        self._flushing = False  # a flush is scheduled on the loop
+        self._drained: asyncio.Future[None] | None = None  # close() waits on it
         self._closed = False
 
     @classmethod
@@ -144,7 +146,6 @@ class SqliteStore(Store):
             self._closed = True
             await self._shutdown()
             raise
-        self._task = asyncio.get_running_loop().create_task(self._write_loop(), name="store-writer")
 
     def _open_writer(self) -> Writer:
         conn = connect(self.path, synchronous=self._synchronous)
@@ -166,9 +167,10 @@ class SqliteStore(Store):
         while self._snapshots:  # a snapshot being compressed still gets saved
             await asyncio.gather(*self._snapshots)
         self._closed = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
+        if self._busy or self._pending:  # what is queued still commits
+            self._drained = asyncio.get_running_loop().create_future()
+            self._flush()
+            await self._drained
         await self._shutdown()
 
     async def _shutdown(self) -> None:
@@ -192,30 +194,40 @@ class SqliteStore(Store):
         if self._closed:
             raise StoreError("store is closed")
         future = asyncio.get_running_loop().create_future()
-        self._pending.append((command, future))
-        self._wake.set()
+        self._queue(command, future)
         return await future
 
-    async def _write_loop(self) -> None:
-        while True:
-            if not self._pending:
-                if self._closed:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            await asyncio.sleep(0)  # let callers woken by the last commit queue their next write first
+    def _queue(self, command: Command, future: asyncio.Future[Any] | None) -> None:
+        self._pending.append((command, future))
+        if not self._busy and not self._flushing:  # one iteration later, so concurrent callers join
+            self._flushing = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Hand everything queued (up to ``max_batch``) to the writer thread as one batch."""
+        self._flushing = False
+        while self._pending and not self._busy:
             batch = self._pending[: self.tuning.max_batch]
             del self._pending[: self.tuning.max_batch]
             live = [(cmd, fut) for cmd, fut in batch if fut is None or not fut.cancelled()]
             if live:
-                await self._commit(live)
+                self._busy = True
+                self._writer.executor.submit(self._commit, asyncio.get_running_loop(), live)
+        if not self._busy and not self._pending and self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
 
-    async def _commit(self, live: list[tuple[Command, asyncio.Future[Any] | None]]) -> None:
+    def _commit(self, loop: asyncio.AbstractEventLoop, live: list[tuple[Command, asyncio.Future[Any] | None]]) -> None:
+        """On the writer thread: run the batch, then wake the loop once to resolve every caller."""
         try:
-            results = await self._writer.call(self._writer.obj.run, [cmd for cmd, _ in live])
-        except Exception as exc:  # a bug in the writer: fail this batch, keep serving
-            results = [(False, StoreError(f"write failed: {exc}")) for _ in live]
+            results = _guarded(self._writer.obj.run, ([cmd for cmd, _ in live],))
+        except BaseException as exc:  # a bug in the writer: fail this batch, keep serving
+            results = [(False, StoreError(f"write failed: {exc!r}")) for _ in live]
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
+            loop.call_soon_threadsafe(self._committed, live, results)
+
+    def _committed(self, live: list[tuple[Command, asyncio.Future[Any] | None]],
+                   results: list[tuple[bool, Any]]) -> None:
+        self._busy = False
         for (_, future), (ok, value) in zip(live, results):
             if future is None or future.done():
                 continue
@@ -223,6 +235,10 @@ class SqliteStore(Store):
                 future.set_result(value)
             else:
                 future.set_exception(value)
+        # The next batch leaves after the callers just woken ran: their next writes join it
+        # without waiting an extra loop iteration (a sequential writer's common case).
+        self._flushing = True
+        asyncio.get_running_loop().call_soon(self._flush)
         self._maybe_train()
 
     # ------------------------------------------------------------------ packing and the dictionary
@@ -325,8 +341,7 @@ class SqliteStore(Store):
         except RolloutError:
             return  # a snapshot is only a cache
         if not self._closed:
-            self._pending.append((SaveSnapshot(tkey, seq, turns, context), None))
-            self._wake.set()
+            self._queue(SaveSnapshot(tkey, seq, turns, context), None)
 
     # ------------------------------------------------------------------ reads
 

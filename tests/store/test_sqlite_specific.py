@@ -268,6 +268,44 @@ async def test_a_failing_append_does_not_fail_the_rest_of_its_batch(tmp_path, mo
         assert await store.append(b.id, user("works again")) == 3
 
 
+async def test_a_lone_failing_append_leaves_nothing_behind(tmp_path, monkeypatch):
+    """An append failing alone in its batch after writing its chunk and blob rolls all of it back."""
+    original = Writer.insert_chunk
+
+    def half_done(self, tkey, first_seq, count, packed):
+        original(self, tkey, first_seq, count, packed)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    async with SqliteStore.open(tmp_path / "a.db", tuning=TINY) as store:
+        info = await store.start_thread(meta())
+        monkeypatch.setattr(Writer, "insert_chunk", half_done)
+        with pytest.raises(StoreError):
+            await store.append(info.id, [_big_output("x", 4 * TINY.blob_min)])
+        monkeypatch.setattr(Writer, "insert_chunk", original)
+        assert _sql(tmp_path / "a.db", "SELECT COUNT(*) FROM blobs") == [(0,)]
+        assert (await store.info(info.id)).last_seq == 1
+        assert await store.append(info.id, user("works")) == 3
+        assert await store.append(info.id, user("again"), expected_seq=3) == 5
+        assert [line.payload.message for line in (await store.read_lines(info.id))[2::2]] == ["works", "again"]
+
+
+async def test_concurrent_appends_share_commits(tmp_path, monkeypatch):
+    """Appends queued while a batch commits go out together in the next one (group commit)."""
+    sizes: list[int] = []
+    original = Writer.run
+    monkeypatch.setattr(Writer, "run", lambda self, commands: sizes.append(len(commands)) or original(self, commands))
+    async with SqliteStore.open(tmp_path / "a.db") as store:
+        info = await store.start_thread(meta())
+        sizes.clear()
+
+        async def writer(n: int) -> None:
+            for i in range(5):
+                await store.append(info.id, user(f"w{n}-{i}"))
+
+        await asyncio.gather(*(writer(n) for n in range(8)))
+    assert sum(sizes) == 40 and max(sizes) == 8 and len(sizes) <= 6
+
+
 async def test_a_conflict_in_a_batch_leaves_the_other_appends_committed(tmp_path):
     """Concurrent appends with the same expected_seq: one wins, the others conflict."""
     async with SqliteStore.open(tmp_path / "a.db") as store:
