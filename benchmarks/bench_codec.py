@@ -13,24 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import msgspec
 
 import rollout
 from rollout.codec import decode_line, encode_line
+from benchmarks.timing import best_of
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "codex-real"
 
-
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def measure(files: list[Path], repeat: int) -> dict:
@@ -59,7 +51,7 @@ def measure(files: list[Path], repeat: int) -> dict:
     results = {}
     for _ in range(2):  # interleave to spread machine noise over both sides
         for name, fn in (("raw", raw_decode), ("typed", typed_decode), ("reader", reader), ("encode", encode)):
-            results[name] = min(results.get(name, float("inf")), _best(fn, repeat))
+            results[name] = min(results.get(name, float("inf")), best_of(fn, repeat))
     mb = total / 1e6
     return {
         "files": len(files),

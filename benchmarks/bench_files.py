@@ -37,6 +37,7 @@ import msgspec
 from benchmarks.workload import tiny_thread
 from store.codex_home import CodexHome
 from store.files import FileStore
+from benchmarks.timing import best_of
 
 _first_line = msgspec.json.Decoder()
 
@@ -78,14 +79,6 @@ def scan_first_lines(root: Path, limit: int) -> list[str]:
     return [thread_id for _, thread_id in found[:limit]]
 
 
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
 
 async def _abest(fn, repeat: int) -> float:
     best = float("inf")
@@ -105,7 +98,7 @@ async def measure(root: Path, limit: int, repeat: int) -> dict:
     rebuild = time.perf_counter() - start
     scan_ids = scan_first_lines(root, limit)
     assert [t.id for t in first.data] == scan_ids, "FileStore and the scan disagree on the first page"
-    scan = _best(lambda: scan_first_lines(root, limit), repeat)
+    scan = best_of(lambda: scan_first_lines(root, limit), repeat)
 
     async def cold():
         async with FileStore.open(root) as fresh:

@@ -16,24 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable
 
 from benchmarks.workload import corpus_dir, generate_thread
 from replay import HistoryBuilder, build_turns, resume_context, turn_boundaries
 from rollout.codec import decode_line
+from benchmarks.timing import best_of
 
 GENERATED_LINES = 20_000
 
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _peak(fn: Callable[[], object]) -> int:
@@ -77,7 +69,7 @@ def measure(name: str, raw: list[bytes], repeat: int) -> dict:
     best: dict[str, float] = {}
     for _ in range(2):  # interleave so machine noise spreads over every case
         for case, fn in cases.items():
-            best[case] = min(best.get(case, float("inf")), _best(fn, repeat))
+            best[case] = min(best.get(case, float("inf")), best_of(fn, repeat))
     base = best["decode"]
     return {
         "name": name,

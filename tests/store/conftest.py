@@ -7,6 +7,7 @@ backend by adding one entry (a factory taking pytest's ``tmp_path``).
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,13 @@ def turn(turn_id: str, prompt: str, answer: str = "done", *, end: str = "complet
 def raw(lines: list[ev.Line]) -> list[bytes]:
     """The stored bytes of lines."""
     return [encode_line(line) for line in lines]
+
+
+def sql(path: Path, query: str, *args: object) -> list[tuple]:
+    """Run one query on a database file behind the store's back (tests only)."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            return conn.execute(query, args).fetchall()
+    finally:
+        conn.close()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -13,18 +11,10 @@ from rollout.codec import decode_line
 from store import SqliteStore, Tuning
 from store.query import Reader
 
-from .conftest import TINY, meta, turn, user
+from .conftest import TINY, meta, turn, user, sql
 
 pytestmark = pytest.mark.asyncio
 
-
-def _sql(path: Path, query: str, *args: object) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        with conn:
-            return conn.execute(query, args).fetchall()
-    finally:
-        conn.close()
 
 
 def _compacted(text: str):
@@ -46,7 +36,7 @@ async def test_a_cold_resume_starts_from_the_persisted_context(tmp_path, monkeyp
         for number in range(5):
             await store.append(info.id, turn(f"t-{number}", "p"))
         await store.resume(info.id)
-    [(snapshot_seq, has_context)] = _sql(path, "SELECT seq, context IS NOT NULL FROM snapshots")
+    [(snapshot_seq, has_context)] = sql(path, "SELECT seq, context IS NOT NULL FROM snapshots")
     assert has_context
     ranges: list[tuple[int, int]] = []
     original = Reader.lines
@@ -95,6 +85,6 @@ async def test_an_unreadable_context_snapshot_is_replayed_instead(tmp_path):
         for number in range(3):
             await store.append(info.id, turn(f"t-{number}", "p"))
         await store.resume(info.id)
-    _sql(path, "UPDATE snapshots SET context = x'93010203'")
+    sql(path, "UPDATE snapshots SET context = x'93010203'")
     async with SqliteStore.open(path) as store:
         assert (await store.resume(info.id)).context == await _expected(store, info.id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -17,18 +16,10 @@ from store.batch import Writer
 from store.query import Reader
 from store.schema import SCHEMA_VERSION
 
-from .conftest import TINY, meta, raw, turn, user
+from .conftest import TINY, meta, raw, turn, user, sql
 
 pytestmark = pytest.mark.asyncio
 
-
-def _sql(path: Path, query: str, *args: object) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        with conn:
-            return conn.execute(query, args).fetchall()
-    finally:
-        conn.close()
 
 
 def _big_output(text: str, size: int) -> ev.ResponseItemLine:
@@ -40,17 +31,17 @@ async def test_a_new_database_records_its_schema_version(tmp_path):
     """Opening creates the schema and records every migration."""
     async with SqliteStore.open(tmp_path / "a.db"):
         pass
-    assert _sql(tmp_path / "a.db", "SELECT MAX(version) FROM schema_migrations") == [(SCHEMA_VERSION,)]
+    assert sql(tmp_path / "a.db", "SELECT MAX(version) FROM schema_migrations") == [(SCHEMA_VERSION,)]
     async with SqliteStore.open(tmp_path / "a.db"):  # reopening migrates nothing
         pass
-    assert len(_sql(tmp_path / "a.db", "SELECT * FROM schema_migrations")) == SCHEMA_VERSION
+    assert len(sql(tmp_path / "a.db", "SELECT * FROM schema_migrations")) == SCHEMA_VERSION
 
 
 async def test_a_newer_schema_is_refused_clearly(tmp_path):
     """A database migrated by newer code raises SchemaTooNew and leaves no thread running."""
     async with SqliteStore.open(tmp_path / "a.db"):
         pass
-    _sql(tmp_path / "a.db", "INSERT INTO schema_migrations VALUES (?, 'from the future', 0)", SCHEMA_VERSION + 1)
+    sql(tmp_path / "a.db", "INSERT INTO schema_migrations VALUES (?, 'from the future', 0)", SCHEMA_VERSION + 1)
     before = threading.active_count()
     with pytest.raises(SchemaTooNew, match="newer"):
         async with SqliteStore.open(tmp_path / "a.db"):
@@ -103,14 +94,14 @@ async def test_a_corrupt_chunk_raises_corrupt_log(tmp_path):
     async with SqliteStore.open(path, tuning=TINY) as store:
         info = await store.start_thread(meta())
         await store.append(info.id, turn("t-1", "a") + turn("t-2", "b"))
-        _sql(path, "UPDATE chunks SET data = x'28b52ffd0000' WHERE zdict IS NOT NULL")
+        sql(path, "UPDATE chunks SET data = x'28b52ffd0000' WHERE zdict IS NOT NULL")
         with pytest.raises(CorruptLog):
             await store.read_lines(info.id)
         with pytest.raises(CorruptLog):
             await store.read(info.id)
     async with SqliteStore.open(path) as store:
         other = await store.start_thread(meta())
-        _sql(path, "UPDATE chunks SET zdict = NULL, data = CAST('{not json' AS BLOB) "
+        sql(path, "UPDATE chunks SET zdict = NULL, data = CAST('{not json' AS BLOB) "
                    "WHERE tkey = (SELECT tkey FROM threads WHERE id = ?)", other.id)
         with pytest.raises(CorruptLog, match="line 1"):
             await store.read_lines(other.id)
@@ -122,7 +113,7 @@ async def test_a_missing_line_raises_corrupt_log(tmp_path):
     async with SqliteStore.open(path) as store:
         info = await store.start_thread(meta())
         await store.append(info.id, user("a"))
-        _sql(path, "DELETE FROM chunks WHERE seq = 2")
+        sql(path, "DELETE FROM chunks WHERE seq = 2")
         with pytest.raises(CorruptLog, match="not all stored"):
             await store.read_lines(info.id)
 
@@ -137,13 +128,13 @@ async def test_long_strings_are_stored_once_across_threads(tmp_path):
         for info in (first, second):
             await store.append(info.id, [*user("look"), big, big])
             await store.archive(info.id)  # packs the fresh tail
-        assert _sql(path, "SELECT COUNT(*) FROM blobs WHERE length(data) > 0") == [(1,)]
+        assert sql(path, "SELECT COUNT(*) FROM blobs WHERE length(data) > 0") == [(1,)]
         for info in (first, second):
             assert raw(await store.read_lines(info.id, after_seq=3)) == raw([big, big])
         await store.delete(first.id)
-        assert _sql(path, "SELECT COUNT(*) FROM blobs") == [(1,)]
+        assert sql(path, "SELECT COUNT(*) FROM blobs") == [(1,)]
         await store.delete(second.id)
-        assert _sql(path, "SELECT COUNT(*) FROM blobs") == [(0,)]
+        assert sql(path, "SELECT COUNT(*) FROM blobs") == [(0,)]
 
 
 async def test_a_dictionary_is_trained_and_old_blocks_stay_readable(tmp_path):
@@ -157,9 +148,9 @@ async def test_a_dictionary_is_trained_and_old_blocks_stay_readable(tmp_path):
                 await store.append(info.id, turn(f"t-{step}", f"prompt {number} {step} " * 20))
             infos.append((info.id, await store.export_rollout(info.id)))
     # closing waited for the background training
-    assert _sql(path, "SELECT COUNT(*) FROM dictionaries") == [(1,)]
-    [(without,)] = _sql(path, "SELECT COUNT(*) FROM chunks WHERE zdict = 0")
-    [(with_dictionary,)] = _sql(path, "SELECT COUNT(*) FROM chunks WHERE zdict = 1")
+    assert sql(path, "SELECT COUNT(*) FROM dictionaries") == [(1,)]
+    [(without,)] = sql(path, "SELECT COUNT(*) FROM chunks WHERE zdict = 0")
+    [(with_dictionary,)] = sql(path, "SELECT COUNT(*) FROM chunks WHERE zdict = 1")
     assert with_dictionary > without
     async with SqliteStore.open(path, tuning=TINY) as store:
         for thread_id, data in infos:
@@ -167,7 +158,7 @@ async def test_a_dictionary_is_trained_and_old_blocks_stay_readable(tmp_path):
         info = await store.start_thread(meta())
         await store.append(info.id, turn("t-new", "after the dictionary"))
     query = "SELECT DISTINCT zdict FROM chunks JOIN threads USING (tkey) WHERE id = ?"
-    assert _sql(path, query, info.id) == [(1,)]
+    assert sql(path, query, info.id) == [(1,)]
 
 
 async def test_fork_stores_a_pointer_not_a_copy(tmp_path):
@@ -178,7 +169,7 @@ async def test_fork_stores_a_pointer_not_a_copy(tmp_path):
         for number in range(50):
             await store.append(info.id, turn(f"t-{number}", "p"))
         child = await store.fork(info.id)
-        rows = _sql(path, "SELECT COUNT(*) FROM chunks JOIN threads USING (tkey) WHERE id = ?", child.id)
+        rows = sql(path, "SELECT COUNT(*) FROM chunks JOIN threads USING (tkey) WHERE id = ?", child.id)
         assert rows == [(1,)]
         assert (await store.read(child.id)).turns == (await store.read(info.id)).turns
 
@@ -192,13 +183,13 @@ async def test_a_deleted_source_keeps_only_what_its_forks_read(tmp_path):
             await store.append(info.id, turn(f"t-{number}", "p"))
         child = await store.fork(info.id, at_turn=1)
         await store.delete(info.id)
-        assert _sql(path, "SELECT COUNT(*) FROM threads WHERE deleted = 1") == [(1,)]
-        kept = _sql(path, "SELECT MAX(last) FROM chunks JOIN threads USING (tkey) WHERE deleted = 1")[0][0]
+        assert sql(path, "SELECT COUNT(*) FROM threads WHERE deleted = 1") == [(1,)]
+        kept = sql(path, "SELECT MAX(last) FROM chunks JOIN threads USING (tkey) WHERE deleted = 1")[0][0]
         assert kept < 20
         assert [t.id for t in (await store.read(child.id)).turns] == ["t-0", "t-1"]
         await store.delete(child.id)
-        assert _sql(path, "SELECT COUNT(*) FROM threads") == [(0,)]
-        assert _sql(path, "SELECT COUNT(*) FROM chunks") == [(0,)]
+        assert sql(path, "SELECT COUNT(*) FROM threads") == [(0,)]
+        assert sql(path, "SELECT COUNT(*) FROM chunks") == [(0,)]
 
 
 async def test_reads_after_one_append_replay_only_that_line(tmp_path, monkeypatch):
@@ -230,7 +221,7 @@ async def test_a_cold_read_starts_from_the_persisted_snapshot(tmp_path, monkeypa
         for number in range(5):
             await store.append(info.id, turn(f"t-{number}", "p"))
         expected = await store.read(info.id)
-    [(snapshot_seq,)] = _sql(path, "SELECT seq FROM snapshots")
+    [(snapshot_seq,)] = sql(path, "SELECT seq FROM snapshots")
     assert snapshot_seq == expected.last_seq
     ranges: list[tuple[int, int]] = []
     original = Reader.lines
@@ -256,7 +247,7 @@ async def test_a_failing_append_does_not_fail_the_rest_of_its_batch(tmp_path, mo
     async with SqliteStore.open(tmp_path / "a.db") as store:
         a = await store.start_thread(meta())
         b = await store.start_thread(meta())
-        poisoned.update(tkey for (tkey,) in _sql(tmp_path / "a.db", "SELECT tkey FROM threads WHERE id = ?", b.id))
+        poisoned.update(tkey for (tkey,) in sql(tmp_path / "a.db", "SELECT tkey FROM threads WHERE id = ?", b.id))
         results = await asyncio.gather(
             store.append(a.id, user("fine")), store.append(b.id, user("poison")),
             store.append(a.id, user("also fine")), return_exceptions=True,
@@ -282,7 +273,7 @@ async def test_a_lone_failing_append_leaves_nothing_behind(tmp_path, monkeypatch
         with pytest.raises(StoreError):
             await store.append(info.id, [_big_output("x", 4 * TINY.blob_min)])
         monkeypatch.setattr(Writer, "insert_chunk", original)
-        assert _sql(tmp_path / "a.db", "SELECT COUNT(*) FROM blobs") == [(0,)]
+        assert sql(tmp_path / "a.db", "SELECT COUNT(*) FROM blobs") == [(0,)]
         assert (await store.info(info.id)).last_seq == 1
         assert await store.append(info.id, user("works")) == 3
         assert await store.append(info.id, user("again"), expected_seq=3) == 5
