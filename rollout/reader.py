@@ -194,7 +194,7 @@ def _records(source: Source, path: str | None) -> Iterator[tuple[int, int, bytes
     """Yield (line number, byte offset, raw line, ended with newline) for every line."""
     seen_content = False
     for record in _split(_chunks(source, path)):
-        if record[2].strip():
+        if not seen_content and record[2].strip():  # only until the first non-blank line
             seen_content = True
         yield record
     if not seen_content:
