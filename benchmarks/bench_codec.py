@@ -18,8 +18,8 @@ from pathlib import Path
 import msgspec
 
 import rollout
-from rollout.codec import decode_line, encode_line
 from benchmarks.timing import best_of
+from rollout.codec import decode_line, encode_line
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "codex-real"
 

@@ -34,10 +34,10 @@ from pathlib import Path
 
 import msgspec
 
+from benchmarks.timing import best_of
 from benchmarks.workload import tiny_thread
 from store.codex_home import CodexHome
 from store.files import FileStore
-from benchmarks.timing import best_of
 
 _first_line = msgspec.json.Decoder()
 

@@ -19,10 +19,10 @@ import sys
 import tracemalloc
 from collections.abc import Callable
 
+from benchmarks.timing import best_of
 from benchmarks.workload import corpus_dir, generate_thread
 from replay import HistoryBuilder, build_turns, resume_context, turn_boundaries
 from rollout.codec import decode_line
-from benchmarks.timing import best_of
 
 GENERATED_LINES = 20_000
 

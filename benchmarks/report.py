@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,7 @@ def machine() -> dict[str, Any]:
 
 def now() -> str:
     """UTC timestamp for the report."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _cell(results: dict[str, Any], key: str, unit: str, ratio: float | None) -> str:

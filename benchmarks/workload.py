@@ -24,14 +24,23 @@ import itertools
 import random
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import msgspec
 
-__all__ = ["Mix", "MIX", "Thread", "generate_thread", "generate_threads", "tiny_thread",
-           "corpus_dir", "corpus_threads", "split_turns"]
+__all__ = [
+    "MIX",
+    "Mix",
+    "Thread",
+    "corpus_dir",
+    "corpus_threads",
+    "generate_thread",
+    "generate_threads",
+    "split_turns",
+    "tiny_thread",
+]
 
 
 @dataclass(frozen=True)
@@ -73,11 +82,10 @@ MIX = Mix()
 
 _DECODE = msgspec.json.Decoder()
 _ENCODE = msgspec.json.Encoder()
-_SYLLABLES = ("ka lo re mi tu sa ne po di ga ve ri on el ar is um ex in at co de "
-              "pre set get val str num fn obj").split()
+_SYLLABLES = ["ka", "lo", "re", "mi", "tu", "sa", "ne", "po", "di", "ga", "ve", "ri", "on", "el", "ar", "is", "um", "ex", "in", "at", "co", "de", "pre", "set", "get", "val", "str", "num", "fn", "obj"]
 _PUNCT = ("(", ")", ":", ",", ".", "=", "_", "/", "->", "[", "]", " ==", "{", "}")
 _TOOLS = ("shell_command", "exec_command", "shell", "apply_patch", "update_plan")
-_EPOCH = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+_EPOCH = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 
 @dataclass

@@ -11,13 +11,13 @@ roll back by turn.
 Must not import: store, rollout.cli, rich, asyncio, anything doing I/O.
 """
 
+from .boundary import fork_end, rollback_start, turn_boundaries
 from .history import HistoryBuilder, build_turns
 from .items import ThreadItem, Turn, TurnError, UserInput
 from .policy import Policy
 from .resume import ResumeContext, resume_context
 from .resume_builder import ContextBuilder
 from .turn_state import TurnSpan
-from .boundary import fork_end, rollback_start, turn_boundaries
 
 __all__ = [
     "ContextBuilder",

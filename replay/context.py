@@ -12,6 +12,7 @@ Must not import: store, replay.history, anything doing I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rollout.events import InputText, InterAgentMessage, Message, OutputText
 
@@ -76,15 +77,12 @@ def _is_contextual_text(text: str) -> bool:
     return _parse_fragment(text) is not None
 
 
-def is_contextual_user_message(content: list[object]) -> bool:
+def is_contextual_user_message(content: Sequence[object]) -> bool:
     """True when any text part of a user message is an injected fragment."""
-    for part in content:
-        if isinstance(part, (InputText, OutputText)) and _is_contextual_text(part.text):
-            return True
-    return False
+    return any(isinstance(part, (InputText, OutputText)) and _is_contextual_text(part.text) for part in content)
 
 
-def is_contextual_developer_message(content: list[object]) -> bool:
+def is_contextual_developer_message(content: Sequence[object]) -> bool:
     """True when any text part of a developer message is a settings/context fragment."""
     for part in content:
         if isinstance(part, InputText):

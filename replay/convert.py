@@ -62,7 +62,7 @@ def _text_element(raw: Any) -> it.TextElement:
     )
 
 
-def _detail(details: list[Any] | None, index: int) -> Any:
+def _detail(details: object, index: int) -> Any:
     if not isinstance(details, list) or index >= len(details) or details[index] is None:
         return UNSET
     return details[index]

@@ -132,7 +132,7 @@ class HistoryBuilder(TurnLedger):
             case _:
                 pass
 
-    def _on_event(self, event: object) -> None:  # noqa: C901 - one arm per event kind
+    def _on_event(self, event: object) -> None:
         match event:
             case ev.TokenCountEvent():
                 pass
@@ -171,7 +171,7 @@ class HistoryBuilder(TurnLedger):
             case _:
                 self._on_rare_event(event)
 
-    def _on_rare_event(self, event: object) -> None:  # noqa: C901 - one arm per event kind
+    def _on_rare_event(self, event: object) -> None:
         match event:
             case ev.ErrorEvent(codex_error_info=info):
                 if convert.error_affects_turn(info):

@@ -131,7 +131,7 @@ class PatchChangeKind(msgspec.Struct, frozen=True, kw_only=True):
     """``{"type": "add"|"delete"}`` or ``{"type": "update", "move_path": ...}``."""
 
     type: str = "add"
-    move_path: str | None | UnsetType = UNSET
+    move_path: str | UnsetType | None = UNSET
 
 
 class FileUpdateChange(_V2):
@@ -252,7 +252,7 @@ class McpToolCall(_Item, tag="mcpToolCall"):
     tool: str = ""
     status: str = "inProgress"
     arguments: Any = None
-    mcp_app_resource_uri: str | None | UnsetType = UNSET
+    mcp_app_resource_uri: str | UnsetType | None = UNSET
     plugin_id: str | None = None
     result: McpToolCallResult | None = None
     error: McpToolCallError | None = None
@@ -305,7 +305,7 @@ class ImageGeneration(_Item, tag="imageGeneration"):
     status: str = ""
     revised_prompt: str | None = None
     result: str = ""
-    saved_path: str | None | UnsetType = UNSET
+    saved_path: str | UnsetType | None = UNSET
 
 
 class EnteredReviewMode(_Item, tag="enteredReviewMode"):

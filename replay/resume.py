@@ -21,7 +21,7 @@ Must not import: store, anything doing I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -35,7 +35,7 @@ from .context import (
 )
 from .convert import opt
 
-__all__ = ["ResumeContext", "ReverseScan", "ForwardReplay", "Mark", "mark", "scan_lines", "resume_context"]
+__all__ = ["ForwardReplay", "Mark", "ResumeContext", "ReverseScan", "mark", "resume_context", "scan_lines"]
 
 _COMPACT_USER_BUDGET_TOKENS = 20_000
 _NO_SUMMARY = "(no summary available)"
@@ -69,7 +69,7 @@ COMPACTED, ROLLBACK, COMPLETE, ABORTED, USER, CONTEXT, STARTED = range(7)
 Mark = tuple[int, int, Any]
 
 
-def mark(index: int, line: object) -> Mark | None:  # noqa: C901 - one arm per line kind
+def mark(index: int, line: object) -> Mark | None:
     """The scan mark of ``lines[index]``, or None for a line the scan ignores.
 
     Values: ``COMPACTED``: whether it is a checkpoint; ``ROLLBACK``: turns rolled
@@ -98,7 +98,7 @@ def mark(index: int, line: object) -> Mark | None:  # noqa: C901 - one arm per l
 
 
 class _Segment:
-    __slots__ = ("turn_id", "user_turn", "settings", "baseline", "cleared", "base", "compactions")
+    __slots__ = ("base", "baseline", "cleared", "compactions", "settings", "turn_id", "user_turn")
 
     def __init__(self, turn_id: str | None = None) -> None:
         self.turn_id = turn_id
@@ -194,9 +194,8 @@ class ReverseScan:
             self._segment().user_turn = True
         elif kind == CONTEXT:
             self._turn_context(index, value)
-        elif kind == STARTED:
-            if self.active is not None and _compatible(self.active.turn_id, value):
-                self.finalize()
+        elif kind == STARTED and self.active is not None and _compatible(self.active.turn_id, value):
+            self.finalize()
 
     def _turn_context(self, index: int, turn_id: str | None) -> None:
         segment = self._segment()
@@ -298,7 +297,7 @@ class ForwardReplay:
         token_usage: the latest ``token_count.info`` (None if never recorded).
     """
 
-    __slots__ = ("history", "legacy", "token_usage", "skip")
+    __slots__ = ("history", "legacy", "skip", "token_usage")
 
     def __init__(self, skip: set[int], history: list[Any] | None = None) -> None:
         self.skip = skip
@@ -347,7 +346,7 @@ def scan_lines(lines: list[object]) -> ReverseScan:
     return ReverseScan().run(marks)
 
 
-def resume_context(lines: list[object]) -> ResumeContext:
+def resume_context(lines: Sequence[object]) -> ResumeContext:
     """Rebuild what a resumed thread sends the model (spec 9).
 
     Args:

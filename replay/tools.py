@@ -38,7 +38,7 @@ def _mcp_result(result: Any) -> tuple[str, it.McpToolCallResult | None, it.McpTo
     if "Err" in result:
         return "failed", None, it.McpToolCallError(message=str(result["Err"]))
     value = as_dict(result.get("Ok"))
-    meta = value["_meta"] if "_meta" in value else UNSET
+    meta = value.get("_meta", UNSET)
     converted = it.McpToolCallResult(
         content=list(value.get("content") or ()),
         structured_content=value.get("structuredContent"),

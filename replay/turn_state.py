@@ -39,19 +39,19 @@ class TurnState:
     """One turn while the reducer works on it."""
 
     __slots__ = (
+        "cache",
+        "completed_at",
+        "duration_ms",
+        "end",
+        "error",
+        "explicit",
         "id",
         "items",
         "positions",
-        "status",
-        "error",
-        "started_at",
-        "completed_at",
-        "duration_ms",
-        "explicit",
         "saw_compaction",
         "start",
-        "end",
-        "cache",
+        "started_at",
+        "status",
     )
 
     def __init__(self, turn_id: str, *, start: int, explicit: bool) -> None:

@@ -28,14 +28,14 @@ from . import events as ev
 from .errors import DecodeError
 
 __all__ = [
+    "LINE_TYPES",
     "decode_line",
+    "decode_msgpack",
+    "decode_payload",
     "encode_line",
+    "encode_msgpack",
     "encode_payload",
     "raw_bytes",
-    "decode_payload",
-    "encode_msgpack",
-    "decode_msgpack",
-    "LINE_TYPES",
 ]
 
 _RAW = "_raw"
@@ -95,6 +95,7 @@ def decode_line(raw: bytes | bytearray | memoryview) -> ev.Line:
             line shape (envelope, pre-envelope header, bare item, state record).
     """
     data = bytes(raw).rstrip(b"\r\n")
+    line: ev.Line
     try:
         line = _json_line.decode(data)
     except msgspec.ValidationError:

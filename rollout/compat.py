@@ -34,13 +34,13 @@ from typing import Any
 from . import events as ev
 
 __all__ = [
-    "upcast",
-    "iter_upcast",
     "is_injected_image_message",
+    "iter_upcast",
     "output_text",
-    "source_kind",
-    "v2_source",
     "preview_text",
+    "source_kind",
+    "upcast",
+    "v2_source",
 ]
 
 _CWD = re.compile(r"<cwd>(.*?)</cwd>", re.S)
@@ -137,7 +137,7 @@ def _upcast_item(item: Any) -> Any:
     return item
 
 
-def _retag(event: Any, cls: type) -> Any:
+def _retag(event: Any, cls: Any) -> Any:
     return cls(**{name: getattr(event, name) for name in cls.__struct_fields__})
 
 

@@ -15,12 +15,12 @@ import zstandard
 from .errors import CompressionError, UnreadableRollout
 
 __all__ = [
+    "ZSTD_MAGIC",
     "Codec",
     "compress",
     "decompress",
-    "train_dictionary",
     "open_decompressed",
-    "ZSTD_MAGIC",
+    "train_dictionary",
 ]
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -81,7 +81,7 @@ def train_dictionary(samples: list[bytes], size: int = 64 * 1024) -> bytes:
         CompressionError: zstd could not train (typically too few samples).
     """
     try:
-        return zstandard.train_dictionary(size, samples).as_bytes()
+        return zstandard.train_dictionary(size, list[bytes | bytearray | memoryview](samples)).as_bytes()
     except zstandard.ZstdError as exc:
         raise CompressionError(f"dictionary training failed: {exc}") from exc
 

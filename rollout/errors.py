@@ -28,21 +28,21 @@ This module imports nothing from the project.
 from __future__ import annotations
 
 __all__ = [
-    "RolloutError",
-    "DecodeError",
-    "RolloutFileError",
-    "EmptyRollout",
-    "UnreadableRollout",
     "CompressionError",
+    "Conflict",
+    "CorruptLog",
+    "DecodeError",
+    "EmptyRollout",
+    "InvalidInput",
+    "RolloutError",
+    "RolloutFileError",
+    "SchemaTooNew",
+    "StoreError",
+    "ThreadArchived",
+    "ThreadNotFound",
+    "UnreadableRollout",
     "WriterError",
     "WriterLocked",
-    "StoreError",
-    "ThreadNotFound",
-    "ThreadArchived",
-    "Conflict",
-    "InvalidInput",
-    "CorruptLog",
-    "SchemaTooNew",
 ]
 
 

@@ -231,7 +231,7 @@ class _UnknownPayload:
         return tag if isinstance(tag, str) else ""
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.data == self.data  # type: ignore[attr-defined]
+        return isinstance(other, type(self)) and type(other) is type(self) and other.data == self.data
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -23,7 +23,7 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO, Union, cast
 
 import msgspec
 
@@ -32,7 +32,7 @@ from .codec import decode_line
 from .compression import open_decompressed
 from .errors import DecodeError, EmptyRollout, UnreadableRollout
 
-__all__ = ["Problem", "ReadResult", "RolloutIterator", "iter_rollout", "read_rollout", "Source"]
+__all__ = ["Problem", "ReadResult", "RolloutIterator", "Source", "iter_rollout", "read_rollout"]
 
 Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]
 _CHUNK = 1 << 20
@@ -236,12 +236,12 @@ def _chunks(source: Source, path: str | None) -> Iterator[bytes]:
     if path is not None:
         yield from _read_path(Path(path))
         return
-    yield from _read_stream(source, None)
+    yield from _read_stream(cast(BinaryIO, source), None)
 
 
 def _read_path(path: Path) -> Iterator[bytes]:
     try:
-        raw = open(path, "rb")
+        raw = open(path, "rb")  # noqa: SIM115 -- closed by the `with raw` below, after the error is translated
     except OSError as exc:
         raise UnreadableRollout(f"cannot open: {exc.strerror or exc}", path=str(path)) from exc
     with raw:

@@ -24,7 +24,7 @@ from . import events as ev
 from .codec import encode_line
 from .errors import WriterError, WriterLocked
 
-__all__ = ["RolloutWriter", "Durability"]
+__all__ = ["Durability", "RolloutWriter"]
 
 Durability = Literal["batch", "line", "none"]
 

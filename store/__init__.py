@@ -30,15 +30,15 @@ from .schema import Tuning
 from .sqlite import SqliteStore
 
 __all__ = [
-    "Store",
-    "MemoryStore",
-    "SqliteStore",
     "FileStore",
-    "Tuning",
-    "ThreadInfo",
-    "Thread",
-    "ResumedThread",
-    "Page",
     "GitInfo",
+    "MemoryStore",
+    "Page",
+    "ResumedThread",
+    "SqliteStore",
+    "Store",
+    "Thread",
+    "ThreadInfo",
     "ThreadStatus",
+    "Tuning",
 ]

@@ -22,13 +22,13 @@ from replay import ResumeContext, Turn
 
 __all__ = [
     "GitInfo",
-    "ThreadStatus",
-    "ThreadInfo",
-    "Thread",
-    "ResumedThread",
-    "Page",
-    "SortKey",
     "ItemsView",
+    "Page",
+    "ResumedThread",
+    "SortKey",
+    "Thread",
+    "ThreadInfo",
+    "ThreadStatus",
     "with_turns",
 ]
 

@@ -36,7 +36,7 @@ from .blobs import NO_DICTIONARY, Dictionary, Packed, Unpacker, pack, repack
 from .schema import Tuning, translate
 from .state import STATE_DECODER, STATE_ENCODER, Clock, ThreadState
 
-__all__ = ["Writer", "Entry", "Command"]
+__all__ = ["Command", "Entry", "Writer"]
 
 
 class Command(Protocol):
@@ -48,7 +48,7 @@ class Command(Protocol):
 class Entry:
     """The writer's cached view of one thread row."""
 
-    __slots__ = ("tkey", "state", "parent_tkey", "parent_upto", "packed_upto", "tail_chunks")
+    __slots__ = ("packed_upto", "parent_tkey", "parent_upto", "state", "tail_chunks", "tkey")
 
     def __init__(self, tkey: int, state: ThreadState, parent_tkey: int | None, parent_upto: int | None,
                  packed_upto: int, tail_chunks: int) -> None:
@@ -121,7 +121,7 @@ class Writer:
             if self.conn.in_transaction:  # False only when a lone command failed and rolled it back
                 self._finish()
                 self.conn.execute("COMMIT")
-        except Exception as exc:  # the whole batch is lost: nothing was committed
+        except Exception as exc:  # noqa: BLE001 -- any failure loses the whole batch: nothing was committed
             self._abort()
             return [(False, _batch_error(exc)) for _ in commands]
         self._dirty.clear()

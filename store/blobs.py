@@ -30,8 +30,18 @@ import zstandard
 from rollout.errors import CorruptLog, StoreError
 
 __all__ = [
-    "Packed", "Dictionary", "NO_DICTIONARY", "pack", "repack", "bulk", "split_strings", "splice", "train", "recompress",
-    "compress", "Unpacker",
+    "NO_DICTIONARY",
+    "Dictionary",
+    "Packed",
+    "Unpacker",
+    "bulk",
+    "compress",
+    "pack",
+    "recompress",
+    "repack",
+    "splice",
+    "split_strings",
+    "train",
 ]
 
 _QUOTE, _BACKSLASH, _REF = b'"', 0x5C, b"\x00"

@@ -23,7 +23,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -122,7 +122,7 @@ def rollout_name(thread_id: str, created: datetime) -> str:
 
 def utc_stamp(when: datetime | None = None) -> str:
     """A UTC timestamp as Codex writes it inside files: ``YYYY-MM-DDThh:mm:ss.mmmZ``."""
-    when = (when or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    when = (when or datetime.now(UTC)).astimezone(UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
@@ -147,7 +147,7 @@ class CodexHome:
         """``sessions/YYYY/MM/DD/<name>`` for a thread created at ``created`` (a datetime or
         unix ms), dated in local time."""
         if isinstance(created, int):
-            created = datetime.fromtimestamp(created / 1000, tz=timezone.utc)
+            created = datetime.fromtimestamp(created / 1000, tz=UTC)
         local = created.astimezone()
         day = self.sessions / f"{local.year:04d}" / f"{local.month:02d}" / f"{local.day:02d}"
         return day / rollout_name(thread_id, created)

@@ -24,7 +24,16 @@ from .line import aborted_line, fork_meta_line
 from .state import Fact, ThreadState, absorb, fork_state, new_thread_id, now_ms
 
 __all__ = [
-    "Start", "Append", "Fork", "SetName", "Archive", "Delete", "Import", "InstallDictionary", "Rewrite", "SaveSnapshot",
+    "Append",
+    "Archive",
+    "Delete",
+    "Fork",
+    "Import",
+    "InstallDictionary",
+    "Rewrite",
+    "SaveSnapshot",
+    "SetName",
+    "Start",
 ]
 
 
@@ -51,7 +60,7 @@ class Append:
     (zstd releases the GIL, so the event loop keeps running meanwhile).
     """
 
-    __slots__ = ("thread_id", "raw", "facts", "expected_seq", "key")
+    __slots__ = ("expected_seq", "facts", "key", "raw", "thread_id")
 
     def __init__(self, thread_id: str, raw: list[bytes], facts: list[Fact],
                  expected_seq: int | None, key: str | None) -> None:

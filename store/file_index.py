@@ -36,7 +36,7 @@ from typing import Any
 
 from rollout.errors import StoreError
 
-__all__ = ["FileIndex", "FileRow", "Filters", "ThreadRow", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA_VERSION", "FileIndex", "FileRow", "Filters", "ThreadRow"]
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,13 @@ from msgspec.structs import replace
 from replay import build_turns, fork_end, resume_context, turn_boundaries
 from rollout import events as ev
 from rollout.errors import (
-    Conflict, CorruptLog, EmptyRollout, InvalidInput, RolloutError, StoreError, ThreadArchived,
+    Conflict,
+    CorruptLog,
+    EmptyRollout,
+    InvalidInput,
+    RolloutError,
+    StoreError,
+    ThreadArchived,
     UnreadableRollout,
 )
 from rollout.reader import Problem, iter_rollout, read_rollout
@@ -53,13 +59,29 @@ from .catalog import Catalog, IndexReport
 from .codex_home import CodexHome, touch
 from .file_index import FileIndex, ThreadRow
 from .line import (
-    aborted_line, check_items_view, check_name, check_seq, check_thread_id, check_turn, encode_all,
-    encode_checked, fork_meta_line, start_line,
+    aborted_line,
+    check_items_view,
+    check_name,
+    check_seq,
+    check_thread_id,
+    check_turn,
+    encode_all,
+    encode_checked,
+    fork_meta_line,
+    start_line,
 )
 from .listing import encode_cursor, list_query, sort_ms
 from .session_index import append_name
 from .state import (
-    ThreadState, absorb, facts, fork_state, new_thread_id, now_ms, open_turn_after, start_state, thread_info,
+    ThreadState,
+    absorb,
+    facts,
+    fork_state,
+    new_thread_id,
+    now_ms,
+    open_turn_after,
+    start_state,
+    thread_info,
 )
 
 __all__ = ["FileStore"]

@@ -27,17 +27,17 @@ from .state import iso_ms, new_thread_id
 
 __all__ = [
     "LINE_CLASSES",
-    "encode_checked",
-    "encode_all",
-    "check_thread_id",
-    "check_seq",
+    "aborted_line",
     "check_items_view",
     "check_name",
+    "check_seq",
+    "check_thread_id",
     "check_turn",
-    "start_line",
+    "encode_all",
+    "encode_checked",
     "fork_meta_line",
-    "aborted_line",
     "rollback_line",
+    "start_line",
 ]
 
 VIEWS = ("full", "summary", "notLoaded")
@@ -82,7 +82,7 @@ def encode_all(lines: Iterable[Any]) -> tuple[list[Any], list[bytes]]:
     Raises:
         InvalidInput: ``lines`` is not a sequence of rollout lines (names the bad index).
     """
-    if isinstance(lines, (str, bytes, bytearray, memoryview)) or isinstance(lines, LINE_CLASSES):
+    if isinstance(lines, (str, bytes, bytearray, memoryview, LINE_CLASSES)):
         raise InvalidInput("lines must be a sequence of rollout line objects")
     try:
         items = list(lines)

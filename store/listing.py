@@ -26,7 +26,7 @@ from rollout.errors import InvalidInput
 
 from .state import ThreadState
 
-__all__ = ["ListQuery", "list_query", "encode_cursor", "folded_contains", "matches", "sort_ms", "MAX_LIMIT"]
+__all__ = ["MAX_LIMIT", "ListQuery", "encode_cursor", "folded_contains", "list_query", "matches", "sort_ms"]
 
 MAX_LIMIT = 1000
 _SORTS = ("created_at", "updated_at")

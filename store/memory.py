@@ -53,7 +53,7 @@ __all__ = ["MemoryStore"]
 
 
 class _Thread:
-    __slots__ = ("state", "raw", "keys")
+    __slots__ = ("keys", "raw", "state")
 
     def __init__(self, state: ThreadState, raw: list[bytes]) -> None:
         self.state = state

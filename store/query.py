@@ -37,8 +37,15 @@ from .listing import ListQuery, folded_contains
 from .state import STATE_DECODER, ThreadState, fork_span, open_turn_after
 
 __all__ = [
-    "Reader", "Row", "TurnCache",
-    "read_lines_job", "raw_lines_job", "turns_job", "resume_job", "fork_point_job", "pack_snapshot",
+    "Reader",
+    "Row",
+    "TurnCache",
+    "fork_point_job",
+    "pack_snapshot",
+    "raw_lines_job",
+    "read_lines_job",
+    "resume_job",
+    "turns_job",
 ]
 
 _ROW = "SELECT tkey, state, parent_tkey, parent_upto FROM threads WHERE id = ? AND deleted = 0"
@@ -71,7 +78,7 @@ class _Builder:
     reads never pay for it.
     """
 
-    __slots__ = ("lock", "builder", "seq", "saved", "context", "context_seq")
+    __slots__ = ("builder", "context", "context_seq", "lock", "saved", "seq")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()

@@ -37,7 +37,7 @@ from rollout.errors import CorruptLog, RolloutError, SchemaTooNew, StoreError
 
 from .state import now_ms
 
-__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "SYNCHRONOUS", "Tuning", "connect", "migrate", "translate"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SYNCHRONOUS", "Tuning", "connect", "migrate", "translate"]
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 

@@ -43,7 +43,16 @@ from .base import Store
 from .batch import Command, Writer
 from .blobs import bulk, recompress, train
 from .command import (
-    Append, Archive, Delete, Fork, Import, InstallDictionary, Rewrite, SaveSnapshot, SetName, Start,
+    Append,
+    Archive,
+    Delete,
+    Fork,
+    Import,
+    InstallDictionary,
+    Rewrite,
+    SaveSnapshot,
+    SetName,
+    Start,
 )
 from .line import (
     check_items_view,
@@ -57,7 +66,14 @@ from .line import (
 )
 from .listing import encode_cursor, list_query, sort_ms
 from .query import (
-    Reader, TurnCache, fork_point_job, pack_snapshot, raw_lines_job, read_lines_job, resume_job, turns_job,
+    Reader,
+    TurnCache,
+    fork_point_job,
+    pack_snapshot,
+    raw_lines_job,
+    read_lines_job,
+    resume_job,
+    turns_job,
 )
 from .schema import SYNCHRONOUS, Tuning, connect, migrate, translate
 from .state import ThreadState, facts, now_ms, start_state, thread_info
@@ -220,7 +236,7 @@ class SqliteStore(Store):
         """On the writer thread: run the batch, then wake the loop once to resolve every caller."""
         try:
             results = _guarded(self._writer.obj.run, ([cmd for cmd, _ in live],))
-        except BaseException as exc:  # a bug in the writer: fail this batch, keep serving
+        except BaseException as exc:  # noqa: BLE001 -- a bug in the writer: fail this batch, keep serving
             results = [(False, StoreError(f"write failed: {exc!r}")) for _ in live]
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
             loop.call_soon_threadsafe(self._committed, live, results)

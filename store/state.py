@@ -18,7 +18,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -32,23 +32,23 @@ from rollout.compat import preview_text, source_kind, v2_source
 from .api import GitInfo, ThreadInfo
 
 __all__ = [
-    "ThreadState",
-    "Fact",
-    "facts",
-    "absorb",
-    "thread_info",
-    "open_turn_after",
-    "fork_state",
-    "fork_span",
-    "start_state",
-    "slim",
-    "now_ms",
-    "Clock",
-    "iso_ms",
-    "parse_ms",
-    "new_thread_id",
-    "STATE_ENCODER",
     "STATE_DECODER",
+    "STATE_ENCODER",
+    "Clock",
+    "Fact",
+    "ThreadState",
+    "absorb",
+    "facts",
+    "fork_span",
+    "fork_state",
+    "iso_ms",
+    "new_thread_id",
+    "now_ms",
+    "open_turn_after",
+    "parse_ms",
+    "slim",
+    "start_state",
+    "thread_info",
 ]
 
 #: ``(offset in the appended lines, kind, value)``; kinds: ``meta``, ``preview``,
@@ -294,7 +294,7 @@ class Clock:
 
 def iso_ms(ms: int) -> str:
     """``YYYY-MM-DDThh:mm:ss.mmmZ`` (UTC), the rollout timestamp format."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
@@ -307,7 +307,7 @@ def parse_ms(text: str | None) -> int | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
 
 

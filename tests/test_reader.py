@@ -139,7 +139,7 @@ def test_all_undecodable_lines_give_no_lines_and_no_thread_id():
 def test_missing_file_raises_unreadable_naming_the_path(tmp_path):
     """A missing path raises UnreadableRollout with the path in the message."""
     missing = tmp_path / "nope.jsonl"
-    with pytest.raises(UnreadableRollout, match="nope.jsonl"):
+    with pytest.raises(UnreadableRollout, match=r"nope\.jsonl"):
         rollout.read_rollout(missing)
 
 

@@ -7,6 +7,7 @@ the checkout, every test here is skipped with the path it looked for.
 from __future__ import annotations
 
 import collections
+import itertools
 import re
 from pathlib import Path
 
@@ -102,6 +103,6 @@ def test_corpus_spans_and_resume_context_are_consistent(path):
     lines = _lines(path)
     spans = turn_boundaries(lines)
     assert [span.turn_id for span in spans] == [turn.id for turn in build_turns(lines)]
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
     assert all(span.start < span.end <= len(lines) for span in spans)
     resume_context(lines)

@@ -77,7 +77,7 @@ def test_turns_of_a_prefix_cut_at_a_turn_boundary_are_a_prefix(lines, policy):
 def test_appending_a_rollback_drops_the_last_turns(lines, policy, num_turns):
     """thread_rolled_back{n} at the end equals the replay without its last n turns."""
     before = build_turns(lines, running=True, policy=policy)
-    rolled = lines + [wire_event({"type": "thread_rolled_back", "num_turns": num_turns})]
+    rolled = [*lines, wire_event({"type": "thread_rolled_back", "num_turns": num_turns})]
     after = build_turns(rolled, running=True, policy=policy)
     assert after == before[: max(len(before) - num_turns, 0)]
 

@@ -38,9 +38,8 @@ def test_torn_last_line_is_fenced_before_the_next_record(tmp_path):
 def test_second_writer_on_the_same_file_is_refused(tmp_path):
     """Two writers never interleave: the second gets WriterLocked."""
     path = tmp_path / "r.jsonl"
-    with rollout.RolloutWriter(path):
-        with pytest.raises(WriterLocked, match="r.jsonl"):
-            rollout.RolloutWriter(path)
+    with rollout.RolloutWriter(path), pytest.raises(WriterLocked, match=r"r\.jsonl"):
+        rollout.RolloutWriter(path)
     rollout.RolloutWriter(path).close()
 
 
@@ -56,9 +55,8 @@ def test_decoded_lines_are_written_byte_exact(tmp_path):
 def test_record_with_newline_is_rejected_and_nothing_written(tmp_path):
     """write_raw refuses a record that would split into two lines."""
     path = tmp_path / "r.jsonl"
-    with rollout.RolloutWriter(path) as writer:
-        with pytest.raises(WriterError):
-            writer.write_raw([b"{}", b'{"a":\n1}'])
+    with rollout.RolloutWriter(path) as writer, pytest.raises(WriterError):
+        writer.write_raw([b"{}", b'{"a":\n1}'])
     assert path.read_bytes() == b""
 
 

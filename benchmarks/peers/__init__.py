@@ -23,7 +23,7 @@ import msgspec
 
 from benchmarks.workload import Thread
 
-__all__ = ["Driver", "NotSupported", "PEERS", "Loaded", "load", "decode", "envelope", "RESPONSE_ITEM_TYPES"]
+__all__ = ["PEERS", "RESPONSE_ITEM_TYPES", "Driver", "Loaded", "NotSupported", "decode", "envelope", "load"]
 
 #: name -> "module:Class"; the order is the table's row order, ``ours`` first.
 PEERS: dict[str, str] = {

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.peers import Driver
+from benchmarks.workload import Thread
 from rollout.codec import decode_line
 from rollout.events import SessionMeta, SessionMetaLine
 from store import SqliteStore  # an ImportError here becomes the "not available" row
-
-from benchmarks.peers import Driver
-from benchmarks.workload import Thread
 
 
 class OursDriver(Driver):

@@ -10,7 +10,7 @@ Must not import: rich, store.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -103,7 +103,7 @@ def _file_change_one(change: Any) -> str:
     return f"{letters.get(change.kind.type, '?')} {change.path}"
 
 
-def item_preview(item: Any, limit: int = 240) -> str:  # noqa: C901 - one arm per item type
+def item_preview(item: Any, limit: int = 240) -> str:
     """A one-line summary of a ThreadItem."""
     tag = item_type(item)
     if tag == "userMessage":
@@ -154,7 +154,7 @@ def _content_text(content: list[Any]) -> str:
     return " ".join(parts)
 
 
-def response_preview(item: Any, limit: int = 240) -> tuple[str, str]:  # noqa: C901 - one arm per type
+def response_preview(item: Any, limit: int = 240) -> tuple[str, str]:
     """(label, one-line text) of a model-visible response item."""
     match item:
         case ev.Message():
@@ -229,4 +229,4 @@ def utc_minute(seconds: int | None) -> str:
     """Unix seconds as ``YYYY-MM-DD hh:mm`` (UTC)."""
     if seconds is None:
         return "-"
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from rich import box
 from rich.cells import cell_len
@@ -45,9 +45,20 @@ from .preview import (
 )
 
 __all__ = [
-    "LineTable", "context_view", "home_summary", "human_bytes", "import_progress", "items_view",
-    "import_summary", "make_console", "problem_lines", "summary", "text",
-    "threads_table", "turns_tree", "validate_report",
+    "LineTable",
+    "context_view",
+    "home_summary",
+    "human_bytes",
+    "import_progress",
+    "import_summary",
+    "items_view",
+    "make_console",
+    "problem_lines",
+    "summary",
+    "text",
+    "threads_table",
+    "turns_tree",
+    "validate_report",
 ]
 
 STATUS_STYLE = {
@@ -231,7 +242,7 @@ def items_view(number: int, turn: Any) -> RenderableType:
         parts += [Text(), _item_label(item, preview=False)]
         body = item_detail(item).splitlines()
         if len(body) > _DETAIL_LINES:
-            body = body[:_DETAIL_LINES] + [f"… {len(body) - _DETAIL_LINES} more lines (--json for all)"]
+            body = [*body[:_DETAIL_LINES], f"… {len(body) - _DETAIL_LINES} more lines (--json for all)"]
         parts += [Text("    " + line) for line in body]
     return Group(*parts)
 
@@ -299,7 +310,7 @@ def problem_lines(problems: Iterable[Any], *, crop: bool = False) -> list[Text]:
         crop: cut each line to the width with an ellipsis (inside the summary);
             otherwise print them whole (``Output.show(..., whole=True)``).
     """
-    overflow = "ellipsis" if crop else None
+    overflow: Literal["ellipsis"] | None = "ellipsis" if crop else None
     return [
         Text(p.describe(), style="yellow" if p.kept else "red", no_wrap=crop, overflow=overflow)
         for p in problems
@@ -321,7 +332,7 @@ def validate_report(files: int, lines: int, failed: int, problems: int, warnings
 def context_view(ctx: Any) -> RenderableType:
     """``inspect --context``: what a resumed thread would send the model."""
     settings = ctx.turn_context
-    fields = []
+    fields: list[RenderableType] = []
     if settings is not None:
         fields.append(_field("model", _join(settings.model, settings.effort and f"effort {settings.effort}")))
         fields.append(_field("cwd", settings.cwd or "-"))

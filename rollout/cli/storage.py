@@ -49,7 +49,7 @@ async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator
         where = Path(args.codex_home).expanduser()
         if not where.is_dir():
             raise FileNotFoundError(2, "no such Codex home", str(where))
-        backend = backends.FileStore
+        backend: type[backends.Store] = backends.FileStore
     else:
         where, backend = db_path(args), backends.SqliteStore
         if not where.exists():

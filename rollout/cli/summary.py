@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
+
 from replay import HistoryBuilder
 
 from .. import events as ev
@@ -130,7 +131,7 @@ def payload_type(line: Any) -> str | None:
 
 
 class _Stat:
-    __slots__ = ("lines", "bytes", "payloads")
+    __slots__ = ("bytes", "lines", "payloads")
 
     def __init__(self) -> None:
         self.lines = 0

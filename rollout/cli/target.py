@@ -13,7 +13,6 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-
 from typing import Any
 
 from .failure import CommandError, NoRollouts

@@ -6,7 +6,6 @@ import json
 from textwrap import dedent
 
 import msgspec
-
 import pytest
 
 from .conftest import ROOT, SAMPLE, SAMPLE_ID

@@ -202,9 +202,8 @@ async def test_a_second_writer_gets_a_clear_error(home):
     async with FileStore.open(home) as store:
         info = await _thread(store, user("x"))
         before = Path(info.path).read_bytes()
-        with rollout.RolloutWriter(info.path):
-            with pytest.raises(WriterLocked):
-                await store.append(info.id, user("y"))
+        with rollout.RolloutWriter(info.path), pytest.raises(WriterLocked):
+            await store.append(info.id, user("y"))
         assert Path(info.path).read_bytes() == before
         assert await store.append(info.id, user("y")) == 5
 

@@ -11,7 +11,7 @@ from rollout.codec import decode_line
 from store import SqliteStore, Tuning
 from store.query import Reader
 
-from .conftest import TINY, meta, turn, user, sql
+from .conftest import TINY, meta, sql, turn, user
 
 pytestmark = pytest.mark.asyncio
 
@@ -68,7 +68,7 @@ async def test_resume_after_a_rollback_across_a_compaction_is_exact(tmp_path):
     async with SqliteStore.open(tmp_path / "a.db", tuning=TINY) as store:
         info = await store.start_thread(meta())
         await store.append(info.id, turn("t-1", "one"))
-        await store.append(info.id, turn("t-2", "two") + [_compacted("summary")])
+        await store.append(info.id, [*turn("t-2", "two"), _compacted("summary")])
         first = await store.resume(info.id)
         assert first.context == await _expected(store, info.id)
         await store.rollback(info.id, 1)

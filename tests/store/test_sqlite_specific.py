@@ -16,7 +16,7 @@ from store.batch import Writer
 from store.query import Reader
 from store.schema import SCHEMA_VERSION
 
-from .conftest import TINY, meta, raw, turn, user, sql
+from .conftest import TINY, meta, raw, sql, turn, user
 
 pytestmark = pytest.mark.asyncio
 
