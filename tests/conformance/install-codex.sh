@@ -12,7 +12,10 @@ if [ ! -x "$bin" ]; then
     exit 0
   fi
   mkdir -p "$dir"
-  npm install --prefix "$dir" --no-audit --no-fund --silent "@openai/codex@$version" >&2
+  if ! npm install --prefix "$dir" --no-audit --no-fund --silent "@openai/codex@$version" >&2; then
+    echo "note: npm could not install @openai/codex@$version; the tests that need it will skip" >&2
+    exit 0
+  fi
 fi
 "$bin" --version >&2
 echo "$bin"
