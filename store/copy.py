@@ -15,18 +15,18 @@ from collections.abc import AsyncIterator
 
 from rollout.errors import InvalidInput
 
-from .api import ThreadInfo
-from .base import Store
+from .core import Store
 from .listing import MAX_LIMIT
+from .thread import ThreadInfo
 
 __all__ = ["copy_threads", "iter_threads"]
 
 
 async def iter_threads(store: Store, *, archived: bool | None = None) -> AsyncIterator[ThreadInfo]:
-    """Every thread of ``store`` (active and archived by default), oldest first per page walk."""
+    """Every thread of ``store`` (active and archived by default, of every source and provider), newest first."""
     cursor = None
     while True:
-        page = await store.list(limit=MAX_LIMIT, cursor=cursor, archived=archived)
+        page = await store.list(limit=MAX_LIMIT, cursor=cursor, archived=archived, source=[], model_provider=[])
         for info in page.data:
             yield info
         if page.next_cursor is None:
@@ -68,13 +68,12 @@ async def copy_threads(src: Store, dst: Store, *, skip_existing: bool = False, c
 
 
 async def _copy_one(src: Store, dst: Store, info: ThreadInfo, skip_existing: bool) -> int:
-    data = await src.export_rollout(info.id)
-    try:
-        thread_id = await dst.import_rollout(data)
-    except InvalidInput:
-        if skip_existing and await _exists(dst, info.id):
+    if await _exists(dst, info.id):
+        if skip_existing:
             return 0
-        raise
+        raise InvalidInput(f"thread {info.id} already exists in the destination store")
+    data = await src.export_rollout(info.id)
+    thread_id = (await dst.import_rollout(data)).thread_id
     if info.name:
         await dst.set_name(thread_id, info.name)
     if info.archived:

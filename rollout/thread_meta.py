@@ -1,0 +1,92 @@
+"""How Codex 0.171.0 presents a thread's metadata, read from its rollout lines.
+
+The small rules Codex's app-server applies when it turns a rollout into a v2 ``Thread``
+object, observed against the real binary (``tests/conformance``):
+
+* the default ``thread/list`` shows the interactive sources (:data:`INTERACTIVE_SOURCES`)
+  of the default model provider (:data:`DEFAULT_PROVIDER`, also the provider of a thread
+  whose meta names none);
+* a guardian sub-agent (``{"subagent": {"other": "guardian"}}``) is shown with a fixed
+  preview and name;
+* a git origin URL loses its user part (``alice@host:repo`` -> ``host:repo``), except
+  the conventional ``git`` user of an ssh or scp-style URL; an all-empty ``git`` is no git;
+* a spawned sub-agent's nickname and role come from its source when the meta has none;
+* the latest model settings come from ``turn_context`` lines Codex can decode and from
+  ``thread_settings_applied`` events.
+
+Must not import: replay, store, rollout.cli, rich.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import events as ev
+
+__all__ = [
+    "DEFAULT_PROVIDER",
+    "GUARDIAN_NAME",
+    "GUARDIAN_PREVIEW",
+    "INTERACTIVE_SOURCES",
+    "codex_reads_turn_context",
+    "is_guardian",
+    "redact_origin_url",
+    "settings_of",
+    "spawn_of",
+]
+
+INTERACTIVE_SOURCES = ("cli", "vscode")
+DEFAULT_PROVIDER = "openai"
+GUARDIAN_PREVIEW = "Approval review"
+GUARDIAN_NAME = "Guardian review"
+_KEEPS_USER = "git"
+
+
+def is_guardian(source: Any) -> bool:
+    """Whether ``source`` is Codex's guardian (approval review) sub-agent."""
+    return isinstance(source, dict) and source.get("subagent") == {"other": "guardian"}
+
+
+def spawn_of(source: Any) -> dict[str, Any] | None:
+    """The ``thread_spawn`` record of a spawned sub-agent's source, or None."""
+    sub = source.get("subagent") if isinstance(source, dict) else None
+    spawn = sub.get("thread_spawn") if isinstance(sub, dict) else None
+    return spawn if isinstance(spawn, dict) else None
+
+
+def redact_origin_url(url: str | None) -> str | None:
+    """``url`` without its user part, as Codex shows a git origin (``git@`` kept for ssh and scp)."""
+    if not url:
+        return url
+    scheme_end = url.find("://")
+    if scheme_end >= 0:
+        start = scheme_end + 3
+        end = next((i for i in range(start, len(url)) if url[i] in "/?#"), len(url))
+        at = url.rfind("@", start, end)
+        if at < 0 or (url[:scheme_end] == "ssh" and url[start:at] == _KEEPS_USER):
+            return url
+        return url[:start] + url[at + 1 :]
+    at, colon = url.find("@"), url.find(":")
+    if 0 < at < colon and "/" not in url[:at] and url[:at] != _KEEPS_USER:
+        return url[at + 1 :]  # scp-style user@host:path
+    return url
+
+
+def codex_reads_turn_context(context: ev.TurnContext) -> bool:
+    """Whether Codex 0.171.0 decodes this ``turn_context`` (old ``mode`` sandbox tags and
+    cwds that are not absolute on a POSIX host make it skip the line)."""
+    policy = context.sandbox_policy
+    if isinstance(policy, dict) and "mode" in policy:
+        return False
+    return isinstance(context.cwd, str) and context.cwd.startswith("/") and isinstance(context.model, str)
+
+
+def settings_of(payload: Any) -> tuple[str | None, str | None] | None:
+    """``(model, reasoning effort)`` a line sets for the thread, or None when it sets nothing."""
+    match payload:
+        case ev.TurnContext() if codex_reads_turn_context(payload):
+            return payload.model, payload.effort
+        case ev.ThreadSettingsAppliedEvent(thread_settings={"model": str(model)} as settings):
+            effort = settings.get("reasoning_effort")
+            return model, effort if isinstance(effort, str) else None
+    return None
