@@ -416,3 +416,26 @@ async def test_a_deep_refresh_sees_appends_made_elsewhere(home):
         assert report.indexed >= 1
         page = await store.list(sort="updated_at")
     assert [t.id for t in page.data] == [old.id, new.id] and page.data[0].last_seq == 4
+
+
+async def test_an_append_that_wrote_its_lines_succeeds_even_if_the_file_moves(home, monkeypatch):
+    """Another process archiving the file right after the write cannot fail the append (a retry would duplicate)."""
+    async with FileStore.open(home) as store:
+        info = await _thread(store, turn("t-1", "a"))
+        path = Path(info.path)
+        target = home / "archived_sessions" / path.name
+        original = rollout.RolloutWriter.write_raw
+
+        def write_then_archive(self, records):
+            written = original(self, records)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(path, target)  # what `codex archive` does from another process
+            return written
+
+        monkeypatch.setattr(rollout.RolloutWriter, "write_raw", write_then_archive)
+        seq = await store.append(info.id, user("once"))
+        monkeypatch.setattr(rollout.RolloutWriter, "write_raw", original)
+        after = await store.info(info.id)
+    assert seq == after.last_seq == info.last_seq + 2
+    assert after.archived and after.path == str(target)
+    assert target.read_bytes().count(b'"once"') == 2  # the response item and the user_message event, once each
