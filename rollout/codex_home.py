@@ -78,7 +78,8 @@ def parse_rollout_name(name: str) -> RolloutName | None:
     """Split a rollout file name, or return None when it is not one (spec §2.1).
 
     The part after ``rollout-`` is scanned from the right for a ``-`` whose suffix is a
-    UUID; what precedes it must be a ``YYYY-MM-DDThh-mm-ss`` stamp.
+    UUID; what precedes it must be a ``YYYY-MM-DDThh-mm-ss`` stamp. A second id after
+    an underscore (``<uuid>_<uuid>``, seen in files of desktop Codex) is ignored.
     """
     if not name.startswith(_PREFIX):
         return None
@@ -89,6 +90,7 @@ def parse_rollout_name(name: str) -> RolloutName | None:
         core = name[len(_PREFIX) : -len(".jsonl")]
     else:
         return None
+    core = _without_second_id(core)
     pos = len(core)
     while (pos := core.rfind("-", 0, pos)) > 0:
         if _is_uuid(core[pos + 1 :]):
@@ -97,6 +99,12 @@ def parse_rollout_name(name: str) -> RolloutName | None:
                 return RolloutName(stamp, core[pos + 1 :], compressed)
             return None
     return None
+
+
+def _without_second_id(core: str) -> str:
+    """``<stamp>-<uuid>`` of a name that ends in ``<uuid>_<uuid>`` (Codex reads those by the first id)."""
+    head, sep, tail = core.rpartition("_")
+    return head if sep and _is_uuid(tail) else core
 
 
 def _is_uuid(text: str) -> bool:

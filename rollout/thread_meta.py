@@ -11,8 +11,11 @@ object, observed against the real binary (``tests/conformance``):
 * a git origin URL loses its user part (``alice@host:repo`` -> ``host:repo``), except
   the conventional ``git`` user of an ssh or scp-style URL; an all-empty ``git`` is no git;
 * a spawned sub-agent's nickname and role come from its source when the meta has none;
-* the latest model settings come from ``turn_context`` lines Codex can decode and from
-  ``thread_settings_applied`` events.
+* the latest model settings come from ``turn_context`` lines and
+  ``thread_settings_applied`` events Codex can decode (an old ``mode`` sandbox tag, or a
+  ``cwd`` that is not absolute on a POSIX host, makes it skip them);
+* in today's (paginated) files the first user message is an ``item_completed``
+  ``UserMessage`` item.
 
 Must not import: replay, store, rollout.cli, rich.
 """
@@ -33,6 +36,7 @@ __all__ = [
     "redact_origin_url",
     "settings_of",
     "spawn_of",
+    "user_item_text",
 ]
 
 INTERACTIVE_SOURCES = ("cli", "vscode")
@@ -81,12 +85,24 @@ def codex_reads_turn_context(context: ev.TurnContext) -> bool:
     return isinstance(context.cwd, str) and context.cwd.startswith("/") and isinstance(context.model, str)
 
 
+def _posix_cwd(settings: dict[str, Any]) -> bool:
+    """Codex skips settings whose ``cwd`` is not absolute on a POSIX host."""
+    cwd = settings.get("cwd")
+    return cwd is None or (isinstance(cwd, str) and cwd.startswith("/"))
+
+
 def settings_of(payload: Any) -> tuple[str | None, str | None] | None:
     """``(model, reasoning effort)`` a line sets for the thread, or None when it sets nothing."""
     match payload:
         case ev.TurnContext() if codex_reads_turn_context(payload):
             return payload.model, payload.effort
-        case ev.ThreadSettingsAppliedEvent(thread_settings={"model": str(model)} as settings):
+        case ev.ThreadSettingsAppliedEvent(thread_settings={"model": str(model)} as settings) if _posix_cwd(settings):
             effort = settings.get("reasoning_effort")
             return model, effort if isinstance(effort, str) else None
     return None
+
+
+def user_item_text(content: list[Any]) -> str:
+    """The text of a ``UserMessage`` item (today's ``item_completed`` events): its text parts, joined."""
+    return "\n".join(part["text"] for part in content
+                     if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str))

@@ -503,7 +503,9 @@ class Store(ABC):
 
         By default only active threads of interactive sources (``cli``, ``vscode``) and the
         default provider (``openai``) are listed, as Codex lists them; pass ``source=[]``
-        and ``model_provider=[]`` for every thread (see :mod:`store.listing`).
+        and ``model_provider=[]`` for every thread (see :mod:`store.listing`). Entries are
+        Codex's list entries: ``forked_from_id`` and ``thread_source`` are None in them
+        (:meth:`info` has them).
 
         Raises:
             InvalidInput: bad limit, sort, cursor or filter.
@@ -515,7 +517,7 @@ class Store(ABC):
         page = states[: query.limit]
         more = len(states) > query.limit and bool(page)
         next_cursor = encode_cursor(query.sort, sort_ms(page[-1], query.sort), page[-1].id) if more else None
-        return Page(data=[thread_info(state) for state in page], next_cursor=next_cursor)
+        return Page(data=[thread_info(state, listed=True) for state in page], next_cursor=next_cursor)
 
 
 def _build(lines: list[ev.Line], items_view: Any) -> list[Turn]:

@@ -31,6 +31,7 @@ from rollout.thread_meta import (
     redact_origin_url,
     settings_of,
     spawn_of,
+    user_item_text,
 )
 
 from .clock import parse_ms
@@ -137,6 +138,14 @@ def _event_fact(found: list[Fact], offset: int, event: Any) -> None:
             found.append((offset, "preview", objective.strip()))
         case ev.ThreadSettingsAppliedEvent() if (settings := settings_of(event)) is not None:
             found.append((offset, "settings", settings))
+        case ev.ItemCompletedEvent(item={"type": "UserMessage", "content": list(content)}):
+            text = preview_text(user_item_text(content), has_images=any(_is_image(part) for part in content))
+            if text:
+                found.append((offset, "preview", text))
+
+
+def _is_image(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") in ("image", "localImage")
 
 
 def _legacy_user_text(message: ev.Message) -> str:
@@ -233,18 +242,25 @@ def fork_state(source: ThreadState, meta: ev.SessionMetaLine, upto: int, tail: l
 # --------------------------------------------------------------------------- info
 
 
-def thread_info(state: ThreadState) -> ThreadInfo:
-    """Codex's v2 ``Thread`` object (``turns: []``) for a thread state: the one derivation of thread metadata."""
+def thread_info(state: ThreadState, *, listed: bool = False) -> ThreadInfo:
+    """Codex's v2 ``Thread`` object (``turns: []``) for a thread state: the one derivation of thread metadata.
+
+    Args:
+        listed: the object as a ``thread/list`` entry, where Codex 0.171.0 sends
+            ``forkedFromId`` and ``threadSource`` as null; ``thread/read`` sends the fork's
+            source, and ``threadSource`` for a paginated-history thread only.
+    """
     meta = state.meta or ev.SessionMeta(id=state.id)
     guardian = is_guardian(meta.source)
     spawn = spawn_of(meta.source) or {}
     updated = state.updated_ms // 1000
+    history = meta.history_mode if meta.history_mode in ("legacy", "paginated") else "legacy"
     return ThreadInfo(
         id=state.id,
-        session_id=meta.session_id or state.id,
-        forked_from_id=meta.forked_from_id,
+        session_id=state.id,  # Codex 0.171.0 answers the thread id, whatever the meta records
+        forked_from_id=None if listed else meta.forked_from_id,
         preview=GUARDIAN_PREVIEW if guardian else state.preview,
-        history_mode=meta.history_mode if meta.history_mode in ("legacy", "paginated") else "legacy",
+        history_mode=history,
         model_provider=state.model_provider,
         model=state.model,
         reasoning_effort=state.effort,
@@ -256,7 +272,7 @@ def thread_info(state: ThreadState) -> ThreadInfo:
         cli_version=meta.cli_version or "",
         originator=meta.originator,
         source=v2_source(meta.source),
-        thread_source=meta.thread_source,
+        thread_source=meta.thread_source if history == "paginated" and not listed else None,
         agent_nickname=meta.agent_nickname or _text(spawn.get("agent_nickname")),
         agent_role=meta.agent_role or _text(spawn.get("agent_role")),
         git_info=_git_info(state.git or meta.git),
