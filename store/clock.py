@@ -2,7 +2,7 @@
 
 Rollout timestamps are RFC 3339 in UTC (``YYYY-MM-DDThh:mm:ss.mmmZ``). A store reads
 them leniently from files (:func:`parse_ms`: a naive time is UTC, junk is None) and
-strictly from callers (:func:`rfc3339_ms`). Thread ids are UUIDs, matched in any case
+strictly from callers (:func:`is_rfc3339`). Thread ids are UUIDs, matched in any case
 and stored lower-case (:func:`thread_key`); they also name files, so nothing else passes.
 
 Must not import: rollout.cli, rich, anything doing I/O.
@@ -19,9 +19,12 @@ from typing import Any
 
 from rollout.errors import InvalidInput
 
-__all__ = ["Clock", "iso_ms", "new_thread_id", "now_ms", "parse_ms", "rfc3339_ms", "thread_key"]
+__all__ = ["Clock", "first_not_rfc3339", "is_rfc3339", "iso_ms", "new_thread_id", "now_ms", "parse_ms", "thread_key"]
 
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+_RFC3339 = re.compile(
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?"
+    r"([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)"
+)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -61,11 +64,17 @@ def parse_ms(text: str | None) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
-def rfc3339_ms(text: Any) -> int | None:
-    """Unix ms of a valid RFC 3339 date-time with an offset (``Z`` or ``±hh:mm``), else None."""
-    if not isinstance(text, str) or _RFC3339.fullmatch(text) is None:
-        return None
-    return parse_ms(text)
+def first_not_rfc3339(texts: list[Any]) -> int | None:
+    """The index of the first value that is not an RFC 3339 date-time (see :func:`is_rfc3339`), or None."""
+    return next((i for i, text in enumerate(texts) if not is_rfc3339(text)), None)
+
+
+def is_rfc3339(text: Any) -> bool:
+    """Whether ``text`` is an RFC 3339 date-time with an offset (``Z`` or ``±hh:mm``)."""
+    if not isinstance(text, str) or (found := _RFC3339.fullmatch(text)) is None:
+        return False
+    # The pattern checks every field's range; only days past the 28th need the calendar.
+    return found[2] < "29" or parse_ms(text.replace(":60", ":59")) is not None
 
 
 def thread_key(thread_id: Any) -> str:

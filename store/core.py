@@ -51,7 +51,7 @@ from .line import (
 from .listing import ListQuery, encode_cursor, list_query, sort_ms
 from .plan import ImportPlan, compare, import_plan, kept_end
 from .state import ThreadState, facts, initial_state, thread_info
-from .thread import ImportResult, Page, ResumedThread, Thread, ThreadInfo, with_turns
+from .thread import ImportResult, Page, ResumedThread, Thread, ThreadInfo
 from .write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start
 
 __all__ = ["Opening", "Store"]
@@ -343,7 +343,7 @@ class Store(ABC):
         self._check()
         view = check_items_view(items_view)
         state, turns = await self._turns(thread_key(thread_id), view)
-        return with_turns(thread_info(state), turns)
+        return thread_info(state, turns=turns)
 
     async def resume(self, thread_id: str) -> ResumedThread:
         """The thread with its turns and the model context to continue it (``replay.resume_context``).
@@ -353,7 +353,7 @@ class Store(ABC):
         """
         self._check()
         state, turns, context = await self._resumed(thread_key(thread_id))
-        return ResumedThread(thread=with_turns(thread_info(state), turns), context=context)
+        return ResumedThread(thread=thread_info(state, turns=turns), context=context)
 
     # ------------------------------------------------------------------ files
 
@@ -474,16 +474,24 @@ class Store(ABC):
         spans, open_turn = await self._compute(_spans_of, lines)
         return state, spans, open_turn
 
+    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, str | None]:
+        """The state and the open turn of the whole thread (replay's rule)."""
+        state, _, open_turn = await self._spans(thread_id)
+        return state, open_turn
+
     async def _fork_point(self, thread_id: str, kept: int | str | None) -> tuple[int, str | None]:
         """``(lines kept, the turn they end inside)`` of a fork; only a partial fork reads lines."""
-        state, spans, open_turn = await self._spans(thread_id)
+        if kept is None:
+            state, open_turn = await self._open_turn(thread_id)
+            spans: list[TurnSpan] = []
+        else:
+            state, spans, open_turn = await self._spans(thread_id)
         if state.archived:
             raise ThreadArchived(thread_id)
         if kept is None:
             return state.last_seq, open_turn
         end = kept_end(spans, kept)
         return end, await self._compute(replay.open_turn, await self._lines(thread_id, 0, end))
-
 
     # ------------------------------------------------------------------ listing (last: it shadows ``list``)
 

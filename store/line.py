@@ -25,7 +25,7 @@ from rollout import events as ev
 from rollout.codec import decode_line, encode_line, raw_bytes
 from rollout.errors import DecodeError, InvalidInput
 
-from .clock import iso_ms, new_thread_id, rfc3339_ms, thread_key
+from .clock import first_not_rfc3339, iso_ms, new_thread_id, thread_key
 
 __all__ = [
     "LINE_CLASSES",
@@ -89,10 +89,9 @@ def encode_all(lines: Any, *, timestamps: bool = True) -> tuple[list[Any], list[
     except TypeError as exc:
         raise InvalidInput(f"lines must be a sequence of rollout line objects: {exc}") from exc
     raw = [encode_checked(line, i) for i, line in enumerate(items)]
-    if timestamps:
-        for i, line in enumerate(items):
-            if rfc3339_ms(line.timestamp) is None:
-                raise InvalidInput(f"lines[{i}]: timestamp must be RFC 3339 with an offset, not {line.timestamp!r}")
+    if timestamps and (bad := first_not_rfc3339([line.timestamp for line in items])) is not None:
+        stamp = items[bad].timestamp
+        raise InvalidInput(f"lines[{bad}]: timestamp must be RFC 3339 with an offset, not {stamp!r}")
     return items, raw
 
 

@@ -16,11 +16,12 @@ Must not import: rollout.cli, rich, anything doing I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, overload
 
 import msgspec
 from msgspec.structs import replace
 
+from replay import Turn
 from rollout import events as ev
 from rollout.compat import preview_text, source_kind, v2_source
 from rollout.thread_meta import (
@@ -35,7 +36,7 @@ from rollout.thread_meta import (
 )
 
 from .clock import parse_ms
-from .thread import GitInfo, ThreadInfo
+from .thread import GitInfo, Thread, ThreadInfo
 
 __all__ = [
     "STATE_DECODER",
@@ -242,10 +243,20 @@ def fork_state(source: ThreadState, meta: ev.SessionMetaLine, upto: int, tail: l
 # --------------------------------------------------------------------------- info
 
 
-def thread_info(state: ThreadState, *, listed: bool = False) -> ThreadInfo:
-    """Codex's v2 ``Thread`` object (``turns: []``) for a thread state: the one derivation of thread metadata.
+@overload
+def thread_info(state: ThreadState, *, listed: bool = False, turns: None = None) -> ThreadInfo: ...
+
+
+@overload
+def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn]) -> Thread: ...
+
+
+def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn] | None = None) -> ThreadInfo:
+    """Codex's v2 ``Thread`` object for a thread state: the one derivation of thread metadata.
 
     Args:
+        turns: the thread's turns: the result is then a :class:`Thread` carrying them
+            (else a ``ThreadInfo`` with ``turns: []``).
         listed: the object as a ``thread/list`` entry, where Codex 0.171.0 sends
             ``forkedFromId`` and ``threadSource`` as null; ``thread/read`` sends the fork's
             source, and ``threadSource`` for a paginated-history thread only.
@@ -255,7 +266,7 @@ def thread_info(state: ThreadState, *, listed: bool = False) -> ThreadInfo:
     spawn = spawn_of(meta.source) or {}
     updated = state.updated_ms // 1000
     history = meta.history_mode if meta.history_mode in ("legacy", "paginated") else "legacy"
-    return ThreadInfo(
+    return (ThreadInfo if turns is None else Thread)(
         id=state.id,
         session_id=state.id,  # Codex 0.171.0 answers the thread id, whatever the meta records
         forked_from_id=None if listed else meta.forked_from_id,
@@ -277,6 +288,7 @@ def thread_info(state: ThreadState, *, listed: bool = False) -> ThreadInfo:
         agent_role=meta.agent_role or _text(spawn.get("agent_role")),
         git_info=_git_info(state.git or meta.git),
         name=state.name or (GUARDIAN_NAME if guardian else None),
+        turns=[] if turns is None else turns,
         archived=state.archived,
         last_seq=state.last_seq,
     )

@@ -31,7 +31,6 @@ __all__ = [
     "Thread",
     "ThreadInfo",
     "ThreadStatus",
-    "with_turns",
 ]
 
 SortKey = Literal["created_at", "updated_at"]
@@ -162,9 +161,3 @@ class ImportResult(_V2):
     source: str | None = None
     detail: str | None = None
 
-
-def with_turns(info: ThreadInfo, turns: list[Turn]) -> Thread:
-    """``info`` as a :class:`Thread` carrying ``turns``."""
-    fields = {name: getattr(info, name) for name in info.__struct_fields__}
-    fields["turns"] = turns
-    return Thread(**fields)

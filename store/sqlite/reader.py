@@ -44,6 +44,7 @@ __all__ = [
     "Reader",
     "Row",
     "TurnCache",
+    "open_turn_job",
     "pack_snapshot",
     "raw_lines_job",
     "read_lines_job",
@@ -251,6 +252,12 @@ class Reader:
             builder = self._ready(row, entry)
             return builder.spans(), builder.open_turn_id
 
+    def open_turn(self, row: Row, cache: TurnCache) -> str | None:
+        """``replay``'s open turn of the whole thread, from the cached builder."""
+        entry = cache.entry(row.tkey)
+        with entry.lock:
+            return self._ready(row, entry).open_turn_id
+
     def _ready(self, row: Row, entry: _Builder) -> HistoryBuilder:
         """The entry's turn builder, fed through ``row``'s last line (call with ``entry.lock`` held)."""
         if entry.builder is None or entry.seq > row.state.last_seq:  # a newer snapshot than ours: restart
@@ -342,6 +349,11 @@ def resume_job(reader: Reader, cache: TurnCache, thread_id: str, every: int) -> 
 
 def state_job(reader: Reader, thread_id: str) -> ThreadState:
     return reader.row(thread_id).state
+
+
+def open_turn_job(reader: Reader, cache: TurnCache, thread_id: str) -> tuple[ThreadState, str | None]:
+    row = reader.row(thread_id)
+    return row.state, reader.open_turn(row, cache)
 
 
 def spans_job(reader: Reader, cache: TurnCache, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:

@@ -45,6 +45,7 @@ from .group_commit import GroupCommit
 from .reader import (
     Reader,
     TurnCache,
+    open_turn_job,
     pack_snapshot,
     raw_lines_job,
     read_lines_job,
@@ -291,6 +292,9 @@ class SqliteStore(Store):
 
     async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
         return await self._read(spans_job, self._cache, thread_id)
+
+    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, str | None]:
+        return await self._read(open_turn_job, self._cache, thread_id)
 
 
 def _verb(command: Any) -> str:

@@ -263,9 +263,10 @@ class Writer:
         """
         if packed.zdict not in self._known:
             raise StoreError(f"chunk compressed with unknown dictionary {packed.zdict}; retry the write")
-        for digest, (zdict, data) in packed.blobs.items():
-            self.tables.put_blob(digest, zdict, data)
-        self.tables.link_blobs(tkey, first_seq, packed.blobs)
+        if packed.blobs:
+            for digest, (zdict, data) in packed.blobs.items():
+                self.tables.put_blob(digest, zdict, data)
+            self.tables.link_blobs(tkey, first_seq, packed.blobs)
         self.tables.insert_chunk(tkey, first_seq, first_seq + count - 1, packed.zdict, packed.frame)
         if packed.zdict == 0:
             self.undict_bytes += packed.size
@@ -294,7 +295,8 @@ class Writer:
         self.tables.delete_chunks_after(entry.tkey, lo - 1)
         merged = repack(body, {}, dictionary=self.dictionary, level=self.tuning.append_level, size=0)
         self.insert_chunk(entry.tkey, lo, entry.state.last_seq - lo + 1, merged)
-        self.tables.link_blobs(entry.tkey, lo, hashes)
+        if hashes:
+            self.tables.link_blobs(entry.tkey, lo, hashes)
 
     def delete_chunks(self, tkey: int, after_seq: int = 0) -> None:
         """Delete a thread's chunks that start after ``after_seq``, and blobs nobody uses any more."""
