@@ -26,7 +26,7 @@ from rollout.errors import InvalidInput, StoreError
 
 __all__ = ["GroupCommit"]
 
-I = TypeVar("I")  # noqa: E741 -- an item
+I = TypeVar("I")
 R = TypeVar("R")
 
 
@@ -102,7 +102,7 @@ class GroupCommit(Generic[I, R]):
                     future.set_exception(StoreError("write cancelled before it was known to commit"))
             raise
         finally:
-            self._running.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._running.discard(asyncio.current_task())
             self.batches += 1
         for (_, future), result in zip(batch, results):
             if future.done():

@@ -51,9 +51,9 @@ _READ_ATTEMPTS = 3
 
 def is_connection_loss(exc: BaseException) -> bool:
     """Whether ``exc`` means the connection (or the server) went away, not that the query was wrong."""
-    if isinstance(exc, _LOSS):
+    if isinstance(exc, (*_LOSS, pgx.InternalClientError)):  # the latter: a protocol state broken by a dead peer
         return True
-    if isinstance(exc, pgx.InterfaceError | pgx.InternalClientError):
+    if isinstance(exc, pgx.InterfaceError):
         return "closed" in str(exc) or "connection" in str(exc).lower()
     return isinstance(exc, OSError)
 
@@ -166,6 +166,10 @@ class Database:
 
         await self.write(run)
 
+    def translate(self, exc: BaseException, *, action: str = "query") -> RolloutError:
+        """A project error for a driver error met on this database (see :func:`translate`)."""
+        return translate(exc, self.target, self._dsn, action=action)
+
     async def connection(self) -> asyncpg.Connection:
         """A dedicated connection outside the pool (the change feed's listener); caller closes it.
 
@@ -209,9 +213,9 @@ class Database:
                 return await fn(conn, *args)
         except RolloutError:
             raise
-        except Exception as exc:  # noqa: BLE001 -- translated here, at the boundary
+        except Exception as exc:
             if is_connection_loss(exc):
-                self.pool.expire_connections()  # a restart killed them all: do not find them one by one
+                await self.pool.expire_connections()  # a restart killed them all: do not find them one by one
                 raise _Lost(exc) from exc
             if isinstance(exc, pgx.InterfaceError) and self._closed:
                 raise StoreError("store is closed") from None

@@ -159,7 +159,7 @@ class Feed:
         try:
             await asyncio.wait_for(self._conn.execute("SELECT 1"), self._heartbeat)
             return True
-        except (Exception, asyncio.TimeoutError):  # noqa: BLE001 -- any failure: reconnect
+        except (TimeoutError, Exception):  # noqa: BLE001 -- any failure: reconnect
             return False
 
     async def _reconnect(self) -> None:

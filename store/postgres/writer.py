@@ -34,9 +34,12 @@ from typing import Any
 
 import msgspec
 
-from .database import is_connection_loss
+from rollout.errors import RolloutError
 
-__all__ = ["BlobRow", "ChunkRow", "Lineage", "Outcome", "ThreadRow", "ThreadWrite", "merge", "write_batch"]
+from .database import Database, is_connection_loss
+from .schema import channel
+
+__all__ = ["BlobRow", "ChunkRow", "Lineage", "Outcome", "ThreadRow", "ThreadWrite", "merge", "send", "write_batch"]
 
 
 class ChunkRow(msgspec.Struct, frozen=True):
@@ -127,9 +130,7 @@ _W = (
     "thread_id, base, gen, created_ms, updated_ms, last_seq, archived, source_kind, model_provider, cwd, "
     "name, preview, packed_upto, tail_chunks, state, parent_id, parent_gen, parent_upto, ancestry, settle_from"
 )
-_W_TYPES = (
-    "uuid int8 int4 int8 int8 int8 bool text text text text text int8 int4 bytea uuid int4 int8 bytea int8"
-).split()
+_W_TYPES = ["uuid", "int8", "int4", "int8", "int8", "int8", "bool", "text", "text", "text", "text", "text", "int8", "int4", "bytea", "uuid", "int4", "int8", "bytea", "int8"]
 _SET = ", ".join(f"{c} = w.{c}" for c in _THREAD_COLUMNS.split(", "))
 _N = len(_W_TYPES)
 
@@ -169,7 +170,7 @@ settled AS (
     WHERE w.settle_from IS NOT NULL AND ok.thread_id = w.thread_id
       AND c.thread_id = ok.thread_id AND c.gen = ok.gen AND c.seq > w.settle_from
 ),
-c AS (SELECT * FROM {_unnest(_N + 1, "uuid int8 int8 int4 bytea bool".split(), "c",
+c AS (SELECT * FROM {_unnest(_N + 1, ["uuid", "int8", "int8", "int4", "bytea", "bool"], "c",
                              "thread_id, seq, last, zdict, data, replace")}),
 appended AS (
     INSERT INTO chunks (thread_id, gen, seq, last, zdict, data)
@@ -183,18 +184,18 @@ replaced AS (
 blobbed AS (
     INSERT INTO blobs (thread_id, gen, hash, zdict, data)
     SELECT ok.thread_id, ok.gen, b.hash, b.zdict, b.data
-    FROM {_unnest(_N + 7, "uuid bytea int4 bytea".split(), "b", "thread_id, hash, zdict, data")}
+    FROM {_unnest(_N + 7, ["uuid", "bytea", "int4", "bytea"], "b", "thread_id, hash, zdict, data")}
     JOIN ok USING (thread_id)
     ON CONFLICT DO NOTHING
 ),
 keyed AS (
     INSERT INTO idempotency (thread_id, gen, key, seq)
     SELECT ok.thread_id, ok.gen, k.key, k.seq
-    FROM {_unnest(_N + 11, "uuid text int8".split(), "k", "thread_id, key, seq")} JOIN ok USING (thread_id)
+    FROM {_unnest(_N + 11, ["uuid", "text", "int8"], "k", "thread_id, key, seq")} JOIN ok USING (thread_id)
 ),
 told AS (
     SELECT pg_notify(${_N + 16}, n.payload)
-    FROM {_unnest(_N + 14, "uuid text".split(), "n", "thread_id, payload")} JOIN ok USING (thread_id)
+    FROM {_unnest(_N + 14, ["uuid", "text"], "n", "thread_id, payload")} JOIN ok USING (thread_id)
 )
 SELECT ok.thread_id::text AS thread_id, ok.gen, ok.version, (SELECT count(*) FROM told) AS told FROM ok
 """
@@ -269,17 +270,18 @@ async def write_batch(conn: Any, writes: list[ThreadWrite], channel: str) -> lis
         of the batch is known to be committed.
     """
     groups = merge(writes)
+    landed: dict[str, Outcome]
     try:
         landed = await _run(conn, groups, channel)
-    except Exception as exc:  # noqa: BLE001 -- isolate the culprit unless the connection itself is gone
+    except Exception as exc:
         if is_connection_loss(exc) or len(groups) == 1:
             raise
-        landed: dict[str, Outcome] = {}
+        landed = {}
         failed: dict[str, Exception] = {}
         for group in groups:
             try:
                 landed.update(await _run(conn, [group], channel))
-            except Exception as alone:  # noqa: BLE001
+            except Exception as alone:
                 if is_connection_loss(alone):
                     raise
                 failed[group.thread_id] = alone
@@ -294,3 +296,13 @@ _MISSED = Outcome(False)
 async def _run(conn: Any, groups: list[ThreadWrite], channel: str) -> dict[str, Outcome]:
     rows = await conn.fetch(_BATCH, *_arguments(groups, channel))
     return {row["thread_id"]: Outcome(True, row["gen"], row["version"]) for row in rows}
+
+
+async def send(db: Database, writes: list[ThreadWrite]) -> list[Outcome | RolloutError]:
+    """:func:`write_batch` on one of ``db``'s connections, errors translated (naming the server).
+
+    Raises:
+        StoreError: the whole batch failed (a lost connection: see ``Database.write``).
+    """
+    results = await db.write(write_batch, writes, channel(db.schema))
+    return [db.translate(r) if isinstance(r, Exception) else r for r in results]

@@ -8,11 +8,12 @@ import uuid
 import asyncpg
 import pytest
 
+from rollout.errors import StoreError
 from store.postgres.database import Database
 from store.postgres.feed import Change, notice
 from store.postgres.reader import ancestry_of, live_row
 from store.postgres.schema import channel
-from store.postgres.writer import BlobRow, Lineage, Outcome, merge, write_batch
+from store.postgres.writer import BlobRow, Lineage, Outcome, merge, send, write_batch
 
 from .conftest import admin, write
 
@@ -22,7 +23,7 @@ def new_id() -> str:
 
 
 async def apply(db: Database, *writes: object) -> list[object]:
-    return await db.write(write_batch, list(writes), channel(db.schema))
+    return await send(db, list(writes))
 
 
 async def stored(dsn: str, schema: str, thread_id: str) -> list[tuple[int, int, bytes]]:
@@ -108,7 +109,7 @@ async def test_a_failing_thread_does_not_fail_the_rest_of_its_batch(db, dsn, sch
     bad, good = new_id(), new_id()
     await apply(db, write(bad, None, 1, (1, 1, b"m"), keys=(("k", 1),)), write(good, None, 1, (1, 1, b"m")))
     results = await apply(db, write(bad, 1, 2, (2, 2, b"x"), keys=(("k", 2),)), write(good, 1, 2, (2, 2, b"y")))
-    assert isinstance(results[0], asyncpg.UniqueViolationError)
+    assert isinstance(results[0], StoreError) and "duplicate key" in str(results[0])
     assert results[1] == Outcome(True, 0, 2)
     assert len(await stored(dsn, schema, bad)) == 1
 
