@@ -8,6 +8,7 @@ Parts, each usable on its own until the store core plugs them together:
   its row still has the version the writer saw (compare-and-set across processes);
 * :mod:`.commit`: group commit inside a process (a queue and a batch runner);
 * :mod:`.reader`: rows, lines across fork ancestry, keyset list pages, snapshots, dictionaries;
+* :mod:`.upkeep`: delete (keeping what forks read), snapshots, dictionaries;
 * :mod:`.feed`: the change feed across processes (LISTEN/NOTIFY).
 
 Needs the ``postgres`` extra (asyncpg); ``import store`` never imports this package.

@@ -145,7 +145,7 @@ async def idempotent_seq(conn: Any, thread_id: str, gen: int, key: str) -> int |
     )
 
 
-async def snapshot(conn: Any, thread_id: str, gen: int, upto: int, *, context: bool = False) -> tuple[int, bytes] | None:
+async def snapshot(conn: Any, thread_id: str, gen: int, upto: int, context: bool = False) -> tuple[int, bytes] | None:
     """The newest persisted replay state at or before ``upto``: ``(seq, data)`` (or its resume context)."""
     column = "context" if context else "data"
     found = await conn.fetchrow(
