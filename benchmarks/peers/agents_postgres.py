@@ -15,10 +15,10 @@ from agents.extensions.memory.sqlalchemy_session import SQLAlchemySession
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks.peers.agents_sqlite import AgentsDriver
-from benchmarks.peers.postgres import DSN, drop_schema, ensure_schema, schema_bytes, schema_for
+from benchmarks.peers.postgres import DSN, OwnSchema
 
 
-class AgentsPostgresDriver(AgentsDriver):
+class AgentsPostgresDriver(OwnSchema, AgentsDriver):
     """Drives ``SQLAlchemySession`` on asyncpg: ``add_items`` per turn, ``get_items`` to resume."""
 
     name = "agents-pg"
@@ -28,8 +28,7 @@ class AgentsPostgresDriver(AgentsDriver):
            "fork = get_items + add_items on a new id")
 
     async def open(self) -> None:
-        self.schema = schema_for(self.root)
-        ensure_schema(self.schema)
+        self.own_schema()
         url = DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
         self.engine = create_async_engine(url, connect_args={"server_settings": {"search_path": self.schema}})
         self.sessions = {}
@@ -42,9 +41,3 @@ class AgentsPostgresDriver(AgentsDriver):
         if thread_id not in self.sessions:
             self.sessions[thread_id] = SQLAlchemySession(thread_id, engine=self.engine, create_tables=True)
         return self.sessions[thread_id]
-
-    def bytes_on_disk(self) -> int:
-        return schema_bytes(self.schema)
-
-    async def destroy(self) -> None:
-        drop_schema(schema_for(self.root))

@@ -15,10 +15,10 @@ from __future__ import annotations
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
 from benchmarks.peers.langgraph_sqlite import LangGraphDriver
-from benchmarks.peers.postgres import DSN, drop_schema, ensure_schema, schema_bytes, schema_for, with_search_path
+from benchmarks.peers.postgres import DSN, OwnSchema, with_search_path
 
 
-class LangGraphPostgresDriver(LangGraphDriver):
+class LangGraphPostgresDriver(OwnSchema, LangGraphDriver):
     """Drives ``AsyncPostgresSaver`` in a schema of its own, one checkpoint per turn."""
 
     name = "langgraph-pg"
@@ -28,15 +28,8 @@ class LangGraphPostgresDriver(LangGraphDriver):
            "under the new thread id (acopy_thread is not implemented); list = alist(None) deduplicated by thread id")
 
     async def open(self) -> None:
-        self.schema = schema_for(self.root)
-        ensure_schema(self.schema)
+        self.own_schema()
         self._cm = AsyncPostgresSaver.from_conn_string(with_search_path(DSN, self.schema))
         self.saver = await self._cm.__aenter__()
         await self.saver.setup()
         self.heads = getattr(self, "heads", {})
-
-    def bytes_on_disk(self) -> int:
-        return schema_bytes(self.schema)
-
-    async def destroy(self) -> None:
-        drop_schema(schema_for(self.root))

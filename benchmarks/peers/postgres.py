@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import psycopg
 
-__all__ = ["DSN", "drop_schema", "ensure_schema", "schema_bytes", "schema_for", "with_search_path"]
+__all__ = ["DSN", "OwnSchema", "drop_schema", "ensure_schema", "schema_bytes", "schema_for", "with_search_path"]
 
 DSN = os.environ.get("ROLLOUT_BENCH_DSN", "postgresql://127.0.0.1:5432/test")
 
@@ -68,3 +68,21 @@ def schema_bytes(schema: str) -> int:
             (schema,),
         ).fetchone()
     return int(row[0]) if row else 0
+
+
+class OwnSchema:
+    """Mixin for a PostgreSQL peer driver: its schema, its size on disk, its removal."""
+
+    root: Path
+
+    def own_schema(self) -> str:
+        """Create (if missing) and return the driver's schema; call from ``open``."""
+        self.schema = schema_for(self.root)
+        ensure_schema(self.schema)
+        return self.schema
+
+    def bytes_on_disk(self) -> int:
+        return schema_bytes(schema_for(self.root))
+
+    async def destroy(self) -> None:
+        drop_schema(schema_for(self.root))
