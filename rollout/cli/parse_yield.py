@@ -22,7 +22,7 @@ from replay.context import is_contextual_user_message
 
 from .. import events as ev
 
-__all__ = ["MESSAGE_ITEMS", "TOOL_ITEMS", "ParseYield", "YieldCounter"]
+__all__ = ["MESSAGE_ITEMS", "TOOL_ITEMS", "ParseYield", "YieldCounter", "read_counts"]
 
 #: ThreadItem types that are a person's or the agent's words.
 MESSAGE_ITEMS = frozenset({"userMessage", "agentMessage"})
@@ -109,3 +109,11 @@ class YieldCounter:
             message_records=self.message_records,
             tool_call_records=self.tool_call_records,
         )
+
+
+def read_counts(y: ParseYield) -> str:
+    """``65 messages · 71 tool calls · 2 unknown records (kept)``."""
+    parts = [f"{y.messages} messages", f"{y.tool_calls} tool calls"]
+    if y.unknown:
+        parts.append(f"{y.unknown} unknown records (kept: {', '.join(y.unknown_types)})")
+    return " · ".join(parts)

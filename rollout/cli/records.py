@@ -21,9 +21,9 @@ from typing import Any
 
 import msgspec
 
-from .. import events as ev
 from replay.context import is_contextual_user_message
 
+from .. import events as ev
 from ..compat import is_injected_image_message, output_text
 from . import images
 

@@ -27,14 +27,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from replay import HistoryBuilder, Turn
+from replay.items import UserMessage
 
 from .. import events as ev
 from ..compat import upcast
 from . import images
 from .parse_yield import MESSAGE_ITEMS, ParseYield, YieldCounter
+from .records import RecordLog, ToolCall
 from .summary import Summarizer, Summary
 from .tokens import TokenCounter, TokenFigures
-from .records import RecordLog, ToolCall
 
 __all__ = ["Entry", "Transcript", "TurnView", "build", "content_images", "item_anchor", "turn_anchor"]
 
@@ -249,7 +250,7 @@ def content_images(item: Any) -> list[images.Image]:
 def _first_words(turns: list[Turn]) -> str:
     for turn in turns:
         for item in turn.items:
-            if item.__struct_config__.tag == "userMessage":
+            if isinstance(item, UserMessage):
                 text = " ".join(getattr(part, "text", "") for part in item.content).strip()
                 if text:
                     return " ".join(text.split())[:120]

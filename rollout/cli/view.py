@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..compression import decompress
+from ..compression import ZSTD_MAGIC, decompress
 from ..reader import read_rollout
 from . import storage
 from .failure import CommandError, UsageError
@@ -35,7 +35,6 @@ examples:
   rollout view 019e2a5c-0000-7000-8000-000000000001 --codex-home ~/.codex --redact -o thread.html
   rollout export 019e2a5c-0000-7000-8000-000000000001 --format markdown --redact -o thread.md
 """
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, where: argparse.ArgumentParser) -> None:
@@ -105,11 +104,8 @@ async def exported(store: Any, args: argparse.Namespace) -> bytes:
 
 
 def _read_file(target: str) -> bytes:
-    if target == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        data = Path(target).expanduser().read_bytes()
-    return decompress(data) if data[:4] == _ZSTD_MAGIC else data
+    data = sys.stdin.buffer.read() if target == "-" else Path(target).expanduser().read_bytes()
+    return decompress(data) if data[:4] == ZSTD_MAGIC else data
 
 
 async def _from_store(args: argparse.Namespace) -> tuple[bytes, str | None]:

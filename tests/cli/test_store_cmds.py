@@ -12,9 +12,10 @@ from rollout.compression import decompress
 
 from .conftest import SAMPLE, SAMPLE_ID
 
+# Piped (not a terminal): nothing is cut to a guessed width.
 LS = f"""\
-id                                    updated (UTC)     name / preview                cwd
-{SAMPLE_ID}  2026-06-01 10:01  Why does the test for add_t…  …/dev/todo-app
+id                                    updated (UTC)     name / preview                        cwd
+{SAMPLE_ID}  2026-06-01 10:01  Why does the test for add_todo fail?  /home/dev/todo-app
 """
 
 

@@ -147,7 +147,7 @@ def test_page_needs_no_network_and_runs_only_its_own_script():
     def digest(text: str) -> str:
         return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
-    assert f"default-src 'none'; img-src data:;" in CSP
+    assert "default-src 'none'; img-src data:;" in CSP
     assert digest(STYLE) in CSP and digest(SCRIPT) in CSP
     assert f"<style>{STYLE}</style>" in html and f"<script>{SCRIPT}</script>" in html
     assert not [a for tag, a in page.tags if tag in ("link", "iframe", "object", "embed", "base")]
@@ -181,7 +181,7 @@ def _hostile() -> bytes:
 
 def test_thread_content_never_becomes_markup():
     """Scripts, event handlers, tags in ids, SVG and remote images from a thread stay text."""
-    html, page = _page(_hostile())
+    _html, page = _page(_hostile())
     assert [tag for tag, _ in page.tags].count("script") == 1
     assert not [name for _, attrs in page.tags for name in attrs if name.startswith("on")]
     assert [tag for tag, _ in page.tags if tag == "img"] == []
