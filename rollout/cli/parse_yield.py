@@ -61,8 +61,8 @@ class ParseYield(msgspec.Struct, kw_only=True, rename="camel"):
             return None
         reason = f"{self.lines} lines but no messages read"
         if self.message_records:
-            reason += (f" although the file holds {self.message_records} message records"
-                       " (a format this version may not read)")
+            records = "1 message record" if self.message_records == 1 else f"{self.message_records} message records"
+            reason += f" although the file holds {records} (a format this version may not read)"
         return reason
 
 

@@ -344,7 +344,10 @@ def _problem_text(problem: Any) -> str:
     return f"{where}: warning: {text[len(where) + 2:]}"
 
 
-_WARNING_WORDS = {"unknown_type": "kept line of unknown type", "no_messages": "file with no messages read"}
+_WARNING_WORDS = {  # kind -> (one, many)
+    "unknown_type": ("kept line of unknown type", "kept lines of unknown type"),
+    "no_messages": ("file with no messages read", "files with no messages read"),
+}
 
 
 def problem_tally(problems: list[Any]) -> Text:
@@ -362,7 +365,7 @@ def validate_report(files: int, lines: int, failed: int, problems: int, warnings
     style = "red" if failed else "green"
     tail = f"{plural(problems, 'problem')} in {plural(failed, 'file')}" if failed else "no problems"
     if warnings:
-        kinds = ", ".join(plural(n, _WARNING_WORDS.get(kind, kind)) for kind, n in warnings.items())
+        kinds = ", ".join(f"{n} {_WARNING_WORDS.get(kind, (kind, kind))[n != 1]}" for kind, n in warnings.items())
         tail += f" ({plural(sum(warnings.values()), 'warning')}: {kinds})"
     if read:
         unknown = f", {plural(read.get('unknown', 0), 'record')} of unknown type" if read.get("unknown") else ""

@@ -94,16 +94,19 @@ NEGATIVES = [
     ("basic-auth", "HTTP Basic authentication is weak"),
     ("url-password", "http://localhost:8080/path@v2"),
     ("url-password", "ssh://git@github.com:22/o/r.git and git@github.com:o/r.git"),
+    ("url-password", 'return "postgres://$user:$pass@$host" or "postgres://{0}:{1}@{2}"'),
     ("url-signature", "https://example.com/page?signal=5&sign=up&design=x"),
     ("url-signature", "https://example.com/?q=Signature"),
     ("assigned-secret", "password = os.environ['DB_PASSWORD']"),
     ("assigned-secret", "def check(password: str) -> bool:"),
     ("assigned-secret", '{"password": ""}'),
     ("assigned-secret", 'api_key = "$API_KEY"'),
+    ("assigned-secret", '{"secret_name": "prod-db-password", "api_key_header": "X-Api-Key"}'),
     ("env-secret", "PASSWORD=$DB_PASS ./run"),
     ("env-secret", "API_KEY=${API_KEY:-none}"),
     ("env-secret", "MAX_TOKEN=4096 python train.py"),
     ("env-secret", "max_tokens=4096"),
+    ("env-secret", "API_KEY_HEADER=X-Api-Key PASSWORD_FILE=/run/secrets/db SECRET_NAME=prod"),
 ]
 
 
@@ -114,6 +117,14 @@ def test_pattern_masks_its_secret(kind, text, secret, kept):
     assert secret not in out
     assert f"[REDACTED:{kind}]" in out
     assert kept in out
+
+
+@pytest.mark.parametrize(("kind", "text", "secret", "kept"), POSITIVES, ids=[f"{p[0]}-{i}" for i, p in enumerate(POSITIVES)])
+def test_rollout_line_holding_a_secret_is_masked(kind, text, secret, kept):
+    """Every positive is also caught inside a rollout line (the raw-line prefilter lets it through)."""
+    line = json.dumps({"type": "event_msg", "payload": {"type": "user_message", "message": text}}).encode()
+    message = json.loads(redact_rollout(line))["payload"]["message"]
+    assert secret not in message and f"[REDACTED:{kind}]" in message
 
 
 @pytest.mark.parametrize(("kind", "text"), NEGATIVES, ids=[f"{n[0]}-{i}" for i, n in enumerate(NEGATIVES)])

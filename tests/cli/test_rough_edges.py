@@ -119,7 +119,7 @@ def test_file_with_lines_but_no_messages_warns(cli, tmp_path):
     """inspect and validate warn on a file that yields no message; validate --strict fails on it."""
     path = _drifted(tmp_path)
     summary = cli("inspect", path).out
-    assert "warning    5 lines but no messages read although the file holds 1 message records" in summary
+    assert "warning    5 lines but no messages read although the file holds 1 message record" in summary
     result = cli("validate", path)
     assert result.code == 0
     assert result.out.splitlines()[0].startswith(f"{path}:0: warning: no_messages: 5 lines but no messages read")
