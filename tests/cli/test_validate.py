@@ -138,7 +138,8 @@ def test_usage_errors_exit_2(cli):
 
 def test_help_has_an_example(cli):
     """Every subcommand's --help exits 0 and shows an example."""
-    for command in ("inspect", "validate", "import", "export", "ls", "fork", "rollback", "archive", "unarchive", "name"):
+    for command in ("inspect", "validate", "view", "import", "export", "ls", "fork", "rollback", "archive", "unarchive",
+                    "name"):
         result = cli(command, "--help")
         assert result.code == 0, command
         assert "example" in result.out and f"rollout {command}" in result.out.split("example")[-1], command

@@ -262,3 +262,16 @@ def test_both_policies_render(policy):
     assert '<span class="add">+    fig.tight_layout()</span>' in html
     kinds = re.findall(r'id="item-call_b3"[^>]*><summary><span class="kind">([^<]+)', html)
     assert kinds == (["command"] if policy == "extended" else ["tool"])
+
+
+def test_a_stored_fork_shows_its_copied_turns_as_inherited(cli, tmp_path):
+    """`rollout fork` then `view`: the copied turns are inherited, and their tokens are not the fork's own."""
+    from .conftest import SAMPLE as TODO, SAMPLE_ID as TODO_ID
+
+    db = tmp_path / "t.db"
+    assert cli("import", TODO, "--db", db).code == 0
+    child = json.loads(cli("fork", TODO_ID, "--db", db, "--json").out)["id"]
+    html = cli("view", child, "--db", db).out
+    page = _Page(html)
+    assert [a["id"] for a in page.with_class("inherited", "section")] == ["turn-turn-1", "turn-turn-2"]
+    assert f"forked from {TODO_ID}" in html and "this thread 0, inherited 5,340" in html
