@@ -266,7 +266,8 @@ def test_both_policies_render(policy):
 
 def test_a_stored_fork_shows_its_copied_turns_as_inherited(cli, tmp_path):
     """`rollout fork` then `view`: the copied turns are inherited, and their tokens are not the fork's own."""
-    from .conftest import SAMPLE as TODO, SAMPLE_ID as TODO_ID
+    from .conftest import SAMPLE as TODO
+    from .conftest import SAMPLE_ID as TODO_ID
 
     db = tmp_path / "t.db"
     assert cli("import", TODO, "--db", db).code == 0
