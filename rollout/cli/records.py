@@ -110,6 +110,7 @@ class RecordLog:
         if not isinstance(line, ev.ResponseItemLine):
             return
         payload = line.payload
+        follows_output, self._last_output = self._last_output, None
         call = _call(payload, index, turn_id)
         if call is not None:
             self._add(call)
@@ -118,7 +119,7 @@ class RecordLog:
         elif isinstance(payload, ev.ToolSearchOutput):
             self._output(payload.call_id or "", index, turn_id, _compact(payload.tools), [])
         elif isinstance(payload, ev.Message):
-            self._message(index, payload, turn_id)
+            self._message(index, payload, turn_id, follows_output)
         elif isinstance(payload, ev.Reasoning) and any(part.text for part in payload.summary):
             self._messages.setdefault(turn_id, []).append((index, payload))
 
@@ -136,14 +137,14 @@ class RecordLog:
         call.images += found
         self._last_output = call
 
-    def _message(self, index: int, message: ev.Message, turn_id: str | None) -> None:
+    def _message(self, index: int, message: ev.Message, turn_id: str | None, follows: ToolCall | None) -> None:
         if message.role == "assistant":
             self._messages.setdefault(turn_id, []).append((index, message))
         if message.role != "user":
             return
         found = [images.from_url(p.image_url) for p in message.content if isinstance(p, ev.InputImage)]
-        if is_injected_image_message(message) and self._last_output is not None:
-            self._last_output.images += found
+        if is_injected_image_message(message) and follows is not None:  # right after its tool's output
+            follows.images += found
             return
         if not is_contextual_user_message(message.content):
             self._messages.setdefault(turn_id, []).append((index, message))

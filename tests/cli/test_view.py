@@ -276,3 +276,39 @@ def test_a_stored_fork_shows_its_copied_turns_as_inherited(cli, tmp_path):
     page = _Page(html)
     assert [a["id"] for a in page.with_class("inherited", "section")] == ["turn-turn-1", "turn-turn-2"]
     assert f"forked from {TODO_ID}" in html and "this thread 0, inherited 5,340" in html
+
+
+def test_images_from_every_kind_of_tool_output_are_inline():
+    """custom_tool_call_output content, the legacy js_repl image message, dynamic tool content and MCP results."""
+    png = view_sample.CHART
+    body = png.split(",", 1)[1]
+    t = "2026-06-01T10:00:0{}.000Z".format
+    data = _rollout(
+        {"timestamp": t(0), "type": "session_meta", "payload": {"id": "019e0000-0000-7000-8000-0000000000cc"}},
+        {"timestamp": t(1), "type": "event_msg", "payload": {"type": "task_started", "turn_id": "t1"}},
+        {"timestamp": t(1), "type": "event_msg", "payload": {"type": "user_message", "message": "draw"}},
+        {"timestamp": t(2), "type": "response_item", "payload": {"type": "custom_tool_call", "call_id": "c1",
+         "name": "js", "input": "draw()"}},
+        {"timestamp": t(2), "type": "response_item", "payload": {"type": "custom_tool_call_output", "call_id": "c1",
+         "output": [{"type": "input_text", "text": "drawn"}, {"type": "input_image", "image_url": png}]}},
+        {"timestamp": t(3), "type": "response_item", "payload": {"type": "custom_tool_call", "call_id": "c2",
+         "name": "js_repl", "input": "show()"}},
+        {"timestamp": t(3), "type": "response_item", "payload": {"type": "custom_tool_call_output", "call_id": "c2",
+         "output": "shown below"}},
+        {"timestamp": t(3), "type": "response_item", "payload": {"type": "message", "role": "user",
+         "content": [{"type": "input_image", "image_url": png}]}},
+        {"timestamp": t(4), "type": "event_msg", "payload": {"type": "dynamic_tool_call_response", "call_id": "c3",
+         "turn_id": "t1", "tool": "snap", "content_items": [{"type": "inputImage", "imageUrl": png}], "success": True}},
+        {"timestamp": t(5), "type": "event_msg", "payload": {"type": "mcp_tool_call_end", "call_id": "c4",
+         "invocation": {"server": "s", "tool": "shot", "arguments": {}},
+         "result": {"Ok": {"content": [{"type": "image", "data": body, "mimeType": "image/png"}]}}}},
+        {"timestamp": t(6), "type": "event_msg", "payload": {"type": "task_complete", "turn_id": "t1"}},
+    )
+    html, _ = _page(data)
+    images_in = {}
+    for item in ("c1", "c2", "c3", "c4"):
+        start = html.index(f'id="item-{item}"')
+        end = html.index("</details>", start)
+        images_in[item] = html[start:end].count(f'<img src="{png}"')
+    assert images_in == {"c1": 1, "c2": 1, "c3": 1, "c4": 1}
+    assert "User (message record)" not in html  # the legacy image message belongs to the tool call
