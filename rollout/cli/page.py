@@ -49,7 +49,8 @@ def _meta_rows(transcript: Transcript, redacted: bool) -> list[tuple[str, str, s
     if warning:
         rows.append(("warning", warning, "warning"))
     if transcript.problems:
-        rows.append(("problems", f"{transcript.problems} lines could not be read (rollout validate shows them)", "error"))
+        lines = "1 line" if transcript.problems == 1 else f"{transcript.problems} lines"
+        rows.append(("problems", f"{lines} could not be read (rollout validate shows them)", "error"))
     if redacted:
         rows.append(("redacted", "secrets are masked ([REDACTED:kind]); the store keeps the original", ""))
     return [row for row in rows if row[1]]

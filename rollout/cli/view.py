@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..compression import ZSTD_MAGIC, decompress
+from ..errors import RolloutError
 from ..reader import read_rollout
 from . import storage
 from .failure import CommandError, UsageError
@@ -117,7 +118,15 @@ async def _from_store(args: argparse.Namespace) -> tuple[bytes, str | None]:
 def run(args: argparse.Namespace, out: Output) -> Any:
     target = args.target
     if target == "-" or Path(target).expanduser().is_file():
-        return _write(args, out, _read_file(target), None)
+        where = "standard input" if target == "-" else target
+        try:
+            return _write(args, out, _read_file(target), None)
+        except CommandError:
+            raise
+        except RolloutError as exc:  # empty, undecompressable: say which file
+            raise CommandError(f"{where}: {exc}") from exc
+    if Path(target).expanduser().is_dir():
+        raise UsageError(f"{target} is a folder: view shows one thread (a rollout file, or a thread id with --db/--codex-home)")
     if not is_thread_id(target):
         raise FileNotFoundError(2, "no such file (nor a thread id)", target)
     return _view_stored(args, out)

@@ -248,10 +248,15 @@ def test_view_of_a_stored_thread_by_id(cli, tmp_path):
     assert missing.code == 1 and "not found" in missing.err
 
 
-def test_missing_file_is_an_error(cli, tmp_path):
-    """A target that is neither a file nor a thread id: one error line, exit 1."""
+def test_missing_file_is_an_error_and_a_folder_a_usage_error(cli, tmp_path):
+    """A target that is neither a file nor a thread id: one error line, exit 1; a folder: exit 2."""
     result = cli("view", tmp_path / "nope.jsonl")
-    assert result.code == 1 and result.err.startswith("error: ") and result.err.count("\n") == 1
+    assert result.code == 1 and result.err == f"error: {tmp_path / 'nope.jsonl'}: no such file (nor a thread id)\n"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert cli("view", empty).err == f"error: {empty}: empty rollout (no non-blank line)\n"
+    folder = cli("view", tmp_path)
+    assert folder.code == 2 and folder.err.startswith(f"error: {tmp_path} is a folder: view shows one thread")
 
 
 @pytest.mark.parametrize("policy", ["extended", "limited"])
