@@ -20,7 +20,7 @@ from ..compat import output_text
 
 __all__ = [
     "counts", "human_bytes", "item_detail", "item_preview", "item_status", "item_type", "lineage",
-    "one_line", "plural", "response_preview", "turn_counts", "utc_minute",
+    "one_line", "plural", "response_preview", "turn_counts", "utc_minute", "utc_second",
 ]
 
 _SPACE = re.compile(r"\s+")
@@ -230,3 +230,13 @@ def utc_minute(seconds: int | None) -> str:
     if seconds is None:
         return "-"
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def utc_second(seconds: int | None) -> str:
+    """Unix seconds as ``YYYY-MM-DD hh:mm:ss UTC`` (empty when unknown or out of range)."""
+    if seconds is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return ""

@@ -18,6 +18,7 @@ import msgspec
 
 from ..compression import compress
 from ..errors import InvalidInput, ThreadNotFound
+from . import view
 from .failure import UsageError
 from .output import Output
 from .storage import db_path, open_store
@@ -56,6 +57,7 @@ def register(sub: Any, common: argparse.ArgumentParser, where: argparse.Argument
     p.add_argument("thread_id", metavar="THREAD_ID")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (.zst implies --zst)")
     p.add_argument("--zst", action="store_true", help="zstd-compress (as Codex stores cold archived threads)")
+    view.add_export_options(p)
     p = _add(sub, "ls", both, "list threads, newest first", "rollout ls --cwd ~/src/app --search parser --limit 20", _ls)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--archived", action="store_true", help="only archived threads")
@@ -188,7 +190,7 @@ async def _export(args: argparse.Namespace, out: Output) -> int:
     if zst and not args.output and out.stdout.isatty():
         raise UsageError("refusing to write compressed data to a terminal: use -o FILE or a pipe")
     async with open_store(args, create=False) as store:
-        data = await store.export_rollout(args.thread_id)
+        data = await view.exported(store, args)
     lines = data.count(b"\n")
     payload = compress(data) if zst else data
     if args.output is None:
