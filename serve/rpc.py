@@ -124,18 +124,19 @@ def decode_params(raw: msgspec.Raw, decoder: msgspec.json.Decoder[P]) -> P:
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        raise RpcError.invalid(f"Invalid request: {_serde_wording(str(exc))}") from exc
+        raise RpcError.invalid(f"Invalid request: {_serde_wording(str(exc), raw)}") from exc
     except msgspec.DecodeError as exc:  # only reachable for hand-built Raw values
         raise RpcError.invalid(f"Invalid request: {exc}") from exc
 
 
 _MISSING = re.compile(r"Object missing required field `([^`]+)`")
 _ENUM = re.compile(r"Invalid enum value '([^']*)'")
-_TYPE = re.compile(r"Expected `([^`]+)`, got `([^`]+)`")
-_KINDS = {"str": "a string", "int": "an integer", "bool": "a boolean", "array": "a sequence", "object": "a map"}
+_TYPE = re.compile(r"Expected `([^`]+)`, got `([^`]+)`(?: - at `\$((?:\.\w+|\[\d+\])*)`)?")
+_STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
+_EXPECTED = {"str": "a string", "int": "u32", "bool": "a boolean", "array": "a sequence", "object": "a map"}
 
 
-def _serde_wording(message: str) -> str:
+def _serde_wording(message: str, raw: msgspec.Raw) -> str:
     """msgspec's validation message in serde's words where Codex's form is known."""
     if m := _MISSING.search(message):
         return f"missing field `{m.group(1)}`"
@@ -143,8 +144,26 @@ def _serde_wording(message: str) -> str:
         return f"unknown variant `{m.group(1)}`"
     if m := _TYPE.search(message):
         expected = m.group(1).removesuffix(" | null")
-        return f"invalid type: {m.group(2)}, expected {_KINDS.get(expected, expected)}"
+        return f"invalid type: {_serde_value(raw, m.group(3) or '')}, expected {_EXPECTED.get(expected, expected)}"
     return message
+
+
+def _serde_value(raw: msgspec.Raw, path: str) -> str:
+    """How serde names the value at ``path`` (``integer `5``` , ``string "x"``, ``null``...)."""
+    value: Any = msgspec.json.decode(raw)
+    for key, index in _STEP.findall(path):
+        value = value[key] if key else value[int(index)]
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean `{str(value).lower()}`"
+    if isinstance(value, int):
+        return f"integer `{value}`"
+    if isinstance(value, float):
+        return f"floating point `{value}`"
+    if isinstance(value, str):
+        return f"string {msgspec.json.encode(value).decode()}"
+    return "sequence" if isinstance(value, list) else "map"
 
 
 def encode_result(request_id: int | str, result: Any) -> bytes:
