@@ -159,8 +159,11 @@ async def serve_stdio(server: AppServer, limits: Limits, stop: asyncio.Event) ->
     """Serve one client on stdin/stdout until stdin closes or ``stop`` is set."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=limits.max_bytes)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, sys.stdout)
+    # duplicates, so closing the transports leaves the process's own stdin/stdout usable
+    stdin = os.fdopen(os.dup(sys.stdin.fileno()), "rb", buffering=0)
+    stdout = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, stdout)
     writer = asyncio.StreamWriter(transport, protocol, reader, loop)
     session = asyncio.create_task(_stream_session(server, reader, writer, limits, "stdio"))
     stopped = asyncio.create_task(stop.wait())
