@@ -101,15 +101,26 @@ async def thread_fork(ctx: Any, q: p.ThreadFork) -> dict[str, Any]:
     return _session(await _thread(ctx, child.id, turns=not q.exclude_turns))
 
 
+def _read_state(thread: dict[str, Any]) -> dict[str, Any] | None:
+    """Codex's read marker of a thread nobody marked read (the engine keeps none); sub-agents have none."""
+    if isinstance(thread["source"], dict) and "subAgent" in thread["source"]:
+        return None
+    return {"firstUnread": None, "revision": f"initial:{thread['id']}"}
+
+
 async def thread_read(ctx: Any, q: p.ThreadRead) -> dict[str, Any]:
-    return {"thread": await _thread(ctx, check_uuid(q.thread_id), turns=q.include_turns)}
+    thread = await _thread(ctx, check_uuid(q.thread_id), turns=q.include_turns)
+    return {"thread": thread, "readState": _read_state(thread)}
 
 
 async def thread_list(ctx: Any, q: p.ThreadList) -> dict[str, Any]:
     page = await list_page(ctx.server.store, q, _page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT))
     server = ctx.server
+    data = [thread_json(info, loaded=server.is_loaded(info.id)) for info in page.entries]
+    states = {thread["id"]: _read_state(thread) for thread in data}
     return {
-        "data": [thread_json(info, loaded=server.is_loaded(info.id)) for info in page.entries],
+        "data": data,
+        "readStates": {thread_id: state for thread_id, state in states.items() if state is not None},
         "nextCursor": page.next_cursor,
         "backwardsCursor": page.backwards_cursor,
     }
