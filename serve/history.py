@@ -1,8 +1,9 @@
 """Pages of one thread's history: ``thread/turns/list`` and ``thread/items/list``.
 
 The store's public API rebuilds a thread's turns whole (``Store.read``). To keep
-paging a long thread O(page) after the first page, :class:`TurnCache` keeps the
-rebuilt turns of the few threads being paged, keyed by ``(thread id, last seq,
+paging a long thread O(page) after the first page (and a repeated ``thread/read``
+cheap on a store that replays on every read), :class:`TurnCache` keeps the rebuilt
+turns of the few threads read last, keyed by ``(thread id, last seq, update time,
 items view)``: any append (an injected item, a rollback marker) changes the last
 seq, so a stale entry is never served. ``TurnCache.turns`` is the one place to
 switch to a store primitive that reads a range of turns (asked of issue 12).
@@ -22,32 +23,60 @@ from typing import Any
 import msgspec
 
 from .rpc import RpcError
+from .shape import encode_turns
 
-__all__ = ["TurnCache", "item_page", "turn_page"]
+__all__ = ["Rebuilt", "TurnCache", "item_page", "turn_page"]
 
 _TURN_CURSOR = msgspec.json.Decoder(dict[str, Any])
 
 
+class Rebuilt:
+    """One thread's rebuilt turns, with the info they were read with and their JSON (made once)."""
+
+    __slots__ = ("_raw", "info", "turns")
+
+    def __init__(self, info: Any, turns: list[Any]) -> None:
+        self.info = info
+        self.turns = turns
+        self._raw: msgspec.Raw | None = None
+
+    @property
+    def raw(self) -> msgspec.Raw:
+        if self._raw is None:
+            self._raw = encode_turns(self.turns)
+        return self._raw
+
+
 class TurnCache:
-    """The rebuilt turns of the threads paged most recently (LRU)."""
+    """The rebuilt turns of the threads read most recently (LRU), keyed by what changes with them."""
 
     def __init__(self, store: Any, size: int = 8) -> None:
         self._store = store
         self._size = size
-        self._entries: OrderedDict[tuple[str, int, str], list[Any]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int, int, str], Rebuilt] = OrderedDict()
 
-    async def turns(self, thread_id: str, items_view: str) -> list[Any]:
-        """Every turn of the thread, oldest first (raises the store's ThreadNotFound)."""
-        last_seq = (await self._store.info(thread_id)).last_seq
-        key = (thread_id, last_seq, items_view)
-        if key in self._entries:
+    async def get(self, thread_id: str, items_view: str = "full") -> Rebuilt:
+        """The thread's info and every turn, oldest first (raises the store's ThreadNotFound).
+
+        The key holds the last seq and the update time: an append (or, for a Codex home,
+        a file changed behind the store's back) makes a new entry.
+        """
+        info = await self._store.info(thread_id)
+        key = (thread_id, info.last_seq, info.updated_at, items_view)
+        entry = self._entries.get(key)
+        if entry is not None:
             self._entries.move_to_end(key)
-            return self._entries[key]
+            return Rebuilt(info, entry.turns) if entry.info != info else entry
         thread = await self._store.read(thread_id, items_view=items_view)
-        self._entries[(thread_id, thread.last_seq, items_view)] = thread.turns
+        entry = Rebuilt(thread, thread.turns)
+        self._entries[(thread_id, thread.last_seq, thread.updated_at, items_view)] = entry
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
-        return thread.turns
+        return entry
+
+    async def turns(self, thread_id: str, items_view: str) -> list[Any]:
+        """Every turn of the thread, oldest first."""
+        return (await self.get(thread_id, items_view)).turns
 
 
 def _turn_anchor(cursor: str) -> tuple[str, bool]:

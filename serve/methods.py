@@ -48,11 +48,11 @@ def _now() -> str:
 
 
 async def _thread(ctx: Any, thread_id: str, *, turns: bool) -> dict[str, Any]:
-    store = ctx.server.store
+    loaded = ctx.server.is_loaded(thread_id)
     if not turns:
-        return thread_json(await store.info(thread_id), loaded=ctx.server.is_loaded(thread_id))
-    thread = await store.read(thread_id)
-    return thread_json(thread, loaded=ctx.server.is_loaded(thread_id), turns=encode_turns(thread.turns))
+        return thread_json(await ctx.server.store.info(thread_id), loaded=loaded)
+    rebuilt = await ctx.server.turns.get(thread_id)
+    return thread_json(rebuilt.info, loaded=loaded, turns=rebuilt.raw)
 
 
 def _session(thread: dict[str, Any]) -> dict[str, Any]:
