@@ -166,7 +166,7 @@ async def run(quick: bool, in_flight: int) -> dict[str, Any]:
 def render(results: dict[str, Any]) -> str:
     rows = ["| method | server | req/s | p50 ms | p99 ms | engine ÷ codex (req/s) |", "|---|---|---:|---:|---:|---:|"]
     codex = results.get("codex")
-    for name, figures in results["engine"].items():
+    for name in results["engine"]:
         for kind in ("engine", "codex"):
             got = results.get(kind)
             if not isinstance(got, dict):

@@ -16,6 +16,6 @@ Must not import: rollout.cli, rich. Only the CLI imports this package.
 
 __version__ = "0.1.0"
 
-from .server import AppServer, Connection  # noqa: E402  (the version is read by server)
+from .server import AppServer, Connection
 
 __all__ = ["AppServer", "Connection", "__version__"]

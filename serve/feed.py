@@ -41,7 +41,9 @@ class Feed:
         self._listener = listener
         subscribe = getattr(store, "subscribe", None)
         self.native = callable(subscribe)
-        self._unsubscribe: Callable[[], None] | None = subscribe(self._deliver) if self.native else None
+        self._unsubscribe: Callable[[], None] | None = None
+        if subscribe is not None and self.native:
+            self._unsubscribe = subscribe(self._deliver)
 
     def wrote(self, kind: Kind, thread_id: str, *, last_seq: int | None = None, source_id: str | None = None) -> None:
         """Report a write this server made (ignored when the store reports it itself)."""

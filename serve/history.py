@@ -125,7 +125,7 @@ def _item_position(cursor: Any, turns: list[Any], turn_id: str | None) -> tuple[
                         return ti, ii
         raise RpcError.invalid(f"no item {cursor['itemId']} in turn {turn_id}")
     try:
-        value = msgspec.json.decode(cursor) if isinstance(cursor, str) else None
+        value = msgspec.json.decode(cursor) if isinstance(cursor, str) else {}
         return int(value["turn"]), int(value["item"])
     except (msgspec.DecodeError, KeyError, TypeError, ValueError):
         raise RpcError.invalid(f"invalid cursor: {cursor}") from None

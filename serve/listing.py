@@ -122,7 +122,7 @@ async def list_page(store: Any, q: p.ThreadList, limit: int) -> ListPage:
         raise RpcError.invalid("section-position sorting requires a section filter")
     ascending = q.sort_direction == "asc"
     cursor = _decode(q.cursor) if q.cursor else None
-    if cursor is None and not ascending or cursor is not None and cursor[0] == "page":
+    if (cursor is None and not ascending) or (cursor is not None and cursor[0] == "page"):
         store_cursor, skip = (cursor[1], cursor[2]) if cursor else (None, 0)
         return await _forward(store, flt, sort, limit, store_cursor, skip)
     anchor, inclusive = (cursor[1], cursor[2]) if cursor else (None, True)

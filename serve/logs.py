@@ -41,8 +41,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if getattr(record, "traceparent", None):
-            out["traceparent"] = record.traceparent
+        trace = getattr(record, "traceparent", None)
+        if trace:
+            out["traceparent"] = trace
         out.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")})
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)

@@ -48,7 +48,7 @@ log = logging.getLogger("serve")
 #: the W3C ``traceparent`` of the request being served (log records carry it)
 traceparent: contextvars.ContextVar[str | None] = contextvars.ContextVar("traceparent", default=None)
 
-_DECODERS = {method: msgspec.json.Decoder(kind) for method, (kind, _) in HANDLERS.items()}
+_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {method: msgspec.json.Decoder(kind) for method, (kind, _) in HANDLERS.items()}
 _INITIALIZE = msgspec.json.Decoder(Initialize)
 
 
@@ -230,7 +230,7 @@ class AppServer:
         self.draining = True
         pending = {task for conn in self.connections for task in conn._in_flight}
         if pending:
-            done, late = await asyncio.wait(pending, timeout=timeout)
+            _, late = await asyncio.wait(pending, timeout=timeout)
             for task in late:
                 task.cancel()
         await self._notifier.aclose()

@@ -84,7 +84,7 @@ class _Session:
                 await self._write(payload)
         except (ConnectionError, OSError) as exc:
             log.info("client %s went away: %s", self.peer, exc)
-        except Exception as exc:  # the WebSocket library's ConnectionClosed and kin
+        except Exception as exc:  # noqa: BLE001 -- the WebSocket library's ConnectionClosed and kin
             log.info("client %s went away: %s", self.peer, type(exc).__name__)
         finally:
             self._gone.set()

@@ -66,7 +66,7 @@ async def test_pages_cover_every_thread_once_in_both_directions(server, connect)
     assert oldest == list(ids.values())[:2]
     page = await client.call("thread/list", {**everything, "limit": 2})
     back = await client.call("thread/list", {**everything, "sortDirection": "asc", "cursor": page["backwardsCursor"]})
-    assert [t["id"] for t in back["data"]][0] == page["data"][0]["id"]
+    assert back["data"][0]["id"] == page["data"][0]["id"]
 
 
 async def test_archived_and_search_filters(server, connect):

@@ -142,17 +142,17 @@ async def test_ws_slow_read_does_not_block_another_clients_list(store, monkeypat
         return await real_read(*args, **kwargs)
 
     monkeypatch.setattr(store, "read", slow_read)
-    async with ws_server(store) as (_, port):
-        async with connect(f"ws://127.0.0.1:{port}") as a, connect(f"ws://127.0.0.1:{port}") as b:
-            await ws_call(a, 0, "initialize", INIT["params"])
-            await ws_call(b, 0, "initialize", INIT["params"])
-            await a.send(json.dumps({"id": 1, "method": "thread/read",
-                                     "params": {"threadId": info.id, "includeTurns": True}}))
-            listed = await asyncio.wait_for(ws_call(b, 1, "thread/list", {}), 30)
-            assert [t["id"] for t in listed["result"]["data"]] == [info.id]
-            release.set()
-            read = json.loads(await a.recv())
-            assert read["id"] == 1 and read["result"]["thread"]["id"] == info.id
+    async with ws_server(store) as (_, port), connect(f"ws://127.0.0.1:{port}") as a, \
+            connect(f"ws://127.0.0.1:{port}") as b:
+        await ws_call(a, 0, "initialize", INIT["params"])
+        await ws_call(b, 0, "initialize", INIT["params"])
+        await a.send(json.dumps({"id": 1, "method": "thread/read",
+                                 "params": {"threadId": info.id, "includeTurns": True}}))
+        listed = await asyncio.wait_for(ws_call(b, 1, "thread/list", {}), 30)
+        assert [t["id"] for t in listed["result"]["data"]] == [info.id]
+        release.set()
+        read = json.loads(await a.recv())
+        assert read["id"] == 1 and read["result"]["thread"]["id"] == info.id
 
 
 async def test_ws_guard_refuses_foreign_origin_host_and_missing_token(store):
@@ -200,21 +200,21 @@ async def test_ws_oversized_message_closes_only_that_client(store):
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    async with ws_server(store, limits=Limits(max_bytes=2048)) as (_, port):
-        async with connect(f"ws://127.0.0.1:{port}") as good, connect(f"ws://127.0.0.1:{port}") as bad:
-            await ws_call(good, 0, "initialize", INIT["params"])
-            await bad.send("x" * 4096)
-            with pytest.raises(ConnectionClosed) as closed:
-                await bad.recv()
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
-            assert "result" in await ws_call(good, 1, "thread/list", {})
+    async with ws_server(store, limits=Limits(max_bytes=2048)) as (_, port), \
+            connect(f"ws://127.0.0.1:{port}") as good, connect(f"ws://127.0.0.1:{port}") as bad:
+        await ws_call(good, 0, "initialize", INIT["params"])
+        await bad.send("x" * 4096)
+        with pytest.raises(ConnectionClosed) as closed:
+            await bad.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+        assert "result" in await ws_call(good, 1, "thread/list", {})
 
 
 async def test_client_leaving_mid_request_loses_nothing_stored(store):
     """A client that disconnects right after a write request: the write still lands, the server serves on."""
     from websockets.asyncio.client import connect
 
-    async with ws_server(store) as (server, port):
+    async with ws_server(store) as (_, port):
         async with connect(f"ws://127.0.0.1:{port}") as ws:
             await ws_call(ws, 0, "initialize", INIT["params"])
             await ws.send(json.dumps({"id": 1, "method": "thread/start", "params": {"cwd": "/w"}}))
