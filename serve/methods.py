@@ -142,12 +142,17 @@ async def thread_items_list(ctx: Any, q: p.ThreadItemsList) -> dict[str, Any]:
                      descending=q.sort_direction == "desc")
 
 
-async def thread_archive(ctx: Any, q: p.ThreadId) -> dict[str, Any]:
+async def _remove(ctx: Any, q: p.ThreadId, kind: Any) -> dict[str, Any]:
+    """Archive or delete: the thread leaves the loaded set (Codex unloads it) and is announced."""
     thread_id = check_uuid(q.thread_id)
-    await ctx.server.store.archive(thread_id)
+    await (ctx.server.store.archive if kind == "archived" else ctx.server.store.delete)(thread_id)
     ctx.server.unload(thread_id)
-    ctx.server.feed.wrote("archived", thread_id)
+    ctx.server.feed.wrote(kind, thread_id)
     return {}
+
+
+async def thread_archive(ctx: Any, q: p.ThreadId) -> dict[str, Any]:
+    return await _remove(ctx, q, "archived")
 
 
 async def thread_unarchive(ctx: Any, q: p.ThreadId) -> dict[str, Any]:
@@ -161,11 +166,7 @@ async def thread_unarchive(ctx: Any, q: p.ThreadId) -> dict[str, Any]:
 
 
 async def thread_delete(ctx: Any, q: p.ThreadId) -> dict[str, Any]:
-    thread_id = check_uuid(q.thread_id)
-    await ctx.server.store.delete(thread_id)
-    ctx.server.unload(thread_id)
-    ctx.server.feed.wrote("deleted", thread_id)
-    return {}
+    return await _remove(ctx, q, "deleted")
 
 
 async def thread_set_name(ctx: Any, q: p.ThreadSetName) -> dict[str, Any]:

@@ -30,7 +30,7 @@ import pytest
 
 from ..corpus import corpus_files
 from .codex import AppServer, require_codex
-from .engine import EngineServer
+from .engine import engine_server
 from .home import make_home, place
 from .normalise import relative_path
 
@@ -65,7 +65,7 @@ def report(differences: Counter[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppServer, EngineServer, Path, Path]]:
+def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppServer, AppServer, Path, Path]]:
     """One Codex home of every corpus file, copied twice: one for Codex, one for the engine."""
     require_codex()
     files = corpus_files()
@@ -77,7 +77,7 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppServer,
         place(codex_home, source)
     engine_home = base / "engine"
     shutil.copytree(codex_home, engine_home, copy_function=shutil.copy2)
-    with AppServer(codex_home) as codex, EngineServer(engine_home) as engine:
+    with AppServer(codex_home) as codex, engine_server(engine_home) as engine:
         yield codex, engine, codex_home, engine_home
 
 

@@ -5,6 +5,7 @@ Each expected message below was read from the real binary's reply to the same in
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -128,3 +129,32 @@ async def test_a_handler_bug_is_an_internal_error_and_the_server_keeps_serving(s
     monkeypatch.undo()
     assert "result" in await client.request("thread/list", {})
     await server.aclose()
+
+
+async def test_closing_waits_for_an_in_flight_append(store, monkeypatch):
+    """aclose lets an append that is under way finish and reply; nothing accepted is lost."""
+    from ..store.conftest import meta
+
+    info = await store.start_thread(meta())
+    server = AppServer(store)
+    client = await Client(server).start()
+    await client.call("thread/resume", {"threadId": info.id, "excludeTurns": True})
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_append = store.append
+
+    async def slow_append(*args, **kwargs):
+        entered.set()
+        await release.wait()
+        return await real_append(*args, **kwargs)
+
+    monkeypatch.setattr(store, "append", slow_append)
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "kept"}]}
+    pending = asyncio.create_task(client.request("thread/inject_items", {"threadId": info.id, "items": [item]}))
+    await entered.wait()
+    closing = asyncio.create_task(server.aclose())
+    await asyncio.sleep(0)
+    assert not closing.done()
+    release.set()
+    await closing
+    assert (await pending)["result"] == {}
+    assert (await store.info(info.id)).last_seq == info.last_seq + 1
