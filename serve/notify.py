@@ -13,8 +13,9 @@ real binary; every initialized connection receives it, subscribed or not):
 * ``thread/name/updated {threadId, threadName}``, ``thread/archived``,
   ``thread/unarchived``, ``thread/deleted {threadId}``: after the write.
 
-Feed changes are handled in order by one task, because ``thread/started`` and
-``thread/name/updated`` read the thread from the store first.
+Feed changes are announced in order by one task (``thread/started`` and
+``thread/name/updated`` read the thread from the store first, and a later
+``thread/archived`` must not overtake them).
 
 Must not import: rollout.cli, rich.
 """
@@ -46,10 +47,8 @@ class Notifier:
         self._worker: asyncio.Task[None] | None = None
 
     def on_change(self, change: Any) -> None:
-        """The feed's callback: cheap, never raises, never awaits."""
-        if change.kind in _PLAIN:
-            self._send(_PLAIN[change.kind], {"threadId": change.thread_id})
-        elif change.kind in ("started", "forked", "named"):
+        """The feed's callback: cheap, never raises, never awaits (changes are announced in order)."""
+        if change.kind in _PLAIN or change.kind in ("started", "forked", "named"):
             if self._queue is None:
                 self._queue = asyncio.Queue()
                 self._worker = asyncio.get_running_loop().create_task(self._run(self._queue))
@@ -77,6 +76,9 @@ class Notifier:
                 queue.task_done()
 
     async def _announce(self, change: Any) -> None:
+        if change.kind in _PLAIN:
+            self._send(_PLAIN[change.kind], {"threadId": change.thread_id})
+            return
         info = await self._server.store.info(change.thread_id)
         if change.kind == "named":
             params: dict[str, Any] = {"threadId": info.id}
@@ -85,6 +87,11 @@ class Notifier:
             self._send("thread/name/updated", params)
         else:
             self._send("thread/started", {"thread": thread_json(info, loaded=self._server.is_loaded(info.id))})
+
+    async def drained(self) -> None:
+        """Wait until every change reported so far is announced."""
+        if self._queue is not None:
+            await self._queue.join()
 
     async def aclose(self) -> None:
         """Send what is queued, then stop."""

@@ -223,6 +223,10 @@ class AppServer:
         for subscribers in self._subscribers.values():
             subscribers.discard(conn)
 
+    async def notified(self) -> None:
+        """Wait until the notifications of every write reported so far have been sent."""
+        await self._notifier.drained()
+
     # ------------------------------------------------------------------ lifetime
 
     async def aclose(self, timeout: float = 10.0) -> None:

@@ -16,12 +16,9 @@ MESSAGE = {"type": "message", "role": "user", "content": [{"type": "input_text",
 
 
 async def settle(server) -> None:
-    """Let the notifier task announce what is queued."""
-    for _ in range(20):
-        await asyncio.sleep(0)
-    queue = server._notifier._queue
-    if queue is not None:
-        await queue.join()
+    """Let the store's callbacks run, then wait for the notifications they caused."""
+    await asyncio.sleep(0)
+    await server.notified()
 
 
 async def two_turns(store) -> str:
@@ -137,6 +134,7 @@ async def test_archiving_a_loaded_thread_unloads_it(server, connect):
     await a.call("thread/resume", {"threadId": thread_id})
     assert [n["params"]["status"] for n in b.notifications] == [{"type": "idle"}]
     await a.call("thread/archive", {"threadId": thread_id})
+    await settle(server)
     assert b.methods()[1:] == ["thread/status/changed", "thread/closed", "thread/archived"]
     assert (await a.call("thread/loaded/list"))["data"] == []
 
@@ -160,8 +158,11 @@ async def test_rollback_drops_turns_and_returns_the_thread(server, connect):
     """thread/rollback (the engine keeps it) hides the last turns and answers {thread}."""
     thread_id = await two_turns(server.store)
     client = await connect()
+    read = {"threadId": thread_id, "includeTurns": True}
+    assert len((await client.call("thread/read", read))["thread"]["turns"]) == 2  # rebuilt turns now cached
     rolled = await client.call("thread/rollback", {"threadId": thread_id, "numTurns": 1})
     assert [t["id"] for t in rolled["thread"]["turns"]] == ["t1"]
+    assert [t["id"] for t in (await client.call("thread/read", read))["thread"]["turns"]] == ["t1"]
     zero = await client.request("thread/rollback", {"threadId": thread_id, "numTurns": 0})
     assert zero["error"]["code"] == -32600
 
