@@ -30,7 +30,7 @@ from .rpc import INVALID_PARAMS, RpcError
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Filter", "ListPage", "list_page"]
 
-DEFAULT_LIMIT = 50
+DEFAULT_LIMIT = 25  # Codex 0.171.0: 25 by default, at most 100 (observed)
 MAX_LIMIT = 100
 _STORE_PAGE = 200
 _INTERACTIVE = ("cli", "vscode")

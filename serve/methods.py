@@ -129,7 +129,7 @@ async def thread_list(ctx: Any, q: p.ThreadList) -> dict[str, Any]:
 async def thread_turns_list(ctx: Any, q: p.ThreadTurnsList) -> dict[str, Any]:
     thread_id = check_uuid(q.thread_id)
     turns = await ctx.server.turns.turns(thread_id, q.items_view or "summary")
-    page = turn_page(turns, cursor=q.cursor, limit=_page_size(q.limit, 25, 1000),
+    page = turn_page(turns, cursor=q.cursor, limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
                      descending=q.sort_direction != "asc")
     page["data"] = encode_turns(page["data"])
     return page
@@ -138,7 +138,7 @@ async def thread_turns_list(ctx: Any, q: p.ThreadTurnsList) -> dict[str, Any]:
 async def thread_items_list(ctx: Any, q: p.ThreadItemsList) -> dict[str, Any]:
     thread_id = check_uuid(q.thread_id)
     turns = await ctx.server.turns.turns(thread_id, "full")
-    return item_page(turns, turn_id=q.turn_id, cursor=q.cursor, limit=_page_size(q.limit, 50, 1000),
+    return item_page(turns, turn_id=q.turn_id, cursor=q.cursor, limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
                      descending=q.sort_direction == "desc")
 
 
