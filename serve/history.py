@@ -17,6 +17,8 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import OrderedDict
 from typing import Any
 
@@ -31,20 +33,38 @@ _TURN_CURSOR = msgspec.json.Decoder(dict[str, Any])
 
 
 class Rebuilt:
-    """One thread's rebuilt turns, with the info they were read with and their JSON (made once)."""
+    """One thread's rebuilt turns, with the info they were read with; indexes built once, on demand."""
 
-    __slots__ = ("_raw", "info", "turns")
+    __slots__ = ("_ids", "_offsets", "_raw", "info", "turns")
 
     def __init__(self, info: Any, turns: list[Any]) -> None:
         self.info = info
         self.turns = turns
         self._raw: msgspec.Raw | None = None
+        self._ids: dict[str, int] | None = None
+        self._offsets: list[int] | None = None
 
     @property
     def raw(self) -> msgspec.Raw:
+        """The turns as JSON."""
         if self._raw is None:
             self._raw = encode_turns(self.turns)
         return self._raw
+
+    def index(self, turn_id: str) -> int | None:
+        """Position of the (first) turn with this id."""
+        if self._ids is None:
+            self._ids = {}
+            for i, turn in enumerate(self.turns):
+                self._ids.setdefault(turn.id, i)
+        return self._ids.get(turn_id)
+
+    @property
+    def offsets(self) -> list[int]:
+        """``offsets[i]``: how many items the turns before turn ``i`` hold (one more entry: the total)."""
+        if self._offsets is None:
+            self._offsets = [0, *itertools.accumulate(len(t.items) for t in self.turns)]
+        return self._offsets
 
 
 class TurnCache:
@@ -74,11 +94,6 @@ class TurnCache:
             self._entries.popitem(last=False)
         return entry
 
-    async def turns(self, thread_id: str, items_view: str) -> list[Any]:
-        """Every turn of the thread, oldest first."""
-        return (await self.get(thread_id, items_view)).turns
-
-
 def _turn_anchor(cursor: str) -> tuple[str, bool]:
     try:
         value = _TURN_CURSOR.decode(cursor)
@@ -94,18 +109,27 @@ def _turn_cursor(turn_id: str, include: bool) -> str:
     return msgspec.json.encode({"turnId": turn_id, "includeAnchor": include}).decode()
 
 
-def turn_page(turns: list[Any], *, cursor: str | None, limit: int, descending: bool) -> dict[str, Any]:
-    """One page of turns, as ``thread/turns/list`` returns it (turns not yet encoded)."""
-    ordered = list(reversed(turns)) if descending else turns
-    start = 0
+def _window(lo: int, hi: int, start: int, limit: int, descending: bool) -> tuple[list[int], bool]:
+    """Positions ``start .. start+limit`` of the range ``lo..hi`` walked up or down, and whether more follow."""
+    count = max(0, min(limit, hi - lo - start))
+    if descending:
+        positions = list(range(hi - 1 - start, hi - 1 - start - count, -1))
+    else:
+        positions = list(range(lo + start, lo + start + count))
+    return positions, start + count < hi - lo
+
+
+def turn_page(rebuilt: Rebuilt, *, cursor: str | None, limit: int, descending: bool) -> dict[str, Any]:
+    """One page of turns, as ``thread/turns/list`` returns it (turns not yet encoded); O(page)."""
+    turns, start = rebuilt.turns, 0
     if cursor is not None:
         anchor, include = _turn_anchor(cursor)
-        ids = [t.id for t in ordered]
-        if anchor not in ids:
+        at = rebuilt.index(anchor)
+        if at is None:
             raise RpcError.invalid(f"invalid cursor: {cursor}")
-        start = ids.index(anchor) + (0 if include else 1)
-    page = ordered[start : start + limit]
-    more = start + len(page) < len(ordered)
+        start = (len(turns) - 1 - at if descending else at) + (0 if include else 1)
+    positions, more = _window(0, len(turns), start, limit, descending)
+    page = [turns[i] for i in positions]
     return {
         "data": page,
         "nextCursor": _turn_cursor(page[-1].id, False) if more and page else None,
@@ -113,59 +137,54 @@ def turn_page(turns: list[Any], *, cursor: str | None, limit: int, descending: b
     }
 
 
-def _item_position(cursor: Any, turns: list[Any], turn_id: str | None) -> tuple[int, int]:
-    """(turn index, item index) of an item cursor or anchor; exclusive."""
+def _item_flat(cursor: Any, rebuilt: Rebuilt, turn_id: str | None) -> int:
+    """The flat position (over every item of the thread) of an item cursor or anchor."""
     if isinstance(cursor, dict) and cursor.get("type") == "item" and isinstance(cursor.get("itemId"), str):
-        if not turn_id:
-            raise RpcError.invalid("an item anchor requires a non-empty turnId")
-        for ti, turn in enumerate(turns):
-            if turn.id == turn_id:
-                for ii, item in enumerate(turn.items):
-                    if item.id == cursor["itemId"]:
-                        return ti, ii
+        ti = rebuilt.index(turn_id) if turn_id else None
+        if ti is None:
+            raise RpcError.invalid("an item anchor requires the non-empty turnId of a turn of this thread")
+        for ii, item in enumerate(rebuilt.turns[ti].items):
+            if item.id == cursor["itemId"]:
+                return rebuilt.offsets[ti] + ii
         raise RpcError.invalid(f"no item {cursor['itemId']} in turn {turn_id}")
     try:
         value = msgspec.json.decode(cursor) if isinstance(cursor, str) else {}
-        return int(value["turn"]), int(value["item"])
+        ti, ii = int(value["turn"]), int(value["item"])
     except (msgspec.DecodeError, KeyError, TypeError, ValueError):
         raise RpcError.invalid(f"invalid cursor: {cursor}") from None
+    if not (0 <= ti < len(rebuilt.turns) and 0 <= ii < len(rebuilt.turns[ti].items)):
+        raise RpcError.invalid(f"invalid cursor: {cursor}")
+    return rebuilt.offsets[ti] + ii
 
 
 def item_page(
-    turns: list[Any], *, turn_id: str | None, cursor: Any, limit: int, descending: bool
+    rebuilt: Rebuilt, *, turn_id: str | None, cursor: Any, limit: int, descending: bool
 ) -> dict[str, Any]:
-    """One page of ``thread/items/list`` entries (``{turnId, item, startedAtMs, completedAtMs}``)."""
-    if turn_id and not any(t.id == turn_id for t in turns):
-        raise RpcError.invalid(f"no turn {turn_id} in this thread")
-    flat = [
-        (ti, ii, turn, item)
-        for ti, turn in enumerate(turns)
-        if not turn_id or turn.id == turn_id
-        for ii, item in enumerate(turn.items)
-    ]
-    if descending:
-        flat.reverse()
+    """One page of ``thread/items/list`` entries (``{turnId, item, startedAtMs, completedAtMs}``); O(page)."""
+    offsets = rebuilt.offsets
+    lo, hi = 0, offsets[-1]
+    if turn_id:
+        ti = rebuilt.index(turn_id)
+        if ti is None:
+            raise RpcError.invalid(f"no turn {turn_id} in this thread")
+        lo, hi = offsets[ti], offsets[ti + 1]
     start = 0
     if cursor is not None:
-        pos = _item_position(cursor, turns, turn_id)
-        keys = [(ti, ii) for ti, ii, _, _ in flat]
-        start = keys.index(pos) + 1 if pos in keys else len(keys)
-    page = flat[start : start + limit]
-    more = start + len(page) < len(flat)
+        flat = min(max(_item_flat(cursor, rebuilt, turn_id), lo - 1), hi)
+        start = (hi - 1 - flat if descending else flat - lo) + 1
+    positions, more = _window(lo, hi, max(start, 0), limit, descending)
+    entries = []
+    for flat in positions:
+        ti = bisect.bisect_right(offsets, flat) - 1
+        turn = rebuilt.turns[ti]
+        item = turn.items[flat - offsets[ti]]
+        entries.append({"turnId": turn.id, "item": item, "startedAtMs": getattr(item, "started_at_ms", None),
+                        "completedAtMs": getattr(item, "completed_at_ms", None), "_at": (ti, flat - offsets[ti])})
 
-    def at(entry: tuple[int, int, Any, Any]) -> str:
-        return msgspec.json.encode({"turn": entry[0], "item": entry[1]}).decode()
+    def at(entry: dict[str, Any]) -> str:
+        return msgspec.json.encode({"turn": entry["_at"][0], "item": entry["_at"][1]}).decode()
 
-    return {
-        "data": [
-            {
-                "turnId": turn.id,
-                "item": item,
-                "startedAtMs": getattr(item, "started_at_ms", None),
-                "completedAtMs": getattr(item, "completed_at_ms", None),
-            }
-            for _, _, turn, item in page
-        ],
-        "nextCursor": at(page[-1]) if more and page else None,
-        "backwardsCursor": at(page[0]) if page else None,
-    }
+    cursors = (at(entries[-1]) if more and entries else None, at(entries[0]) if entries else None)
+    for entry in entries:
+        del entry["_at"]
+    return {"data": entries, "nextCursor": cursors[0], "backwardsCursor": cursors[1]}

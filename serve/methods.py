@@ -128,8 +128,8 @@ async def thread_list(ctx: Any, q: p.ThreadList) -> dict[str, Any]:
 
 async def thread_turns_list(ctx: Any, q: p.ThreadTurnsList) -> dict[str, Any]:
     thread_id = check_uuid(q.thread_id)
-    turns = await ctx.server.turns.turns(thread_id, q.items_view or "summary")
-    page = turn_page(turns, cursor=q.cursor, limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
+    rebuilt = await ctx.server.turns.get(thread_id, q.items_view or "summary")
+    page = turn_page(rebuilt, cursor=q.cursor, limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
                      descending=q.sort_direction != "asc")
     page["data"] = encode_turns(page["data"])
     return page
@@ -137,8 +137,8 @@ async def thread_turns_list(ctx: Any, q: p.ThreadTurnsList) -> dict[str, Any]:
 
 async def thread_items_list(ctx: Any, q: p.ThreadItemsList) -> dict[str, Any]:
     thread_id = check_uuid(q.thread_id)
-    turns = await ctx.server.turns.turns(thread_id, "full")
-    return item_page(turns, turn_id=q.turn_id, cursor=q.cursor, limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
+    rebuilt = await ctx.server.turns.get(thread_id)
+    return item_page(rebuilt, turn_id=q.turn_id, cursor=q.cursor, limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
                      descending=q.sort_direction == "desc")
 
 
