@@ -86,23 +86,34 @@ class Connection:
         return None
 
     async def _request(self, req: Request) -> bytes:
-        traceparent.set(req.traceparent)
+        trace = traceparent.set(req.traceparent)
         started = time.perf_counter()
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
         try:
-            result = await self._dispatch(req)
-            reply, outcome = encode_result(req.id, result), "ok"
-        except RpcError as exc:
-            reply, outcome = encode_error(req.id, exc), f"error {exc.code}"
+            reply, outcome = await self._reply(req)
+            self._log(req, outcome, started)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
+            traceparent.reset(trace)
+        return reply
+
+    async def _reply(self, req: Request) -> tuple[bytes, str]:
+        """The encoded reply and how it went; never raises, so every request is answered."""
+        try:
+            return encode_result(req.id, await self._dispatch(req)), "ok"
+        except RpcError as exc:
+            return encode_error(req.id, exc), f"error {exc.code}"
+        except Exception as exc:  # an unencodable result, say: still exactly one reply
+            log.exception("%s: the reply could not be made", req.method)
+            return encode_error(req.id, RpcError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}")), "error"
+
+    def _log(self, req: Request, outcome: str, started: float) -> None:
         log.info("%s id=%s conn=%s %s in %.1f ms", req.method, req.id, self.id, outcome,
                  (time.perf_counter() - started) * 1000,
                  extra={"rpc_method": req.method, "rpc_id": req.id, "conn": self.id, "outcome": outcome})
-        return reply
 
     async def _dispatch(self, req: Request) -> Any:
         method = req.method
