@@ -17,6 +17,8 @@ from serve import AppServer
 from serve.guard import Guard, check_bind
 from serve.transport import Limits, serve_unix, serve_ws
 
+from ..store.conftest import meta
+
 ROOT = Path(__file__).resolve().parents[2]
 INIT = {"id": 0, "method": "initialize", "params": {"clientInfo": {"name": "t", "version": "0"}}}
 TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -133,7 +135,7 @@ async def test_ws_slow_read_does_not_block_another_clients_list(store, monkeypat
     """A thread/read held inside the store does not stop thread/list on another connection."""
     from websockets.asyncio.client import connect
 
-    info = await store.start_thread(__import__("tests.store.conftest", fromlist=["meta"]).meta())
+    info = await store.start_thread(meta())
     release = asyncio.Event()
     real_read = store.read
 
