@@ -72,7 +72,8 @@ def thread_json(info: Any, *, loaded: bool, turns: msgspec.Raw | None = None) ->
 
     Args:
         info: what the store returned.
-        loaded: whether this server holds the thread loaded (status ``idle``).
+        loaded: whether this server holds the thread loaded: status ``idle``, and the
+            ``environments``/``canAcceptDirectInput`` Codex reports of a live thread.
         turns: encoded turns (:func:`encode_turns`), or None for ``[]`` as Codex
             sends on list entries and notifications.
     """
@@ -86,6 +87,10 @@ def thread_json(info: Any, *, loaded: bool, turns: msgspec.Raw | None = None) ->
         out["recencyAt"] = out["updatedAt"]
     if loaded or out["status"] is None:
         out["status"] = {"type": "idle" if loaded else "notLoaded"}
+    if loaded:  # what Codex reports of a live thread: its local environment, open to input
+        cwd = out["cwd"]
+        out["environments"] = [{"environmentId": "local", "cwd": cwd, "runtimeWorkspaceRoots": [cwd]}]
+        out["canAcceptDirectInput"] = True
     if isinstance(out["gitInfo"], dict) and not any(out["gitInfo"].values()):
         out["gitInfo"] = None
     out["turns"] = turns if turns is not None else _EMPTY_TURNS
