@@ -33,6 +33,8 @@ async def test_start_creates_the_thread_and_announces_it_to_every_client(server,
     started = await a.call("thread/start", {"cwd": "/src/app"})
     thread = started["thread"]
     assert thread["status"] == {"type": "idle"} and thread["cwd"] == "/src/app"
+    assert thread["environments"] == [{"environmentId": "local", "cwd": "/src/app", "runtimeWorkspaceRoots": ["/src/app"]}]
+    assert thread["canAcceptDirectInput"] is True
     assert thread["turns"] == []
     lines = await server.store.read_lines(thread["id"])
     assert [type(line).__name__ for line in lines] == ["SessionMetaLine"]
@@ -49,7 +51,8 @@ async def test_read_returns_turns_only_when_asked(server, connect):
     bare = (await client.call("thread/read", {"threadId": thread_id}))["thread"]
     full = (await client.call("thread/read", {"threadId": thread_id, "includeTurns": True}))["thread"]
     assert bare["turns"] == [] and [t["id"] for t in full["turns"]] == ["t1", "t2"]
-    assert full["status"] == {"type": "notLoaded"}
+    assert full["status"] == {"type": "notLoaded"} and full["environments"] is None
+    assert full["canAcceptDirectInput"] is None
     assert list(full)[:4] == ["id", "environments", "extra", "sessionId"] and list(full)[-1] == "turns"
 
 
