@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import DecodeError, RolloutError
-from . import inspect, store_cmds, validate, view
+from . import inspect, serve_cmd, store_cmds, validate, view
 from .failure import UsageError
 from .output import Output
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.register(sub, common)
     store_cmds.register(sub, common, where)
     view.register(sub, common, where)
+    serve_cmd.register(sub, common)
     return parser
 
 
