@@ -108,7 +108,7 @@ async def _long(cls: type[Driver], plan: Plan, work: Workload, root: Path) -> di
         appends.append(total)
         if index == 0:
             out = {"read": await _reads(driver, thread, plan), "fork": await _forks(driver, thread, plan)}
-        await driver.close()
+        await _finish(driver)
     out["fork_small"] = await _small_fork(cls, plan, work.long[0], root / "fork-50")
     first = work.long[0]
     out["append"] = {"seconds": statistics.median(appends), "all": appends, "turns": len(first.turns),
@@ -143,7 +143,7 @@ async def _small_fork(cls: type[Driver], plan: Plan, thread: Thread, root: Path)
     await driver.open()
     await driver.append_thread(thread.thread_id, driver.prepare(thread.head(50)))
     result = await _forks(driver, thread, plan)
-    await driver.close()
+    await _finish(driver)
     return result
 
 
@@ -163,7 +163,7 @@ async def _listing(cls: type[Driver], plan: Plan, work: Workload, root: Path) ->
         seconds, page = await timed(lambda: driver.list_threads(plan.list_page))
         pages.append(seconds)
     seconds_all, everything = await timed(lambda: driver.list_threads(None))
-    await driver.close()
+    await _finish(driver)
     expected = (min(plan.list_page, len(work.tiny)), len(work.tiny))
     if (len(page), len(set(everything))) != expected:
         raise RuntimeError(f"listed {len(page)} and {len(set(everything))} threads, expected {expected}")
@@ -188,11 +188,19 @@ async def _corpus(cls: type[Driver], plan: Plan, work: Workload, root: Path) -> 
         seconds, _ = await timed(lambda: driver.read_latest(thread.thread_id))
         read += seconds
     size = driver.bytes_on_disk()
-    await driver.close()
+    await _finish(driver)
     total = sum(t.nbytes for t in work.corpus)
     return {"corpus_append": {"seconds": append, "bytes": total},
             "corpus_read": {"seconds": read, "bytes": total},
             "corpus_bytes": {"bytes": size}}
+
+
+async def _finish(driver: Driver) -> None:
+    """Close a driver for good: what it keeps on a server goes too."""
+    try:
+        await driver.close()
+    finally:
+        await driver.destroy()
 
 
 def unsupported(reason: str) -> dict[str, Any]:

@@ -6,8 +6,9 @@ unknown envelope or payload types become ``Unknown*`` values holding the data,
 pre-envelope (2025) lines become lines with ``timestamp=None``.
 
 Every decoded line remembers its original bytes, and :func:`encode_line` returns
-them unchanged, so unknown fields inside known types and the exact formatting
-survive a decode/encode round trip. A line built in code (or derived with
+them unchanged, so unknown fields inside known types, the exact formatting and
+a CRLF line ending (the ``\r``; writers add the ``\n``) survive a decode/encode
+round trip. A line built in code (or derived with
 ``msgspec.structs.replace``) has no original bytes and is encoded from its
 fields, with Codex's key order (``timestamp``, ``type``, ``payload``).
 
@@ -88,13 +89,18 @@ def decode_line(raw: bytes | bytearray | memoryview) -> ev.Line:
 
     Returns:
         A typed line. Unknown types decode to ``UnknownLine`` / ``UnknownEvent`` /
-        ``UnknownResponseItem``; the line keeps ``raw`` for :func:`encode_line`.
+        ``UnknownResponseItem``; the line keeps ``raw`` (without its ``\n`` but
+        with a ``\r`` before it, so a CRLF file is written back as CRLF) for
+        :func:`encode_line`.
 
     Raises:
         DecodeError: the bytes are not JSON, not an object, or not any rollout
             line shape (envelope, pre-envelope header, bare item, state record).
     """
-    data = bytes(raw).rstrip(b"\r\n")
+    kept = bytes(raw)
+    if kept.endswith(b"\n"):
+        kept = kept[:-1]
+    data = kept.rstrip(b"\r\n")
     line: ev.Line
     try:
         line = _json_line.decode(data)
@@ -104,7 +110,7 @@ def decode_line(raw: bytes | bytearray | memoryview) -> ev.Line:
         raise DecodeError(f"malformed JSON ({exc})", kind="malformed") from exc
     except RecursionError as exc:
         raise DecodeError("JSON nested too deeply", kind="malformed") from exc
-    line.__dict__[_RAW] = data
+    line.__dict__[_RAW] = kept
     return line
 
 

@@ -409,3 +409,45 @@ def resume_threads(draw: st.DrawFn) -> list[ev.Line]:
     ])
     steps = draw(st.lists(st.tuples(kinds, _RESUME_IDS), max_size=40))
     return [_resume_line(kind, turn_id, number) for number, (kind, turn_id) in enumerate(steps)]
+
+
+# --------------------------------------------------------------------------- app-server messages (serve)
+
+#: thread ids a fuzzed request may name: the seeded thread, an unknown one, junk
+SEEDED_THREAD = "019e2a5c-0000-7000-8000-000000000001"
+_thread_ids = st.sampled_from([SEEDED_THREAD, "019e2a5c-0000-7000-8000-00000000dead", "not-a-uuid", ""]) | text
+_rpc_methods = st.sampled_from([
+    "initialize", "thread/start", "thread/resume", "thread/fork", "thread/read", "thread/list", "thread/turns/list",
+    "thread/items/list", "thread/archive", "thread/unarchive", "thread/delete", "thread/name/set",
+    "thread/metadata/update", "thread/inject_items", "thread/rollback", "thread/unsubscribe",
+    "thread/loaded/list", "turn/start", "thread/search", "nope/nope",
+]) | text
+_param_values = st.fixed_dictionaries({}, optional={
+    "threadId": _thread_ids, "includeTurns": st.booleans() | json_values, "limit": st.integers(-5, 2**33) | json_values,
+    "cursor": st.none() | text | json_values, "name": text | json_values, "numTurns": st.integers(-2, 5),
+    "items": st.lists(st.just({"type": "message", "role": "user", "content": []}) | json_values, max_size=3),
+    "sortDirection": st.sampled_from(["asc", "desc", "sideways"]), "sortKey": st.sampled_from(
+        ["created_at", "updated_at", "recency_at", "section_position", "x"]),
+    "sourceKinds": st.lists(st.sampled_from(["cli", "exec", "subAgent", "bogus"]), max_size=2),
+    "gitInfo": st.none() | st.fixed_dictionaries({}, optional={"branch": opt_text, "sha": opt_text}),
+    "lastTurnId": opt_text, "clientInfo": st.fixed_dictionaries({"name": text, "version": text}) | json_values,
+})
+_request_ids = st.integers(-(2**31), 2**31) | st.text(max_size=8)
+
+
+@st.composite
+def rpc_requests(draw: st.DrawFn) -> dict:
+    """A request: valid id and method, params well formed or not, sometimes absent."""
+    message: dict = {"id": draw(_request_ids), "method": draw(_rpc_methods)}
+    if draw(st.integers(0, 9)):
+        message["params"] = draw(_param_values | json_values)
+    return message
+
+
+rpc_messages = st.one_of(
+    rpc_requests().map(lambda m: json.dumps(m).encode()),
+    st.just(b'{"method":"initialized"}'),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.binary(max_size=64),
+    rpc_requests().map(lambda m: json.dumps(m).encode()[: max(1, len(json.dumps(m)) // 2)]),
+)

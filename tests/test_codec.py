@@ -51,10 +51,19 @@ def test_encoded_line_uses_codex_key_order():
 def test_decoded_line_reencodes_byte_exact():
     """Original bytes (key order, escapes, unknown fields) are returned unchanged."""
     raw = b'{"payload":{"type":"agent_message","message":"caf\\u00e9","x_new":[1]},"type":"event_msg","timestamp":"t"}'
-    line = decode_line(raw + b"\r\n")
+    line = decode_line(raw + b"\n")
     assert isinstance(line.payload, ev.AgentMessageEvent)
     assert line.payload.message == "café"
     assert encode_line(line) == raw
+
+
+def test_crlf_line_keeps_its_carriage_return():
+    """A CRLF line decodes the same and re-encodes with its \\r, so the writer restores CRLF."""
+    raw = b'{"timestamp":"t","type":"event_msg","payload":{"type":"agent_message","message":"hi"}}'
+    line = decode_line(raw + b"\r\n")
+    assert line == decode_line(raw)
+    assert encode_line(line) == raw + b"\r"
+    assert encode_line(decode_line(raw + b"\r")) == raw + b"\r"
 
 
 def test_replace_drops_remembered_bytes():

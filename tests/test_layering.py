@@ -1,4 +1,4 @@
-"""The dependency rules: rollout <- replay <- store; cli imports anything, nothing imports it."""
+"""The dependency rules: rollout <- replay <- store <- serve; cli imports anything, nothing imports it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "rollout": {"replay", "store", "rollout.cli", "rich"},
-    "replay": {"store", "rollout.cli", "rich", "asyncio", "aiosqlite", "sqlite3", "os", "io", "pathlib", "socket"},
-    "store": {"rollout.cli", "rich"},
+    "rollout": {"replay", "store", "serve", "rollout.cli", "rich"},
+    "replay": {"store", "serve", "rollout.cli", "rich", "asyncio", "aiosqlite", "sqlite3", "os", "io", "pathlib", "socket"},
+    "store": {"rollout.cli", "rich", "serve"},
+    "serve": {"rollout.cli", "rich"},
 }
 
 
@@ -37,7 +38,7 @@ def _violations(package: str) -> list[str]:
 
 
 def test_packages_import_only_downstream():
-    """rollout imports neither replay nor store; replay does no I/O; nobody imports the CLI."""
+    """rollout imports no later package, replay does no I/O, only the CLI imports serve, nobody imports the CLI."""
     assert [v for package in FORBIDDEN for v in _violations(package)] == []
 
 

@@ -31,6 +31,8 @@ PEERS: dict[str, str] = {
     "langgraph": "benchmarks.peers.langgraph_sqlite:LangGraphDriver",
     "agents": "benchmarks.peers.agents_sqlite:AgentsDriver",
     "agents-advanced": "benchmarks.peers.agents_sqlite:AdvancedAgentsDriver",
+    "langgraph-pg": "benchmarks.peers.langgraph_postgres:LangGraphPostgresDriver",
+    "agents-pg": "benchmarks.peers.agents_postgres:AgentsPostgresDriver",
     "eventsourcing": "benchmarks.peers.eventsourcing_sqlite:EventSourcingDriver",
     "jsonl": "benchmarks.peers.jsonl:JsonlDriver",
     "jsonl-fsync": "benchmarks.peers.jsonl:JsonlFsyncDriver",
@@ -75,6 +77,9 @@ class Driver(ABC):
 
     async def close(self) -> None:
         """Close connections; leaves everything on disk."""
+
+    async def destroy(self) -> None:
+        """Remove what the driver keeps outside ``root`` (a server-side schema); called after the last close."""
 
     async def reopen(self) -> None:
         """Close and open again, so reads start cold in the process (the OS cache stays warm)."""

@@ -1,7 +1,7 @@
 """``rollout inspect TARGET``: what is in a rollout file, a Codex home or a stored thread.
 
-TARGET is a ``.jsonl``/``.jsonl.zst`` file, a folder (a Codex home or any folder
-of rollouts), or a thread id (looked up in ``--codex-home`` by file name, else
+TARGET is a ``.jsonl``/``.jsonl.zst`` file (``-``: standard input), a folder (a
+Codex home or any folder of rollouts), or a thread id (looked up in ``--codex-home`` by file name, else
 in the ``--db`` store). Views: the summary (default), ``--turns``, ``--items
 TURN``, ``--lines`` (streams: a 1 GB file starts printing at once, in bounded
 memory), ``--context`` and ``--problems``. Every view reads the source once.
@@ -12,25 +12,30 @@ Must not import: rich (rendering goes through :mod:`rollout.cli.render`).
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .. import events as ev
 from ..codec import encode_line
 from ..codex_home import SESSION_INDEX, parse_rollout_name
 from ..compat import upcast
+from ..compression import ZSTD_MAGIC, open_decompressed
 from ..errors import ThreadNotFound
 from ..reader import iter_rollout
 from ..session_index import latest_names, read_entries
 from . import storage
 from .failure import CommandError, UsageError
 from .output import Output
+from .parse_yield import YieldCounter
 from .summary import HomeSummary, ProblemInfo, Summarizer, payload_type
 from .target import codex_home_files, find_in_home, find_turn, is_codex_home, is_thread_id, rollout_files
+from .tokens import TokenCounter
 from .validate import check
 
 __all__ = ["register", "run"]
+
 
 EXAMPLE = """\
 examples:
@@ -53,13 +58,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, w
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("target", metavar="TARGET", help="rollout file, Codex home/folder, or thread id")
+    parser.add_argument("target", metavar="TARGET",
+                        help="rollout file (- for standard input), Codex home/folder, or thread id")
     view = parser.add_mutually_exclusive_group()
     view.add_argument("--turns", action="store_true", help="tree of turns and items with status and previews")
     view.add_argument("--items", metavar="TURN", help="the items of one turn: its id, or its number (1 = first, -1 = last)")
     view.add_argument("--lines", action="store_true", help="raw lines: index, timestamp, type, size (streams)")
     view.add_argument("--context", action="store_true", help="the model context a resume would send")
-    view.add_argument("--problems", action="store_true", help="only the problems (exit 1 if any)")
+    view.add_argument("--problems", action="store_true",
+                      help="only the problems and warnings (exit 1 if any problem; warnings alone exit 0)")
     parser.add_argument("--type", action="append", metavar="TYPE",
                         help="with --lines: only this line or payload type (repeatable), e.g. event_msg, token_count")
     parser.add_argument("--policy", choices=("extended", "limited"), default="extended",
@@ -86,6 +93,8 @@ class _Listed:
 def run(args: argparse.Namespace, out: Output) -> Any:
     if args.type and not args.lines:
         raise UsageError("--type only applies to --lines")
+    if args.target == "-":
+        return _show(args, out, iter_rollout(_stdin()), path=None)
     target = Path(args.target).expanduser()
     if target.is_dir():
         return _folder(args, out, target)
@@ -128,6 +137,28 @@ async def _stored(args: argparse.Namespace, out: Output) -> int:
     return _show(args, out, _Listed(lines, info.id), path=None, thread=info)
 
 
+def _stdin() -> BinaryIO:
+    """Standard input as a binary stream, decompressed when it is zstd (``rollout inspect - < x.jsonl.zst``)."""
+    stream = sys.stdin.buffer
+    head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
+    return open_decompressed(stream, None) if head == ZSTD_MAGIC else stream
+
+
+class _Watched:
+    """The lines of a source, counted on the way past for the parse yield and the token figures."""
+
+    def __init__(self, source: Iterable[ev.Line]) -> None:
+        self.source = source
+        self.yields = YieldCounter()
+        self.tokens = TokenCounter()
+
+    def __iter__(self) -> Iterator[ev.Line]:
+        for line in self.source:
+            self.yields.see(line)
+            self.tokens.see(line)
+            yield line
+
+
 def _show(args: argparse.Namespace, out: Output, source: Any, *, path: str | None, thread: Any = None,
           mtime_ms: int | None = None) -> int:
     if args.lines:
@@ -136,13 +167,17 @@ def _show(args: argparse.Namespace, out: Output, source: Any, *, path: str | Non
         return _context(out, source)
     if args.problems:
         return _problems(out, source, path)
-    summarizer = Summarizer(path=path, policy=args.policy).feed(source)
+    watched = _Watched(source)
+    summarizer = Summarizer(path=path, policy=args.policy).feed(watched)
     if args.turns:
         return _turns(out, summarizer, source.thread_id or path or "")
     if args.items is not None:
         return _items(out, summarizer, args.items)
     problems = [ProblemInfo.of(p, path) for p in source.problems]
-    summary = summarizer.summary(problems, thread=thread, mtime_ms=mtime_ms)
+    turns = summarizer.turns()
+    summary = summarizer.summary(problems, turns=turns, thread=thread, mtime_ms=mtime_ms)
+    summary.parse_yield = watched.yields.result(turns)
+    summary.tokens = watched.tokens.figures()
     if out.json:
         out.emit(summary)
         return 0
@@ -222,13 +257,14 @@ def _lines(out: Output, source: Any, types: set[str]) -> int:
 def _context(out: Output, source: Iterable[ev.Line]) -> int:
     from replay import resume_context
 
-    context = resume_context(upcast(source))
+    watched = _Watched(source)
+    context = resume_context(upcast(watched))
     if out.json:
         out.emit(context)
         return 0
     from . import render
 
-    out.show(render.context_view(context))
+    out.show(render.context_view(context, watched.tokens.figures()))
     return 0
 
 
@@ -270,13 +306,14 @@ def _folder(args: argparse.Namespace, out: Output, folder: Path) -> int:
 
 
 def _emit_problems(out: Output, problems: list[ProblemInfo]) -> int:
+    """Print the problems; exit 1 if any is a problem (warnings, which lose nothing, leave it 0)."""
     if out.json:
         for problem in problems:
             out.emit(problem)
     else:
         from . import render
 
-        for row in render.problem_lines(problems) or [render.text("no problems", "green")]:
+        for row in [*render.problem_lines(problems), render.problem_tally(problems)]:
             out.show(row, whole=True)
     return 1 if any(not p.kept for p in problems) else 0
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import DecodeError, RolloutError
-from . import inspect, store_cmds, validate
+from . import inspect, serve_cmd, store_cmds, validate, view
 from .failure import UsageError
 from .output import Output
 
@@ -32,6 +32,7 @@ examples:
   rollout validate ~/.codex/sessions
   rollout import ~/.codex && rollout ls --limit 10
   rollout export 019e2a5c-0000-7000-8000-000000000001 -o thread.jsonl
+  rollout view 019e2a5c-0000-7000-8000-000000000001 -o thread.html
 
 Every command takes --json (JSON Lines on stdout) and --help.
 Exit status: 0 ok, 1 problems or errors, 2 usage.
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full ``rollout`` parser."""
     parser = _Parser(
         prog="rollout",
-        description="Inspect, validate, import, export, list, fork and roll back Codex rollouts.",
+        description="Inspect, validate, view, import, export, list, fork and roll back Codex rollouts.",
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.register(sub, common, where)
     validate.register(sub, common)
     store_cmds.register(sub, common, where)
+    view.register(sub, common, where)
+    serve_cmd.register(sub, common)
     return parser
 
 

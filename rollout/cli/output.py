@@ -78,6 +78,16 @@ class Output:
         self.stdout.write(record.decode("utf-8", "replace"))
         self.stdout.write("\n")
 
+    def write_bytes(self, payload: bytes) -> None:
+        """Write bytes as they are (a rollout, a page) to stdout, through its binary buffer when it has one."""
+        buffer = getattr(self.stdout, "buffer", None)
+        if buffer is None:
+            self.stdout.write(payload.decode("utf-8", "replace"))
+            return
+        self.stdout.flush()
+        buffer.write(payload)
+        buffer.flush()
+
     def error(self, message: str) -> None:
         """Print the one ``error:`` line of a failed command on stderr."""
         self.stderr.write(f"error: {message}\n")

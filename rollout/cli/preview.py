@@ -239,15 +239,18 @@ def source_name(source: Any) -> str:
     return source if isinstance(source, str) else next(iter(source), "unknown")
 
 
-def utc_second(seconds: int | None) -> str:
-    """Unix seconds as ``YYYY-MM-DD hh:mm:ss UTC``."""
-    if seconds is None:
-        return "-"
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def utc_minute(seconds: int | None) -> str:
     """Unix seconds as ``YYYY-MM-DD hh:mm`` (UTC)."""
     if seconds is None:
         return "-"
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def utc_second(seconds: int | None) -> str:
+    """Unix seconds as ``YYYY-MM-DD hh:mm:ss UTC`` (empty when unknown or out of range)."""
+    if seconds is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return ""

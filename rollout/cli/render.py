@@ -11,9 +11,10 @@ Must not import: store.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections import Counter
 from collections.abc import Iterable
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from rich import box
 from rich.cells import cell_len
@@ -30,6 +31,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from .parse_yield import read_counts
 from .preview import (
     counts,
     human_bytes,
@@ -46,6 +48,7 @@ from .preview import (
     utc_minute,
     utc_second,
 )
+from .tokens import describe as describe_tokens
 
 __all__ = [
     "LineTable",
@@ -57,6 +60,7 @@ __all__ = [
     "items_view",
     "make_console",
     "problem_lines",
+    "problem_tally",
     "summary",
     "text",
     "threads_table",
@@ -69,6 +73,8 @@ STATUS_STYLE = {
     "inProgress": "blue",
 }
 _DETAIL_LINES = 40
+#: The width of a console that is not a terminal: wide enough that nothing is ever cut.
+UNBOUNDED = 1_000_000
 _KEY = 11  # width of the key column of key/value blocks
 
 
@@ -77,13 +83,18 @@ def make_console(file: IO[str], *, color: str = "auto") -> Console:
 
     ``auto`` styles output only on a terminal, and not at all when ``NO_COLOR``
     is set (no colour, and no bold or dim either), even under ``FORCE_COLOR``.
+    Off a terminal the console is :data:`UNBOUNDED` wide: piped output is never
+    truncated or wrapped (``inspect --lines | head`` keeps every column).
     """
     options: dict[str, Any] = {}
     if color == "always":
         options.update(force_terminal=True, no_color=False)
     elif color == "never" or (color == "auto" and os.environ.get("NO_COLOR")):
         options["color_system"] = None
-    return Console(file=file, highlight=False, markup=False, emoji=False, **options)
+    console = Console(file=file, highlight=False, markup=False, emoji=False, **options)
+    if not console.is_terminal:
+        console.width = UNBOUNDED  # a pipe or a file: never cut or wrap to a guessed 80 columns
+    return console
 
 
 def text(message: str, style: str = "") -> Text:
@@ -153,14 +164,19 @@ def summary(s: Any, problems: list[Any] = ()) -> RenderableType:  # type: ignore
         ("lineage", t and lineage(t)),
         ("turns", turn_counts(s)),
         ("items", counts(s.items)),
+        ("read", s.parse_yield and read_counts(s.parse_yield)),
+        ("tokens", s.tokens and describe_tokens(s.tokens)),
         ("lines", f"{s.lines} · {human_bytes(s.bytes)}"),
     ]
     fields = [_field(key, str(value)) for key, value in rows if value is not None]
+    warning = s.parse_yield.warning() if s.parse_yield is not None else None
+    if warning:
+        fields.append(_field("warning", Text(warning, style="yellow")))
     fields.append(_field("problems", _problem_cell(s.problems)))
     title = Text(t.id if t else "(no session_meta: Codex cannot resume this file)", style="bold cyan")
     parts: list[RenderableType] = [title, *fields, Text(), _types_table(s)]
     if problems:
-        parts += [Text(), *problem_lines(problems[:10], crop=True)]
+        parts += [Text(), *problem_lines(problems[:10])]
         if len(problems) > 10:
             parts.append(Text(f"… {len(problems) - 10} more (rollout inspect --problems)", style="dim"))
     return Group(*parts)
@@ -296,7 +312,15 @@ class LineTable:
         )
 
     def problem(self, problem: Any) -> None:
-        self._write((f"{problem.line:>6}  ", "dim"), (f"{problem.kind}: {one_line(problem.reason)}", "red"))
+        """A bad line in place: its reason whole, wrapped under itself when the terminal is narrow."""
+        reason = f"{problem.kind}: {one_line(problem.reason, UNBOUNDED)}"
+        room = max(self._width - 8, 20)
+        pieces = textwrap.wrap(reason, room, break_long_words=True, break_on_hyphens=False) or [""]
+        start, end = self._codes["red"]
+        dim, undim = self._codes["dim"]
+        self._file.write(f"{dim}{problem.line:>6}  {undim}{start}{pieces[0]}{end}\n")
+        for piece in pieces[1:]:
+            self._file.write(f"        {start}{piece}{end}\n")
 
 
 def _ansi(console: Console, style: str) -> tuple[str, str]:
@@ -307,42 +331,85 @@ def _ansi(console: Console, style: str) -> tuple[str, str]:
     return start, end
 
 
-def problem_lines(problems: Iterable[Any], *, crop: bool = False) -> list[Text]:
-    """``path:line: kind: reason`` lines (kept unknown types in yellow, the rest in red).
+def problem_lines(problems: Iterable[Any]) -> list[Text]:
+    """``path:line: kind: reason`` lines; warnings (kept lines, nothing lost) read ``path:line: warning: kind: ...``.
 
-    Args:
-        crop: cut each line to the width with an ellipsis (inside the summary);
-            otherwise print them whole (``Output.show(..., whole=True)``).
+    Problems are red, warnings yellow. A line too long for the width wraps
+    (never cut, so the reason stays whole).
     """
-    overflow: Literal["ellipsis"] | None = "ellipsis" if crop else None
-    return [
-        Text(p.describe(), style="yellow" if p.kept else "red", no_wrap=crop, overflow=overflow)
-        for p in problems
-    ]
+    return [Text(_problem_text(p), style="yellow" if p.kept else "red") for p in problems]
 
 
-def validate_report(files: int, lines: int, failed: int, problems: int, warnings: int) -> Text:
-    """The last line of ``validate``."""
+def _problem_text(problem: Any) -> str:
+    text = problem.describe()
+    if not problem.kept:
+        return text
+    where = f"{problem.path}:{problem.line}" if problem.path else f"line {problem.line}"
+    return f"{where}: warning: {text[len(where) + 2:]}"
+
+
+_WARNING_WORDS = {  # kind -> (one, many)
+    "unknown_type": ("kept line of unknown type", "kept lines of unknown type"),
+    "no_messages": ("file with no messages read", "files with no messages read"),
+}
+
+
+def problem_tally(problems: list[Any]) -> Text:
+    """The last line of ``inspect --problems``: ``2 problems, 1 warning`` (or ``no problems``)."""
+    bad = sum(1 for p in problems if not p.kept)
+    warned = len(problems) - bad
+    head = plural(bad, "problem") if bad else "no problems"
+    tail = f", {plural(warned, 'warning')} (warnings do not change the exit status)" if warned else ""
+    return Text(head + tail, style="red" if bad else "yellow" if warned else "green")
+
+
+def validate_report(files: int, lines: int, failed: int, problems: int, warnings: dict[str, int],
+                    read: dict[str, int] | None = None) -> Text:
+    """The last line of ``validate``: problems, warnings by kind, and what was read."""
     style = "red" if failed else "green"
     tail = f"{plural(problems, 'problem')} in {plural(failed, 'file')}" if failed else "no problems"
     if warnings:
-        tail += f" ({plural(warnings, 'kept line')} of unknown type)"
+        kinds = ", ".join(f"{n} {_WARNING_WORDS.get(kind, (kind, kind))[n != 1]}" for kind, n in warnings.items())
+        tail += f" ({plural(sum(warnings.values()), 'warning')}: {kinds})"
+    if read:
+        unknown = f", {plural(read.get('unknown', 0), 'record')} of unknown type" if read.get("unknown") else ""
+        tail += f"; read {plural(read.get('messages', 0), 'message')}, {plural(read.get('tool_calls', 0), 'tool call')}{unknown}"
     return Text(f"checked {plural(files, 'file')}, {plural(lines, 'line')}: {tail}", style=style)
 
 
 # --------------------------------------------------------------------------- context
 
 
-def context_view(ctx: Any) -> RenderableType:
-    """``inspect --context``: what a resumed thread would send the model."""
+def _token_fields(tokens: Any) -> list[RenderableType]:
+    """The context's size against the window, and the cumulative total labelled as such."""
+    if tokens is None:
+        return []
+    fields: list[RenderableType] = []
+    if tokens.context_tokens is not None:
+        window = f" of {tokens.context_window:,}" if tokens.context_window else ""
+        share = f" ({tokens.context_share:.0%})" if tokens.context_share is not None else ""
+        fields.append(_field("context", f"{tokens.context_tokens:,}{window} tokens{share}, as of the last request"))
+    if tokens.total_tokens is not None:
+        fields.append(_field("total", f"{tokens.total_tokens:,} tokens (cumulative over the session, as Codex counts)"))
+    if tokens.inherited_tokens:
+        fields.append(_field("own", f"{tokens.own_tokens:,} tokens in this thread's requests; "
+                                    f"{tokens.inherited_tokens:,} inherited from the fork source"))
+    return fields
+
+
+def context_view(ctx: Any, tokens: Any = None) -> RenderableType:
+    """``inspect --context``: what a resumed thread would send the model, and how full its window is.
+
+    Args:
+        ctx: a :class:`replay.ResumeContext`.
+        tokens: the thread's :class:`~rollout.cli.tokens.TokenFigures` (None: not shown).
+    """
     settings = ctx.turn_context
     fields: list[RenderableType] = []
     if settings is not None:
         fields.append(_field("model", _join(settings.model, settings.effort and f"effort {settings.effort}")))
         fields.append(_field("cwd", settings.cwd or "-"))
-    usage = ctx.token_usage.get("total_token_usage") if isinstance(ctx.token_usage, dict) else None
-    if isinstance(usage, dict):
-        fields.append(_field("tokens", str(usage.get("total_tokens", "-"))))
+    fields += _token_fields(tokens)
     base = "start of file" if ctx.base_line is None else f"compaction at line {ctx.base_line + 1}"
     fields += [_field("base", base), _field("items", str(len(ctx.items))), Text()]
     for number, item in enumerate(ctx.items, 1):
@@ -355,15 +422,26 @@ def context_view(ctx: Any) -> RenderableType:
 
 
 class _ThreadRows:
-    """The ``ls`` table: full ids and times, name and cwd sharing what width is left (2:1)."""
+    """The ``ls`` table: full ids and times; name and cwd as wide as they need, else sharing what is left (2:1)."""
 
     def __init__(self, threads: list[Any]) -> None:
         self.threads = threads
 
+    @staticmethod
+    def _label(info: Any) -> str:
+        label = info.name or one_line(info.preview or "")
+        return f"[archived] {label}" if info.archived else label
+
     def __rich_console__(self, console: Console, options: Any) -> Any:
+        labels = [self._label(info) for info in self.threads]
         rest = max(options.max_width - 36 - 16 - 6, 20)
-        name_width = rest * 2 // 3
-        cwd_width = rest - name_width
+        need_name = max(cell_len(label) for label in [*labels, "name / preview"])
+        need_cwd = max(cell_len(info.cwd or "") for info in self.threads)
+        if need_name + need_cwd <= rest:  # everything fits (always, off a terminal): no cutting, no padding
+            name_width, cwd_width = need_name, max(need_cwd, 3)
+        else:
+            name_width = rest * 2 // 3
+            cwd_width = rest - name_width
 
         def row(*cells: tuple[str, int, str]) -> Text:  # (value, width, style) per column
             line = Text(no_wrap=True, overflow="ellipsis")
@@ -375,10 +453,7 @@ class _ThreadRows:
             return line
 
         yield row(("id", 36, "bold"), ("updated (UTC)", 16, "bold"), ("name / preview", name_width, "bold"), ("cwd", cwd_width, "bold"))
-        for info in self.threads:
-            label = info.name or one_line(info.preview or "")
-            if info.archived:
-                label = f"[archived] {label}"
+        for info, label in zip(self.threads, labels):
             yield row((info.id, 36, "cyan"), (utc_minute(info.updated_at), 16, ""), (label, name_width, ""),
                       (_left_crop(info.cwd or "", cwd_width), cwd_width, "dim"))
 

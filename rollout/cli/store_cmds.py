@@ -18,7 +18,7 @@ from typing import Any
 
 from ..codex_home import rollout_name
 from ..compression import compress
-from . import importer
+from . import importer, view
 from .failure import CommandError, UsageError
 from .output import Output
 from .storage import open_store
@@ -47,6 +47,7 @@ def register(sub: Any, common: argparse.ArgumentParser, where: argparse.Argument
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (.zst implies --zst); "
                    "a folder gets the file under Codex's name")
     p.add_argument("--zst", action="store_true", help="zstd-compress (as Codex stores cold archived threads)")
+    view.add_export_options(p)
     p = _add(sub, "ls", both, "list threads, newest first (by default what Codex lists: cli and vscode "
              "threads of the openai provider)", "rollout ls --cwd ~/src/app --search parser --limit 20", _ls)
     group = p.add_mutually_exclusive_group()
@@ -86,14 +87,14 @@ async def _export(args: argparse.Namespace, out: Output) -> int:
     if zst and not args.output and out.stdout.isatty():
         raise UsageError("refusing to write compressed data to a terminal: use -o FILE or a pipe")
     async with open_store(args, create=False) as store:
-        data = await store.export_rollout(args.thread_id)
+        data = await view.exported(store, args)
         info = await store.info(args.thread_id)
     lines = data.count(b"\n")
     payload = compress(data) if zst else data
     if args.output is None:
         _write_stdout(out, payload)
         return 0
-    path = _export_path(Path(args.output).expanduser(), info, zst)
+    path = _export_path(Path(args.output).expanduser(), info, zst, args.format)
     _write_file(path, payload)
     if out.json:
         out.emit({"threadId": info.id, "path": str(path), "lines": lines, "bytes": len(payload)})
@@ -104,11 +105,16 @@ async def _export(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _export_path(path: Path, info: Any, zst: bool) -> Path:
+_SUFFIXES = {"markdown": ".md", "html": ".html"}
+
+
+def _export_path(path: Path, info: Any, zst: bool, fmt: str) -> Path:
     """``path``, or Codex's file name for the thread inside ``path`` when it is a folder."""
     if not path.is_dir():
         return path
     name = rollout_name(info.id, datetime.fromtimestamp(info.created_at, tz=UTC))
+    if fmt in _SUFFIXES:
+        return path / (name.removesuffix(".jsonl") + _SUFFIXES[fmt])
     return path / (name + ".zst" if zst else name)
 
 

@@ -31,6 +31,8 @@ from .. import events as ev
 from ..codec import encode_line
 from ..compat import iter_upcast
 from ..reader import Problem
+from .parse_yield import ParseYield
+from .tokens import TokenFigures
 
 __all__ = ["HomeSummary", "LineTypeStat", "ProblemInfo", "Summarizer", "Summary", "TypeStat", "payload_type"]
 
@@ -89,6 +91,8 @@ class Summary(msgspec.Struct, kw_only=True, rename="camel"):
     items: dict[str, int] = {}
     line_types: list[LineTypeStat] = []
     problems: dict[str, int] = {}
+    parse_yield: ParseYield | None = None  # set by `inspect` (rollout.cli.parse_yield)
+    tokens: TokenFigures | None = None  # set by `inspect` (rollout.cli.tokens)
 
 
 class HomeSummary(msgspec.Struct, kw_only=True, rename="camel"):

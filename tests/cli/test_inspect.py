@@ -1,4 +1,4 @@
-"""``rollout inspect``: every view of the shipped sample, exact text at width 100 and JSON."""
+"""``rollout inspect``: every view of the shipped sample, exact text as piped (never cut) and JSON."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ git        main · 3f2a9c1 · https://example.com/dev/todo-app.git
 lineage    root thread
 turns      2: 2 completed
 items      7: 2 userMessage, 2 agentMessage, 1 reasoning, 1 commandExecution, 1 fileChange
+read       4 messages · 2 tool calls
+tokens     context 5,340 of 258,400 tokens (2%) · total 5,340 (cumulative, as Codex counts)
 lines      25 · 6.4 kB
 problems   none
 
@@ -57,7 +59,7 @@ TURNS = f"""\
 │   ├── userMessage       item-1  Why does the test for add_todo fail?
 │   ├── reasoning         item-2  Running the test suite
 │   ├── commandExecution  call_1  failed  bash -lc 'pytest -q tests/test_todo.py' (exit 1, 2.4s)
-│   └── agentMessage      item-3  add_todo reads item['title'] but the test posts 'name'. Rename th…
+│   └── agentMessage      item-3  add_todo reads item['title'] but the test posts 'name'. Rename the key or the field.
 └── #2 turn-2  completed  3.0s  3 items  Rename the field to title in the test.
     ├── userMessage       item-4  Rename the field to title in the test.
     ├── fileChange        call_2  completed  M tests/test_todo.py
@@ -83,18 +85,19 @@ agentMessage      item-5
 CONTEXT = """\
 model      gpt-5.4
 cwd        /home/dev/todo-app
-tokens     5340
+context    5,340 of 258,400 tokens (2%), as of the last request
+total      5,340 tokens (cumulative over the session, as Codex counts)
 base       start of file
 items      10
 
-   1  user                      <environment_context> <cwd>/home/dev/todo-app</cwd> </environment_c…
+   1  user                      <environment_context> <cwd>/home/dev/todo-app</cwd> </environment_context>
    2  user                      Why does the test for add_todo fail?
    3  reasoning                 Running the test suite
    4  function_call             exec_command {"cmd":"pytest -q tests/test_todo.py"}
    5  function_call_output      F. FAILED tests/test_todo.py::test_add_todo - KeyError: 'title'
-   6  assistant                 add_todo reads item['title'] but the test posts 'name'. Rename the …
+   6  assistant                 add_todo reads item['title'] but the test posts 'name'. Rename the key or the field.
    7  user                      Rename the field to title in the test.
-   8  custom_tool_call          apply_patch *** Begin Patch *** Update File: tests/test_todo.py @@ …
+   8  custom_tool_call          apply_patch *** Begin Patch *** Update File: tests/test_todo.py @@ - post({'name': 'milk'}) + post({'title': 'milk'}) *** End Patch
    9  custom_tool_call_output   Success. Updated the following files: M tests/test_todo.py
   10  assistant                 Done: the test now posts title.
 """

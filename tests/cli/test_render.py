@@ -22,7 +22,7 @@ def test_human_bytes_uses_decimal_units():
 
 
 def test_summary_of_a_sub_agent_fork_with_problems():
-    """Lineage names the source and the parent; problems are counted and listed, cut to the width."""
+    """Lineage names the source and the parent; problems are counted and listed, wrapped (never cut) at the width."""
     problem = ProblemInfo(path="f.jsonl", line=7, offset=900, kind="malformed", reason="malformed JSON " + "x" * 120)
     spawn = {"parent_thread_id": "019e0000-0000-7000-8000-0000000000cc", "depth": 1}
     thread = ThreadInfo(
@@ -51,7 +51,7 @@ def test_summary_of_a_sub_agent_fork_with_problems():
         "line type   lines   bytes   %\n"
         "─────────────────────────────\n"
         "\n"
-        "f.jsonl:7: malformed: malformed JSON " + "x" * 62 + "…\n"
+        "f.jsonl:7: malformed: malformed JSON \n" + "x" * 100 + "\n" + "x" * 20 + "\n"
     )
 
 
@@ -103,6 +103,29 @@ def test_line_table_crops_to_a_narrow_terminal():
         "    12  2026-06-01T10:00:00.120Z  event_msg/exec_command_en…\n"
         "    13  torn: incomplete last line\n"
     )
+
+
+def test_line_table_wraps_a_long_reason_on_a_narrow_terminal():
+    """A problem's reason continues under itself instead of being cut to `malfo…`."""
+    console = Console(file=io.StringIO(), width=40, color_system=None)
+    reason = "malformed JSON (JSON is malformed: expected ',' or '}' - at position 17)"
+    render.LineTable(console).problem(ProblemInfo(path=None, line=3, offset=0, kind="malformed", reason=reason))
+    lines = console.file.getvalue().splitlines()
+    assert len(lines) > 1 and all(len(line) <= 40 for line in lines)
+    assert lines[0].startswith("     3  malformed: malformed JSON")
+    assert all(line.startswith(" " * 8) for line in lines[1:])
+    assert " ".join(line.strip() for line in lines) == f"3  malformed: {reason}"
+
+
+def test_console_off_a_terminal_never_cuts():
+    """make_console on a pipe or file is unbounded: a wide row and a long reason come out whole."""
+    console = render.make_console(io.StringIO(), color="never")
+    assert console.width == render.UNBOUNDED
+    table = render.LineTable(console)
+    table.row(12, "2026-06-01T10:00:00.120Z", "event_msg/" + "x" * 120, 532)
+    table.problem(ProblemInfo(path=None, line=13, offset=0, kind="torn", reason="y" * 300))
+    rows = console.file.getvalue().splitlines()
+    assert rows[0].endswith("x" * 120 + "       532") and rows[1] == "    13  torn: " + "y" * 300
 
 
 def test_colour_codes_only_when_forced():

@@ -12,9 +12,10 @@ from rollout.compression import decompress
 
 from .conftest import SAMPLE, SAMPLE_ID
 
+# Piped (not a terminal): nothing is cut to a guessed width.
 LS = f"""\
-id                                    updated (UTC)     name / preview                cwd
-{SAMPLE_ID}  2026-06-01 10:01  Why does the test for add_t…  …/dev/todo-app
+id                                    updated (UTC)     name / preview                        cwd
+{SAMPLE_ID}  2026-06-01 10:01  Why does the test for add_todo fail?  /home/dev/todo-app
 """
 
 
@@ -41,9 +42,12 @@ def test_import_reports_and_never_imports_twice(cli, db):
     assert re.fullmatch(rf"imported 1 thread \(6\.4 kB\) in \d+\.\ds, [\d.]+ [kMG]?B/s into {db}\n", first.out)
     again = cli("import", SAMPLE, SAMPLE.parent, "--db", db, "--json")
     assert again.code == 0
+    view_sample = SAMPLE.parent / "rollout-2026-06-02T09-00-00-019e2f00-0000-7000-8000-000000000002.jsonl"
     assert _records(again.out) == [
         {"path": str(SAMPLE), "status": "unchanged", "threadId": SAMPLE_ID, "bytes": 6376, "linesAdded": 0,
-         "error": None}
+         "error": None},
+        {"path": str(view_sample), "status": "imported", "threadId": view_sample.name[-42:-6],
+         "bytes": view_sample.stat().st_size, "linesAdded": 60, "error": None},
     ]
 
 

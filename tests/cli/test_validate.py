@@ -27,7 +27,7 @@ def corrupt(tmp_path):
 
 def test_clean_file_passes(cli):
     """A clean rollout: exit 0 and a one-line report."""
-    assert cli("validate", SAMPLE) == (0, "checked 1 file, 25 lines: no problems\n", "")
+    assert cli("validate", SAMPLE) == (0, "checked 1 file, 25 lines: no problems; read 4 messages, 2 tool calls\n", "")
 
 
 def test_corrupt_lines_are_reported_with_file_and_line(cli, corrupt):
@@ -37,7 +37,7 @@ def test_corrupt_lines_are_reported_with_file_and_line(cli, corrupt):
     lines = result.out.splitlines()
     assert lines[0].startswith(f"{corrupt}:3: malformed: malformed JSON")
     assert lines[1].startswith(f"{corrupt}:26: torn: incomplete last line (54 bytes, no newline)")
-    assert lines[2] == "checked 1 file, 24 lines: 2 problems in 1 file"
+    assert lines[2] == "checked 1 file, 24 lines: 2 problems in 1 file; read 4 messages, 2 tool calls"
 
 
 def test_corrupt_file_json_report(cli, corrupt):
@@ -53,8 +53,9 @@ def test_unknown_types_warn_but_fail_only_when_strict(cli, tmp_path):
     result = cli("validate", path)
     assert result.code == 0
     assert result.out.splitlines() == [
-        f"{path}:26: unknown_type: unknown line type 'future_thing' (kept)",
-        "checked 1 file, 26 lines: no problems (1 kept line of unknown type)",
+        f"{path}:26: warning: unknown_type: unknown line type 'future_thing' (kept)",
+        "checked 1 file, 26 lines: no problems (1 warning: 1 kept line of unknown type); "
+        "read 4 messages, 2 tool calls, 1 record of unknown type",
     ]
     assert cli("validate", path, "--strict").code == 1
 
@@ -69,7 +70,7 @@ def test_thread_level_problems(cli, tmp_path):
         f"{no_meta}:0: no_session_meta: no session_meta line (Codex cannot resume or list this thread)",
         f"{late_meta}:1: meta_not_first: a response_item comes before the first session_meta "
         "(Codex will not list this thread)",
-        "checked 2 files, 48 lines: 2 problems in 2 files",
+        "checked 2 files, 48 lines: 2 problems in 2 files; read 8 messages, 3 tool calls",
     ]
 
 
@@ -87,7 +88,7 @@ def test_folders_are_searched_for_rollouts(cli, tmp_path):
     nested.mkdir(parents=True)
     _write(nested / SAMPLE.name, GOOD)
     (tmp_path / "session_index.jsonl").write_text("{}\n")
-    assert cli("validate", tmp_path).out == "checked 1 file, 25 lines: no problems\n"
+    assert cli("validate", tmp_path).out == "checked 1 file, 25 lines: no problems; read 4 messages, 2 tool calls\n"
 
 
 @pytest.mark.parametrize("command", [["validate"], ["inspect"], ["import"]])
@@ -137,7 +138,8 @@ def test_usage_errors_exit_2(cli):
 
 def test_help_has_an_example(cli):
     """Every subcommand's --help exits 0 and shows an example."""
-    for command in ("inspect", "validate", "import", "export", "ls", "fork", "rollback", "archive", "unarchive", "name"):
+    for command in ("inspect", "validate", "view", "import", "export", "ls", "fork", "rollback", "archive", "unarchive",
+                    "name"):
         result = cli(command, "--help")
         assert result.code == 0, command
         assert "example" in result.out and f"rollout {command}" in result.out.split("example")[-1], command

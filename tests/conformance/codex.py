@@ -70,20 +70,22 @@ class AppServer:
         env: extra environment variables for the server.
         on_server_request: answers a server-to-client request with a result
             dict; returning None declines it with a JSON-RPC error.
+        command: run this instead of ``codex app-server`` (another server of the
+            same protocol, e.g. ``rollout serve``), driven by the same client code.
     """
 
     def __init__(self, home: str | os.PathLike[str], *, experimental: bool = False,
                  env: dict[str, str] | None = None, on_server_request: ServerRequestHandler | None = None,
-                 args: list[str] | None = None) -> None:
-        binary = require_codex()
+                 args: list[str] | None = None, command: list[str] | None = None) -> None:
+        argv = command or [str(require_codex()), "app-server", *(args or [])]
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         environment = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
         environment.update({"CODEX_HOME": str(self.home), "RUST_LOG": "warn"}, **(env or {}))
-        self._stderr = open(self.home / ".stderr.log", "ab")  # noqa: SIM115 -- closed in close()
+        log = ".stderr.log" if command is None else ".server-stderr.log"
+        self._stderr = open(self.home / log, "ab")  # noqa: SIM115 -- closed in close()
         self.proc = subprocess.Popen(
-            [str(binary), "app-server", *(args or [])], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, env=environment, cwd=self.home,
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=environment, cwd=self.home,
         )
         self.on_server_request = on_server_request
         self.notifications: list[dict[str, Any]] = []
