@@ -16,10 +16,9 @@ live beside the log, a fork records lineage. Every method is a coroutine and rai
 This class owns every rule: argument checks, the lines a store writes itself, the write
 commands (:mod:`store.write`), fork points and import planning (:mod:`store.plan`),
 listing (:mod:`store.listing`), thread metadata (:func:`store.state.thread_info`) and
-the change feed (:mod:`store.feed`). A backend implements the primitives: ``_start`` /
-``_stop``, ``_write`` (run one command atomically), ``_state`` (look up), ``_lines`` and
-``_raw`` (read rows) and ``_page`` (list by key); it may override the derived reads
-(``_turns``, ``_resumed``, ``_spans``) with faster ones.
+the change feed (:mod:`store.feed`). A backend implements the primitives of
+:class:`store.backend.Backend` (``_start``/``_stop``, ``_write`` one command atomically,
+``_state``, ``_lines``, ``_raw``, ``_page``) and may override its derived reads.
 
 Must not import: rollout.cli, rich.
 """
@@ -27,15 +26,13 @@ Must not import: rollout.cli, rich.
 from __future__ import annotations
 
 import os
-from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any, Generic, TypeVar
 
-import replay
-from replay import ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.errors import InvalidInput, StoreError, ThreadArchived, ThreadNotFound
 
+from .backend import Backend
 from .clock import now_ms, thread_key
 from .feed import Change, ChangeKind, Feed
 from .line import (
@@ -48,11 +45,11 @@ from .line import (
     rollback_line,
     start_line,
 )
-from .listing import ListQuery, encode_cursor, list_query, sort_ms
-from .plan import ImportPlan, compare, import_plan, kept_end
-from .state import ThreadState, facts, initial_state, thread_info
+from .listing import encode_cursor, list_query, sort_ms
+from .plan import ImportPlan, compare, import_plan
+from .state import facts, initial_state, thread_info
 from .thread import ImportResult, Page, ResumedThread, Thread, ThreadInfo
-from .write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start
+from .write import Append, Appended, Delete, Fork, Import, SetArchived, SetName, Start
 
 __all__ = ["Opening", "Store"]
 
@@ -81,7 +78,7 @@ class Opening(Generic[S]):
         await self.store.close()
 
 
-class Store(ABC):
+class Store(Backend):
     """Async thread storage: start, append, read, resume, fork, rollback, list, archive, delete.
 
     Open a backend with ``async with Backend.open(...) as store`` or ``store = await
@@ -411,88 +408,6 @@ class Store(ABC):
         self._check()
         return b"".join(line + b"\n" for line in await self._raw(thread_key(thread_id)))
 
-    # ------------------------------------------------------------------ primitives
-
-    @abstractmethod
-    async def _start(self) -> None:
-        """Acquire resources (connections, threads, the index)."""
-
-    @abstractmethod
-    async def _stop(self) -> None:
-        """Finish pending writes and release every resource (also after a failed ``_start``)."""
-
-    @abstractmethod
-    async def _write(self, command: Command) -> Any:
-        """Run one command atomically, applying its rules (:mod:`store.write`).
-
-        Returns:
-            ``Appended`` for ``Append``; None for ``Delete``; the thread's new
-            ``ThreadState`` for every other command (the child's for ``Fork``).
-        """
-
-    @abstractmethod
-    async def _state(self, thread_id: str) -> ThreadState:
-        """The thread's state (name, archive flag and path included). Raises ThreadNotFound."""
-
-    @abstractmethod
-    async def _lines(self, thread_id: str, after: int, upto: int | None) -> list[ev.Line]:
-        """Decoded lines with ``after < seq <= upto`` (None: to the end). Raises ThreadNotFound, CorruptLog."""
-
-    @abstractmethod
-    async def _raw(self, thread_id: str) -> list[bytes]:
-        """Every stored line's bytes, in seq order. Raises ThreadNotFound, CorruptLog."""
-
-    @abstractmethod
-    async def _page(self, query: ListQuery) -> list[ThreadState]:
-        """Up to ``query.limit + 1`` threads matching ``query``, after its cursor, newest first."""
-
-    # ------------------------------------------------------------------ derived reads (backends may do better)
-
-    async def _compute(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run CPU-bound work; backends may move it off the event loop."""
-        return fn(*args)
-
-    async def _whole(self, thread_id: str) -> tuple[ThreadState, list[ev.Line]]:
-        """The state and every line, read consistently."""
-        state = await self._state(thread_id)
-        return state, await self._lines(thread_id, 0, state.last_seq)
-
-    async def _turns(self, thread_id: str, items_view: str) -> tuple[ThreadState, list[Turn]]:
-        state, lines = await self._whole(thread_id)
-        return state, await self._compute(_build, lines, items_view)
-
-    async def _resumed(self, thread_id: str) -> tuple[ThreadState, list[Turn], ResumeContext]:
-        state, lines = await self._whole(thread_id)
-        if state.archived:
-            raise ThreadArchived(thread_id)
-        turns, context = await self._compute(_resume, lines)
-        return state, turns, context
-
-    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
-        """The state, the turn spans and the open turn of the whole thread."""
-        state, lines = await self._whole(thread_id)
-        spans, open_turn = await self._compute(_spans_of, lines)
-        return state, spans, open_turn
-
-    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, str | None]:
-        """The state and the open turn of the whole thread (replay's rule)."""
-        state, _, open_turn = await self._spans(thread_id)
-        return state, open_turn
-
-    async def _fork_point(self, thread_id: str, kept: int | str | None) -> tuple[int, str | None]:
-        """``(lines kept, the turn they end inside)`` of a fork; only a partial fork reads lines."""
-        if kept is None:
-            state, open_turn = await self._open_turn(thread_id)
-            spans: list[TurnSpan] = []
-        else:
-            state, spans, open_turn = await self._spans(thread_id)
-        if state.archived:
-            raise ThreadArchived(thread_id)
-        if kept is None:
-            return state.last_seq, open_turn
-        end = kept_end(spans, kept)
-        return end, await self._compute(replay.open_turn, await self._lines(thread_id, 0, end))
-
     # ------------------------------------------------------------------ listing (last: it shadows ``list``)
 
     async def list(
@@ -527,15 +442,3 @@ class Store(ABC):
         next_cursor = encode_cursor(query.sort, sort_ms(page[-1], query.sort), page[-1].id) if more else None
         return Page(data=[thread_info(state, listed=True) for state in page], next_cursor=next_cursor)
 
-
-def _build(lines: list[ev.Line], items_view: Any) -> list[Turn]:
-    return replay.build_turns(lines, items_view=items_view)
-
-
-def _resume(lines: list[ev.Line]) -> tuple[list[Turn], ResumeContext]:
-    return replay.build_turns(lines), replay.resume_context(lines)
-
-
-def _spans_of(lines: list[ev.Line]) -> tuple[list[TurnSpan], str | None]:
-    builder = replay.HistoryBuilder().feed_many(lines)
-    return builder.spans(), builder.open_turn_id
