@@ -22,6 +22,7 @@ Must not import: replay, store, rollout.cli, rich.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import events as ev
@@ -44,6 +45,7 @@ DEFAULT_PROVIDER = "openai"
 GUARDIAN_PREVIEW = "Approval review"
 GUARDIAN_NAME = "Guardian review"
 _KEEPS_USER = "git"
+_WITH_SCHEME = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)")
 
 
 def is_guardian(source: Any) -> bool:
@@ -60,16 +62,15 @@ def spawn_of(source: Any) -> dict[str, Any] | None:
 
 def redact_origin_url(url: str | None) -> str | None:
     """``url`` without its user part, as Codex shows a git origin (``git@`` kept for ssh and scp)."""
-    if not url:
+    if not url or "@" not in url:
         return url
-    scheme_end = url.find("://")
-    if scheme_end >= 0:
-        start = scheme_end + 3
-        end = next((i for i in range(start, len(url)) if url[i] in "/?#"), len(url))
-        at = url.rfind("@", start, end)
-        if at < 0 or (url[:scheme_end] == "ssh" and url[start:at] == _KEEPS_USER):
+    found = _WITH_SCHEME.match(url)
+    if found is not None:
+        authority = found["authority"]
+        at = authority.rfind("@")
+        if at < 0 or (found["scheme"] == "ssh" and authority[:at] == _KEEPS_USER):
             return url
-        return url[:start] + url[at + 1 :]
+        return url[: found.start("authority")] + url[found.start("authority") + at + 1 :]
     at, colon = url.find("@"), url.find(":")
     if 0 < at < colon and "/" not in url[:at] and url[:at] != _KEEPS_USER:
         return url[at + 1 :]  # scp-style user@host:path

@@ -262,8 +262,10 @@ def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn] |
             source, and ``threadSource`` for a paginated-history thread only.
     """
     meta = state.meta or ev.SessionMeta(id=state.id)
-    guardian = is_guardian(meta.source)
-    spawn = spawn_of(meta.source) or {}
+    source = meta.source
+    # Only a dict source (a sub-agent, a custom one) can be the guardian or a spawn.
+    guardian = isinstance(source, dict) and is_guardian(source)
+    spawn = (spawn_of(source) or {}) if isinstance(source, dict) else {}
     updated = state.updated_ms // 1000
     history = meta.history_mode if meta.history_mode in ("legacy", "paginated") else "legacy"
     return (ThreadInfo if turns is None else Thread)(
@@ -282,11 +284,11 @@ def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn] |
         cwd=meta.cwd or "",
         cli_version=meta.cli_version or "",
         originator=meta.originator,
-        source=v2_source(meta.source),
+        source=v2_source(source),
         thread_source=meta.thread_source if history == "paginated" and not listed else None,
-        agent_nickname=meta.agent_nickname or _text(spawn.get("agent_nickname")),
-        agent_role=meta.agent_role or _text(spawn.get("agent_role")),
-        git_info=_git_info(state.git or meta.git),
+        agent_nickname=meta.agent_nickname or (_text(spawn.get("agent_nickname")) if spawn else None),
+        agent_role=meta.agent_role or (_text(spawn.get("agent_role")) if spawn else None),
+        git_info=_git_info(state.git or meta.git) if (state.git or meta.git) is not None else None,
         name=state.name or (GUARDIAN_NAME if guardian else None),
         turns=[] if turns is None else turns,
         archived=state.archived,
