@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import replay
 from replay import ResumeContext, Turn, TurnSpan
 from rollout import events as ev
-from rollout.errors import ThreadArchived
+from rollout.errors import ThreadArchived, ThreadNotFound
 
 from .listing import ListQuery
 from .plan import kept_end
@@ -53,6 +53,14 @@ class Backend(ABC):
     @abstractmethod
     async def _state(self, thread_id: str) -> ThreadState:
         """The thread's state (name, archive flag and path included). Raises ThreadNotFound."""
+
+    async def _exists(self, thread_id: str) -> bool:
+        """Whether a thread with this id is stored (a cheaper check may override this)."""
+        try:
+            await self._state(thread_id)
+        except ThreadNotFound:
+            return False
+        return True
 
     @abstractmethod
     async def _lines(self, thread_id: str, after: int, upto: int | None) -> list[ev.Line]:

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Generator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from rollout import events as ev
-from rollout.errors import InvalidInput, StoreError, ThreadArchived, ThreadNotFound
+from rollout.errors import InvalidInput, StoreError, ThreadArchived
 
 from .backend import Backend
 from .clock import now_ms, thread_key
@@ -371,14 +371,20 @@ class Store(Backend):
         """
         self._check()
         plan: ImportPlan = await self._compute(import_plan, source)
+        return await self._import_plan(plan, existing="update")
+
+    async def _import_plan(self, plan: ImportPlan, *, existing: Literal["update", "skip", "refuse"]) -> ImportResult:
+        """Store a read rollout; a stored thread is brought up to date, left alone, or refused."""
         key = plan.state.id
-        try:
-            await self._state(key)
-        except ThreadNotFound:
+        if not await self._exists(key):
             state = await self._write(Import(plan.state, plan.raw))
             self._emit("started", key, state.last_seq)
             return ImportResult(thread_id=key, status="new", lines_added=len(plan.raw),
                                 last_seq=state.last_seq, source=plan.source)
+        if existing == "refuse":
+            raise InvalidInput(f"thread {key} already exists")
+        if existing == "skip":
+            return ImportResult(thread_id=key, status="unchanged", source=plan.source)
         return await self._reimport(plan)
 
     async def _reimport(self, plan: ImportPlan) -> ImportResult:

@@ -318,6 +318,9 @@ class FileStore(Store):
     async def _state(self, thread_id: str) -> ThreadState:
         return await self._call(lambda: self.catalog.state(self.catalog.locate(thread_id)))
 
+    async def _exists(self, thread_id: str) -> bool:
+        return await self._call(self.catalog.taken, thread_id)  # no directory sync for a miss
+
     async def _lines(self, thread_id: str, after: int, upto: int | None) -> list[ev.Line]:
         return await self._call(lambda: self._read(self.catalog.locate(thread_id)).lines[after:upto])
 
