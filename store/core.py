@@ -49,7 +49,7 @@ from .listing import encode_cursor, list_query, sort_ms
 from .plan import ImportPlan, compare, import_plan
 from .state import facts, initial_state, thread_info
 from .thread import ImportResult, Page, ResumedThread, Thread, ThreadInfo
-from .write import Append, Appended, Delete, Fork, Import, SetArchived, SetName, Start
+from .write import Append, Appended, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
 
 __all__ = ["Opening", "Store"]
 
@@ -376,15 +376,19 @@ class Store(Backend):
     async def _import_plan(self, plan: ImportPlan, *, existing: Literal["update", "skip", "refuse"]) -> ImportResult:
         """Store a read rollout; a stored thread is brought up to date, left alone, or refused."""
         key = plan.state.id
-        if not await self._exists(key):
-            state = await self._write(Import(plan.state, plan.raw))
-            self._emit("started", key, state.last_seq)
-            return ImportResult(thread_id=key, status="new", lines_added=len(plan.raw),
-                                last_seq=state.last_seq, source=plan.source)
-        if existing == "refuse":
-            raise InvalidInput(f"thread {key} already exists")
-        if existing == "skip":
-            return ImportResult(thread_id=key, status="unchanged", source=plan.source)
+        # A re-import is expected ("update"): look first rather than pack a thread only to refuse it.
+        if existing != "update" or not await self._exists(key):
+            try:
+                state = await self._write(Import(plan.state, plan.raw))
+            except ThreadExists:
+                if existing == "refuse":
+                    raise
+                if existing == "skip":
+                    return ImportResult(thread_id=key, status="unchanged", source=plan.source)
+            else:
+                self._emit("started", key, state.last_seq)
+                return ImportResult(thread_id=key, status="new", lines_added=len(plan.raw),
+                                    last_seq=state.last_seq, source=plan.source)
         return await self._reimport(plan)
 
     async def _reimport(self, plan: ImportPlan) -> ImportResult:

@@ -15,13 +15,13 @@ from typing import Any
 
 from rollout import events as ev
 from rollout.codec import decode_line
-from rollout.errors import InvalidInput, ThreadArchived, ThreadNotFound
+from rollout.errors import ThreadArchived, ThreadNotFound
 
 from .clock import Clock, new_thread_id
 from .core import Opening, Store
 from .listing import ListQuery, matches, sort_ms
 from .state import ThreadState
-from .write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start
+from .write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
 
 __all__ = ["MemoryStore"]
 
@@ -89,7 +89,7 @@ class MemoryStore(Store):
 
     def _new(self, state: ThreadState, raw: list[bytes]) -> ThreadState:
         if state.id in self._threads:
-            raise InvalidInput(f"thread {state.id} already exists")
+            raise ThreadExists(state.id)
         self._threads[state.id] = _Thread(state, raw)
         return state
 

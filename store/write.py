@@ -19,7 +19,7 @@ from msgspec.structs import replace
 
 from rollout import events as ev
 from rollout.codec import encode_line
-from rollout.errors import Conflict
+from rollout.errors import Conflict, InvalidInput
 
 from .line import aborted_line, fork_meta_line
 from .state import Fact, ThreadState, absorb, fork_state
@@ -36,7 +36,16 @@ __all__ = [
     "SetArchived",
     "SetName",
     "Start",
+    "ThreadExists",
 ]
+
+
+class ThreadExists(InvalidInput):
+    """A ``Start`` or ``Import`` of an id already stored (callers see ``InvalidInput``)."""
+
+    def __init__(self, thread_id: str) -> None:
+        self.thread_id = thread_id
+        super().__init__(f"thread {thread_id} already exists")
 
 
 @dataclass(frozen=True, slots=True)

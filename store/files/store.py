@@ -46,7 +46,6 @@ from rollout.codex_home import CodexHome, touch
 from rollout.errors import (
     CorruptLog,
     EmptyRollout,
-    InvalidInput,
     RolloutError,
     StoreError,
     ThreadArchived,
@@ -61,7 +60,7 @@ from ..core import Opening, Store
 from ..line import check_name, check_seq, encode_checked
 from ..listing import ListQuery
 from ..state import ThreadState
-from ..write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start
+from ..write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
 from .catalog import Catalog, IndexReport
 from .index import FileIndex, ThreadRow
 
@@ -225,7 +224,7 @@ class FileStore(Store):
     def _new_thread(self, state: ThreadState, raw: list[bytes]) -> ThreadState:
         path = self.home.active_path(state.id, state.created_ms)
         if self.catalog.taken(state.id) or path.exists():
-            raise InvalidInput(f"thread {state.id} already exists")
+            raise ThreadExists(state.id)
         self.home.create(path, raw)
         touch(path, state.updated_ms)
         return self.catalog.state(self.catalog.record(path, state), state.name, named=True)

@@ -18,11 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rollout.errors import InvalidInput
-
 from ..clock import new_thread_id, now_ms
 from ..state import ThreadState
-from ..write import Append, Appended, Delete, Fork, SetArchived, SetName, Start
+from ..write import Append, Appended, Delete, Fork, SetArchived, SetName, Start, ThreadExists
 from .blobs import Packed
 from .writer import Writer
 
@@ -102,7 +100,7 @@ def apply(writer: Writer, command: Any) -> Any:
 
 def _start(writer: Writer, command: Start) -> ThreadState:
     if writer.tables.id_taken(command.state.id):
-        raise InvalidInput(f"thread {command.state.id} already exists")
+        raise ThreadExists(command.state.id)
     entry = writer.insert_thread(command.stamped(writer.clock.tick()))
     writer.insert_chunk(entry.tkey, 1, 1, writer.pack([command.raw]))
     entry.tail_chunks = 1
@@ -171,7 +169,7 @@ def _collect(writer: Writer, tkey: int | None) -> None:
 
 def _import(writer: Writer, command: PackedImport) -> ThreadState:
     if writer.tables.id_taken(command.state.id):
-        raise InvalidInput(f"thread {command.state.id} already exists")
+        raise ThreadExists(command.state.id)
     entry = writer.insert_thread(command.state, packed_upto=command.state.last_seq)
     for first, count, packed in command.chunks:
         writer.insert_chunk(entry.tkey, first, count, packed)
