@@ -159,24 +159,31 @@ def matches(query: ListQuery, state: ThreadState) -> bool:
     return True
 
 
-def sql_conditions(query: ListQuery, *, mark: str = "?") -> tuple[list[str], list[Any]]:
+def sql_conditions(query: ListQuery, *, numbered: int | None = None) -> tuple[list[str], list[Any]]:
     """The WHERE conditions (to AND) and parameters of a page: filters and the keyset.
 
     For tables with the columns ``archived``, ``source_kind``, ``model_provider`` (the
     default provider filled in), ``cwd``, ``id`` and the sort columns; ``search`` is left
-    to the backend (names may live elsewhere). ``mark`` is the driver's placeholder.
+    to the backend (names may live elsewhere).
+
+    Args:
+        numbered: None for ``?`` placeholders (sqlite3); else the number of the first
+            ``$n`` placeholder (asyncpg), the rest following in order.
     """
     where: list[str] = []
     params: list[Any] = []
+
+    def mark(value: Any) -> str:
+        params.append(value)
+        return "?" if numbered is None else f"${numbered + len(params) - 1}"
+
     if query.archived is not None:
-        where.append(f"archived = {mark}")
-        params.append(int(query.archived))
+        where.append(f"archived = {mark(int(query.archived))}")
     for column, values in (("source_kind", query.sources), ("model_provider", query.providers),
                            ("cwd", query.cwds)):
         if values is not None:
-            where.append(f"{column} IN ({', '.join([mark] * len(values))})")
-            params += values
+            where.append(f"{column} IN ({', '.join(mark(v) for v in values)})")
     if query.after is not None:
-        where.append(f"({query.column}, id) < ({mark}, {mark})")
-        params += query.after
+        ms, thread_id = query.after
+        where.append(f"({query.column}, id) < ({mark(ms)}, {mark(thread_id)})")
     return where, params
