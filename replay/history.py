@@ -31,10 +31,11 @@ from rollout.errors import CorruptLog, InvalidInput
 
 from . import convert, tools
 from . import items as it
-from .context import parse_hook_prompt
+from .fragments import parse_hook_prompt
 from .ledger import TurnLedger
 from .policy import Policy, keeps
-from .turn_state import STATE_DECODER, STATE_ENCODER, BuilderState, TurnRecord
+from .turn_items import thread_item
+from .turn_state import STATE_DECODER, STATE_ENCODER, STATE_VERSION, BuilderState, TurnRecord
 
 __all__ = ["HistoryBuilder", "build_turns"]
 
@@ -57,6 +58,7 @@ class HistoryBuilder(TurnLedger):
             raise InvalidInput(f"unknown replay policy: {policy!r}")
         super().__init__()
         self.policy: Policy = policy
+        self._mode: str | None = None  # the first session_meta's history_mode
 
     # ------------------------------------------------------------------ public API
 
@@ -64,7 +66,7 @@ class HistoryBuilder(TurnLedger):
         """Apply one decoded line."""
         index = self._seen
         self._seen = index + 1
-        if keeps(line, self.policy):
+        if keeps(line, self.policy, paginated=self._mode == "paginated"):
             self._line, self._rollout = index, self._kept
             self._kept += 1
             self._dispatch(line)
@@ -83,7 +85,9 @@ class HistoryBuilder(TurnLedger):
         """Serialize the builder's state (msgpack) so feeding can resume after :meth:`load`."""
         current = None if self._current is None else TurnRecord.of(self._current)
         state = BuilderState(
+            version=STATE_VERSION,
             policy=self.policy,
+            mode=self._mode,
             turns=[TurnRecord.of(turn) for turn in self._turns],
             current=current,
             next_item=self._next_item,
@@ -106,7 +110,10 @@ class HistoryBuilder(TurnLedger):
             state = STATE_DECODER.decode(data)
         except msgspec.DecodeError as exc:
             raise CorruptLog(f"not a replay builder state: {exc}") from exc
+        if state.version != STATE_VERSION:
+            raise CorruptLog(f"replay builder state version {state.version}, expected {STATE_VERSION}")
         builder = cls(state.policy)  # type: ignore[arg-type]
+        builder._mode = state.mode
         builder._turns = [record.restore() for record in state.turns]
         for turn in builder._turns:
             builder._by_id.setdefault(turn.id, turn)
@@ -123,8 +130,14 @@ class HistoryBuilder(TurnLedger):
 
     def _dispatch(self, line: object) -> None:
         match line:
+            case ev.SessionMetaLine(payload=meta):
+                if self._mode is None:
+                    self._mode = meta.history_mode or "legacy"
             case ev.EventMsgLine(payload=payload):
-                self._on_event(payload)
+                if self._mode == "paginated":
+                    self._on_paginated_event(payload)
+                else:
+                    self._on_event(payload)
             case ev.ResponseItemLine(payload=ev.Message(role="user") as message):
                 self._on_user_response(message)
             case ev.CompactedLine():
@@ -132,7 +145,37 @@ class HistoryBuilder(TurnLedger):
             case _:
                 pass
 
+    def _on_paginated_event(self, event: object) -> None:
+        """Paginated history: turns from their boundaries, items from ``item_completed``."""
+        match event:
+            case ev.ItemCompletedEvent(turn_id=turn_id):
+                item = thread_item(event.item, convert.opt(event.started_at_ms), event.completed_at_ms)
+                if item is not None:
+                    self._upsert_in(turn_id, item)
+            case ev.ThreadRolledBackEvent(num_turns=num_turns):
+                self._rollback(num_turns)
+            case _:
+                self._on_boundary(event)
+
+    def _on_boundary(self, event: object) -> bool:
+        """Turn start, completion and abort, shared by both history modes; ``False`` for other events."""
+        match event:
+            case ev.TaskStartedEvent(turn_id=turn_id, started_at=started_at):
+                self._start_turn(turn_id, convert.opt(started_at), convert.opt(event.root_turn_id))
+            case ev.TaskCompleteEvent(turn_id=turn_id):
+                error = convert.completion_error(convert.opt(event.error))
+                self._complete_turn(turn_id, convert.opt(event.completed_at), convert.opt(event.duration_ms), error)
+            case ev.TurnAbortedEvent(turn_id=turn_id):
+                self._interrupt_turn(
+                    convert.opt(turn_id), convert.opt(event.completed_at), convert.opt(event.duration_ms)
+                )
+            case _:
+                return False
+        return True
+
     def _on_event(self, event: object) -> None:
+        if self._on_boundary(event):
+            return
         match event:
             case ev.TokenCountEvent():
                 pass
@@ -146,14 +189,6 @@ class HistoryBuilder(TurnLedger):
                 self._upsert_in(event.turn_id, convert.command_execution(event))
             case ev.UserMessageEvent():
                 self._user_message(event)
-            case ev.TaskStartedEvent(turn_id=turn_id, started_at=started_at):
-                self._start_turn(turn_id, convert.opt(started_at))
-            case ev.TaskCompleteEvent(turn_id=turn_id):
-                self._complete_turn(turn_id, convert.opt(event.completed_at), convert.opt(event.duration_ms))
-            case ev.TurnAbortedEvent(turn_id=turn_id):
-                self._interrupt_turn(
-                    convert.opt(turn_id), convert.opt(event.completed_at), convert.opt(event.duration_ms)
-                )
             case ev.PatchApplyEndEvent():
                 status = convert.patch_end_status(event)
                 self._route(event.turn_id, convert.file_change(event.call_id, event.changes, status))

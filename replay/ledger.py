@@ -150,18 +150,25 @@ class TurnLedger:
             return current
         return None if turn_id is None else self._by_id.get(turn_id)
 
-    def _start_turn(self, turn_id: str, started_at: int | None) -> None:
+    def _start_turn(self, turn_id: str, started_at: int | None, root_turn_id: str | None = None) -> None:
         """``task_started``: close the current turn and open an explicit one."""
         self._finish()
         turn = self._open(turn_id, explicit=True)
-        turn.status, turn.started_at = "inProgress", started_at
+        turn.status, turn.started_at, turn.root_turn_id = "inProgress", started_at, root_turn_id
 
-    def _complete_turn(self, turn_id: str, completed_at: int | None, duration_ms: int | None) -> None:
-        """``task_complete``: the named turn, else the current one; only the current one closes."""
+    def _complete_turn(
+        self, turn_id: str, completed_at: int | None, duration_ms: int | None, error: it.TurnError | None = None
+    ) -> None:
+        """``task_complete``: the named turn, else the current one; only the current one closes.
+
+        A completion carrying an ``error`` (Codex 0.153+) fails the turn with it.
+        """
         turn = self._find(turn_id) or self._current
         if turn is None:
             return
-        if turn.status in ("completed", "inProgress"):
+        if error is not None:
+            turn.status, turn.error = "failed", error
+        elif turn.status in ("completed", "inProgress"):
             turn.status = "completed"  # a failed or interrupted turn keeps its status
         turn.set_finished(completed_at, duration_ms)
         if turn is self._current:

@@ -28,12 +28,12 @@ import msgspec
 
 from rollout import events as ev
 
-from .context import (
+from .convert import opt
+from .fragments import (
     is_contextual_developer_message,
     is_contextual_user_message,
     is_user_turn_boundary,
 )
-from .convert import opt
 
 __all__ = ["ForwardReplay", "Mark", "ResumeContext", "ReverseScan", "mark", "resume_context", "scan_lines"]
 

@@ -15,10 +15,11 @@ from tests.strategies import user_line as user
 from tests.strategies import wire_event as E
 from tests.strategies import wire_item as R
 from tests.strategies import wire_line
+from tests.v2 import strip
 
 
 def as_json(value):
-    return msgspec.json.decode(msgspec.json.encode(value))
+    return strip(msgspec.json.decode(msgspec.json.encode(value)))
 
 
 def items_of(lines, **options):
@@ -171,7 +172,7 @@ def test_review_mode_sub_agent_plan_and_image_view_items():
         {"type": "exitedReviewMode", "id": "item-2", "review": "fine"},
         {"type": "exitedReviewMode", "id": "item-3", "review": "Reviewer failed to output a response."},
         {"type": "subAgentActivity", "id": "e1", "kind": "started", "agentThreadId": "child",
-         "agentPath": "/root/child"},
+         "agentPath": "/root/child", "completedAtMs": 1},  # Codex shows occurred_at_ms as completedAtMs
         {"type": "plan", "id": "p", "text": "1. do"},
         {"type": "imageView", "id": "v", "path": "/tmp/a.png"},
     ]
