@@ -87,7 +87,8 @@ def base_files(home: Path, path: Path) -> list[Path]:
     found: list[Path] = []
     todo = [path]
     while todo:
-        meta = json.loads(todo.pop().open("rb").readline())["payload"]
+        with todo.pop().open("rb") as file:
+            meta = json.loads(file.readline())["payload"]
         base = meta.get("history_base")
         if not base:
             continue
