@@ -27,6 +27,7 @@ import msgspec
 from msgspec.structs import replace
 
 from rollout import events as ev
+from rollout.compat import is_pre_envelope_header
 from rollout.errors import CorruptLog, InvalidInput
 
 from . import convert, tools
@@ -34,6 +35,7 @@ from . import items as it
 from .fragments import parse_hook_prompt
 from .ledger import TurnLedger
 from .policy import Policy, keeps
+from .pre_envelope import PendingCalls, is_turn_start, user_message
 from .turn_items import thread_item
 from .turn_state import STATE_DECODER, STATE_ENCODER, STATE_VERSION, BuilderState, TurnRecord
 
@@ -58,7 +60,8 @@ class HistoryBuilder(TurnLedger):
             raise InvalidInput(f"unknown replay policy: {policy!r}")
         super().__init__()
         self.policy: Policy = policy
-        self._mode: str | None = None  # the first session_meta's history_mode
+        self._mode: str | None = None  # the first session_meta's history_mode, or "pre-envelope"
+        self._calls = PendingCalls()  # pre-envelope tool calls waiting for their output
 
     # ------------------------------------------------------------------ public API
 
@@ -96,6 +99,7 @@ class HistoryBuilder(TurnLedger):
             kept=self._kept,
             prelude_start=self._prelude_start,
             anchor=self._anchor,
+            pending_calls=self._calls.calls,
         )
         return STATE_ENCODER.encode(state)
 
@@ -114,6 +118,7 @@ class HistoryBuilder(TurnLedger):
             raise CorruptLog(f"replay builder state version {state.version}, expected {STATE_VERSION}")
         builder = cls(state.policy)  # type: ignore[arg-type]
         builder._mode = state.mode
+        builder._calls = PendingCalls(state.pending_calls)
         builder._turns = [record.restore() for record in state.turns]
         for turn in builder._turns:
             builder._by_id.setdefault(turn.id, turn)
@@ -132,7 +137,9 @@ class HistoryBuilder(TurnLedger):
         match line:
             case ev.SessionMetaLine(payload=meta):
                 if self._mode is None:
-                    self._mode = meta.history_mode or "legacy"
+                    self._mode = "pre-envelope" if is_pre_envelope_header(line) else meta.history_mode or "legacy"
+            case ev.ResponseItemLine(payload=item) if self._mode == "pre-envelope":
+                self._on_pre_envelope_item(item)
             case ev.EventMsgLine(payload=payload):
                 if self._mode == "paginated":
                     self._on_paginated_event(payload)
@@ -156,6 +163,17 @@ class HistoryBuilder(TurnLedger):
                 self._rollback(num_turns)
             case _:
                 self._on_boundary(event)
+
+    def _on_pre_envelope_item(self, item: object) -> None:
+        """Pre-envelope files have no events: turns and items come from the response items."""
+        if is_turn_start(item):
+            self._finish()
+            self._open(None, explicit=False)
+            self._push_current(user_message(item, self._next_id()))  # type: ignore[arg-type]
+            return
+        found = self._calls.item_for(item, self._next_id)
+        if found is not None:
+            self._upsert_current(found)
 
     def _on_boundary(self, event: object) -> bool:
         """Turn start, completion and abort, shared by both history modes; ``False`` for other events."""

@@ -178,6 +178,7 @@ class BuilderState(msgspec.Struct, kw_only=True, omit_defaults=True):
     kept: int = 0
     prelude_start: int | None = None
     anchor: int = -1
+    pending_calls: list[it.ThreadItem] = []
 
 
 STATE_ENCODER = msgspec.msgpack.Encoder()
