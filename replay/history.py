@@ -37,7 +37,7 @@ from .ledger import TurnLedger
 from .policy import Policy, keeps
 from .pre_envelope import PendingCalls, is_turn_start, user_message
 from .turn_items import thread_item
-from .turn_state import STATE_DECODER, STATE_ENCODER, STATE_VERSION, BuilderState, TurnRecord
+from .turn_state import STATE_DECODER, STATE_ENCODER, STATE_VERSION, BuilderState, TurnRecord, TurnState
 
 __all__ = ["HistoryBuilder", "build_turns"]
 
@@ -158,11 +158,22 @@ class HistoryBuilder(TurnLedger):
             case ev.ItemCompletedEvent(turn_id=turn_id):
                 item = thread_item(event.item, convert.opt(event.started_at_ms), event.completed_at_ms)
                 if item is not None:
-                    self._upsert_in(turn_id, item)
+                    self._upsert_in(turn_id, self._keep_times(turn_id, item))
             case ev.ThreadRolledBackEvent(num_turns=num_turns):
                 self._rollback(num_turns)
+            case ev.TaskCompleteEvent() | ev.TurnAbortedEvent():
+                self._restamp(self._end_turn(event), convert.opt(event.started_at))
             case _:
                 self._on_boundary(event)
+
+    def _keep_times(self, turn_id: str, item: it.ThreadItem) -> it.ThreadItem:
+        """A completion that replaces an item keeps the first one's times (as Codex's projection does)."""
+        turn = self._find(turn_id)
+        position = None if turn is None else turn.positions.get(item.id)
+        if turn is None or position is None:
+            return item
+        first = turn.items[position]
+        return replace(item, started_at_ms=first.started_at_ms, completed_at_ms=first.completed_at_ms)
 
     def _on_pre_envelope_item(self, item: object) -> None:
         """Pre-envelope files have no events: turns and items come from the response items."""
@@ -180,16 +191,19 @@ class HistoryBuilder(TurnLedger):
         match event:
             case ev.TaskStartedEvent(turn_id=turn_id, started_at=started_at):
                 self._start_turn(turn_id, convert.opt(started_at), convert.opt(event.root_turn_id))
-            case ev.TaskCompleteEvent(turn_id=turn_id):
-                error = convert.completion_error(convert.opt(event.error))
-                self._complete_turn(turn_id, convert.opt(event.completed_at), convert.opt(event.duration_ms), error)
-            case ev.TurnAbortedEvent(turn_id=turn_id):
-                self._interrupt_turn(
-                    convert.opt(turn_id), convert.opt(event.completed_at), convert.opt(event.duration_ms)
-                )
+            case ev.TaskCompleteEvent() | ev.TurnAbortedEvent():
+                self._end_turn(event)
             case _:
                 return False
         return True
+
+    def _end_turn(self, event: ev.TaskCompleteEvent | ev.TurnAbortedEvent) -> TurnState | None:
+        """``task_complete`` completes (or fails) a turn, ``turn_aborted`` interrupts it; returns the turn."""
+        completed_at, duration_ms = convert.opt(event.completed_at), convert.opt(event.duration_ms)
+        if isinstance(event, ev.TurnAbortedEvent):
+            return self._interrupt_turn(convert.opt(event.turn_id), completed_at, duration_ms)
+        error = convert.completion_error(convert.opt(event.error))
+        return self._complete_turn(event.turn_id, completed_at, duration_ms, error)
 
     def _on_event(self, event: object) -> None:
         if self._on_boundary(event):

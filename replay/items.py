@@ -291,6 +291,15 @@ class ExitedReviewMode(_Item, tag="exitedReviewMode"):
     completed_at_ms: int | None = None
 
 
+class FunctionCallOutput(_Item, tag="functionCallOutput"):
+    id: str = ""
+    name: str = ""
+    namespace: str | None = None
+    output: Any = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
+
+
 class ContextCompaction(_Item, tag="contextCompaction"):
     id: str = ""
     started_at_ms: int | None = None
@@ -314,6 +323,7 @@ ThreadItem = Union[
     ImageGeneration,
     EnteredReviewMode,
     ExitedReviewMode,
+    FunctionCallOutput,
     ContextCompaction,
 ]
 

@@ -119,6 +119,6 @@ def _keeps_paginated(line: object, policy: Policy) -> bool:
     if not isinstance(line, ev.EventMsgLine):
         return False
     payload = line.payload
-    if policy == "extended" and isinstance(payload, ev.ThreadRolledBackEvent):
-        return True
-    return type(payload) in _PAGINATED_EVENTS
+    if policy == "extended":
+        return type(payload) in _PAGINATED_EVENTS or isinstance(payload, ev.ThreadRolledBackEvent)
+    return type(payload) in _PAGINATED_EVENTS and codex_reads(line)

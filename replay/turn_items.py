@@ -6,7 +6,11 @@ core ``TurnItem`` (``{"type": "CommandExecution", ...}``: PascalCase tag, snake_
 fields). :func:`thread_item` turns it into the v2 ThreadItem ``thread/read`` returns, with
 the event's ``started_at_ms``/``completed_at_ms``. Paths arrive as ``file://`` URLs and
 leave as plain paths; argv is joined as Codex displays it; statuses and sources become
-camelCase. A TurnItem this module does not know gives ``None`` (the item is not shown).
+camelCase. A TurnItem this module does not know, or one Codex 0.171 refuses to decode
+(a command without an argv list, a ``file://`` cwd and a known status; an image view
+without a ``file://`` path; a web search without an action; an MCP call whose status is
+not final or whose error is not an object; a call output without a name or an output),
+gives ``None``: the item is not shown.
 
 Must not import: store, replay.history, anything doing I/O.
 """
@@ -26,6 +30,9 @@ from .shell import join_command
 from .tools import dynamic_content, search_action
 
 __all__ = ["thread_item"]
+
+_EXEC_STATUSES = frozenset({"in_progress", "completed", "failed", "declined"})
+_MCP_STATUSES = frozenset({"completed", "failed"})
 
 
 def thread_item(raw: Any, started_at_ms: int | None, completed_at_ms: int | None) -> it.ThreadItem | None:
@@ -88,15 +95,21 @@ def _reasoning(raw: dict[str, Any]) -> it.Reasoning:
                         content=list(raw.get("raw_content") or ()))
 
 
-def _command(raw: dict[str, Any]) -> it.CommandExecution:
+def _file_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("file://")
+
+
+def _command(raw: dict[str, Any]) -> it.CommandExecution | None:
+    argv, status = raw.get("command"), raw.get("status")
+    if not (isinstance(argv, list) and _file_url(raw.get("cwd")) and status in _EXEC_STATUSES):
+        return None  # Codex 0.171 refuses the item
     cwd = local_path(raw.get("cwd"))
-    argv = raw.get("command")
-    command = join_command([str(word) for word in argv]) if isinstance(argv, list) else str(argv or "")
+    command = join_command([str(word) for word in argv])
     output = raw.get("aggregated_output")
     return it.CommandExecution(
         id=str(raw.get("id", "")), plugin_id=raw.get("plugin_id"), script_path=raw.get("script_path"),
         command=command, cwd=cwd, process_id=raw.get("process_id"),
-        source=camel(str(raw.get("source") or "agent")), status=camel(str(raw.get("status") or "inProgress")),
+        source=camel(str(raw.get("source") or "agent")), status=camel(status),
         command_actions=[command_action(action, cwd) for action in raw.get("parsed_cmd") or ()],
         aggregated_output=output if output else None, exit_code=raw.get("exit_code"),
         duration_ms=_millis(raw.get("duration")),
@@ -107,8 +120,10 @@ def _file_change(raw: dict[str, Any]) -> it.FileChange:
     return file_change(str(raw.get("id", "")), as_dict(raw.get("changes")), camel(str(raw.get("status") or "")))
 
 
-def _mcp_call(raw: dict[str, Any]) -> it.McpToolCall:
+def _mcp_call(raw: dict[str, Any]) -> it.McpToolCall | None:
     result, error = raw.get("result"), raw.get("error")
+    if raw.get("status") not in _MCP_STATUSES or not isinstance(error, (dict, type(None))):
+        return None
     converted = None
     if isinstance(result, dict):
         converted = it.McpToolCallResult(content=list(result.get("content") or ()),
@@ -131,10 +146,24 @@ def _dynamic_call(raw: dict[str, Any]) -> it.DynamicToolCall:
     )
 
 
-def _web_search(raw: dict[str, Any]) -> it.WebSearch:
+def _web_search(raw: dict[str, Any]) -> it.WebSearch | None:
     action = raw.get("action")
-    return it.WebSearch(id=str(raw.get("id", "")), query=str(raw.get("query", "")),
-                        action=None if action is None else search_action(action), results=raw.get("results"))
+    if not isinstance(action, dict):
+        return None
+    return it.WebSearch(id=str(raw.get("id", "")), query=str(raw.get("query", "")), action=search_action(action),
+                        results=raw.get("results"))
+
+
+def _image_view(raw: dict[str, Any]) -> it.ImageView | None:
+    path = raw.get("path")
+    return it.ImageView(id=str(raw.get("id", "")), path=local_path(path)) if _file_url(path) else None
+
+
+def _call_output(raw: dict[str, Any]) -> it.FunctionCallOutput | None:
+    if "output" not in raw or not isinstance(raw.get("name"), str):
+        return None
+    return it.FunctionCallOutput(id=str(raw.get("id", "")), name=raw["name"], namespace=raw.get("namespace"),
+                                 output=raw["output"])
 
 
 def _image_generation(raw: dict[str, Any]) -> it.ImageGeneration:
@@ -160,7 +189,8 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "McpToolCall": _mcp_call,
     "DynamicToolCall": _dynamic_call,
     "WebSearch": _web_search,
-    "ImageView": lambda raw: it.ImageView(id=str(raw.get("id", "")), path=local_path(raw.get("path"))),
+    "ImageView": _image_view,
+    "FunctionCallOutput": _call_output,
     "ImageGeneration": _image_generation,
     "ContextCompaction": lambda raw: it.ContextCompaction(id=str(raw.get("id", ""))),
     "HookPrompt": _hook_prompt,
