@@ -21,7 +21,8 @@ in ``tests/test_readable.py``; the property suite in ``tests/conformance`` found
 * ``exited_review_mode.review_output`` is ``null`` or an object; ``thread_goal_updated``
   needs a ``goal``; ``sub_agent_activity`` needs a known ``kind`` and a UUID
   ``agent_thread_id``; an ``mcp_tool_call_end`` invocation must be an object;
-  ``item_started``/``item_completed`` need a UUID ``thread_id`` (any thread's);
+  ``item_started``/``item_completed`` need a UUID ``thread_id`` (any thread's); a
+  ``task_started.turn_attribution`` needs its ``turn_id``;
 * ``agent_message.memory_citation`` must use today's camelCase keys (``lineStart``,
   ``rolloutIds``); the snake_case shape makes Codex drop the whole message.
 
@@ -130,6 +131,9 @@ def _reads_event(event: object) -> bool:
             return isinstance(invocation, dict)
         case ev.ItemCompletedEvent(thread_id=thread_id) | ev.ItemStartedEvent(thread_id=thread_id):
             return _is_uuid(thread_id)
+        case ev.TaskStartedEvent(turn_attribution=attribution):
+            return attribution is msgspec.UNSET or attribution is None or (
+                isinstance(attribution, dict) and isinstance(attribution.get("turn_id"), str))
     return True
 
 
