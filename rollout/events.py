@@ -105,6 +105,7 @@ class Message(_Tagged, tag="message"):
     id: str | UnsetType | None = UNSET
     end_turn: bool | UnsetType = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET
+    status: str | UnsetType = UNSET
 
 
 class InterAgentMessage(_Tagged, tag="agent_message"):

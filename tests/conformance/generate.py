@@ -8,7 +8,8 @@ so the answers are Codex reading its own home, not a thread still loaded in memo
 ``python -m tests.conformance.generate --update-golden`` rewrites the committed fixtures
 (``fixtures/scenarios/``): each thread's rollout file as Codex wrote it (``<name>.<mode>.<k>.jsonl``),
 the segment files its history is based on (``....base<j>.jsonl``), and Codex's answers for it
-(``....codex.json``). Fixtures change only through that explicit command, and the diff is reviewed.
+(``....codex.json``, which also maps each fixture file to the name Codex gave it: a segment's
+name carries its segment id). Fixtures change only through that explicit command, and the diff is reviewed.
 
 Must not import: the engine's packages (this is the oracle's side).
 """
@@ -113,10 +114,13 @@ def write_fixtures(generated: list[Generated], out: Path = FIXTURES) -> None:
     out.mkdir(parents=True)
     for run in generated:
         for index, (path, answer) in enumerate(zip(run.paths, run.answers)):
+            files = {f"{run.key(index)}.jsonl": path.name}
             shutil.copyfile(path, out / f"{run.key(index)}.jsonl")
             for number, base in enumerate(run.bases[index]):
                 shutil.copyfile(base, out / f"{run.key(index)}.base{number}.jsonl")
-            (out / f"{run.key(index)}.codex.json").write_text(json.dumps(answer, indent=1, ensure_ascii=False) + "\n")
+                files[f"{run.key(index)}.base{number}.jsonl"] = base.name
+            document = {**answer, "files": files}
+            (out / f"{run.key(index)}.codex.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,10 +44,11 @@ def _meta(path: Path) -> dict[str, Any]:
     return {}
 
 
-def _providers(paths: list[Path]) -> str:
+def _providers(paths: list[Path], base_url: str = "http://127.0.0.1:9/v1") -> str:
+    """config.toml tables defining every non-built-in model provider the files name (at ``base_url``)."""
     names = sorted({_meta(path).get("model_provider") or "openai" for path in paths} - _BUILT_IN_PROVIDERS)
-    return "".join(f'[model_providers.{name}]\nname = "{name}"\nbase_url = "http://127.0.0.1:9/v1"\n'
-                   f'wire_api = "responses"\n' for name in names)
+    return "".join(f'[model_providers.{name}]\nname = "{name}"\nbase_url = "{base_url}"\n'
+                   f'wire_api = "responses"\nrequest_max_retries = 0\nstream_max_retries = 0\n' for name in names)
 
 
 def _thread_id(placed: Path) -> str:
