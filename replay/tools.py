@@ -150,7 +150,7 @@ def sub_agent_activity(event: ev.SubAgentActivityEvent) -> it.SubAgentActivity:
     )
 
 
-def _agent_state(raw: Any) -> it.CollabAgentState:
+def agent_state(raw: Any) -> it.CollabAgentState:
     """Core ``AgentStatus`` (``"running"``, ``{"errored": "msg"}``, ...) -> v2 state."""
     if isinstance(raw, dict) and raw:
         name, message = next(iter(raw.items()))
@@ -161,7 +161,7 @@ def _agent_state(raw: Any) -> it.CollabAgentState:
 
 
 def _agent_failed(raw: Any) -> bool:
-    return _agent_state(raw).status in ("errored", "notFound")
+    return agent_state(raw).status in ("errored", "notFound")
 
 
 COLLAB_TOOLS = {
@@ -190,7 +190,7 @@ def _collab_outcome(event: Any) -> tuple[str, list[str], dict[str, it.CollabAgen
     if isinstance(event, ev.CollabWaitingEndEvent):
         statuses = as_dict(event.statuses if event.statuses is not None else event.agent_statuses)
         failed = any(_agent_failed(raw) for raw in statuses.values())
-        states = {key: _agent_state(raw) for key, raw in statuses.items()}
+        states = {key: agent_state(raw) for key, raw in statuses.items()}
         return ("failed" if failed else "completed"), sorted(statuses), states
     receiver = event.new_thread_id if isinstance(event, ev.CollabAgentSpawnEndEvent) else (
         event.receiver_thread_id
@@ -198,7 +198,7 @@ def _collab_outcome(event: Any) -> tuple[str, list[str], dict[str, it.CollabAgen
     failed = _agent_failed(event.status) or receiver is None
     if receiver is None:
         return "failed", [], {}
-    return ("failed" if failed else "completed"), [receiver], {receiver: _agent_state(event.status)}
+    return ("failed" if failed else "completed"), [receiver], {receiver: agent_state(event.status)}
 
 
 def _collab_receivers(event: Any) -> list[str]:

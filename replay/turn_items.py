@@ -27,7 +27,7 @@ from msgspec.structs import replace
 from . import items as it
 from .convert import as_dict, camel, command_action, file_change, memory_citation
 from .shell import join_command
-from .tools import dynamic_content, search_action
+from .tools import agent_state, dynamic_content, search_action
 
 __all__ = ["thread_item"]
 
@@ -179,6 +179,17 @@ def _hook_prompt(raw: dict[str, Any]) -> it.HookPrompt:
     return it.HookPrompt(id=str(raw.get("id", "")), fragments=fragments)
 
 
+def _collab_call(raw: dict[str, Any]) -> it.CollabAgentToolCall:
+    states = {str(key): agent_state(value) for key, value in as_dict(raw.get("agents_states")).items()}
+    return it.CollabAgentToolCall(
+        id=str(raw.get("id", "")), tool=camel(str(raw.get("tool", ""))), status=camel(str(raw.get("status") or "")),
+        sender_thread_id=str(raw.get("sender_thread_id", "")),
+        receiver_thread_ids=[str(thread) for thread in raw.get("receiver_thread_ids") or ()],
+        prompt=raw.get("prompt"), model=raw.get("model"), reasoning_effort=raw.get("reasoning_effort"),
+        agents_states=states,
+    )
+
+
 _BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "UserMessage": _user_message,
     "AgentMessage": _agent_message,
@@ -191,6 +202,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "WebSearch": _web_search,
     "ImageView": _image_view,
     "FunctionCallOutput": _call_output,
+    "CollabAgentToolCall": _collab_call,
     "ImageGeneration": _image_generation,
     "ContextCompaction": lambda raw: it.ContextCompaction(id=str(raw.get("id", ""))),
     "HookPrompt": _hook_prompt,

@@ -107,11 +107,17 @@ def _result(codex: AppServer, method: str, params: dict[str, Any]) -> dict[str, 
     return reply["result"]
 
 
-def write_fixtures(generated: list[Generated], out: Path = FIXTURES) -> None:
-    """Write each thread's rollout and Codex's answers as ``<name>.<mode>.<k>.jsonl`` / ``.codex.json``."""
-    if out.exists():
+def write_fixtures(generated: list[Generated], out: Path = FIXTURES, *, replace_all: bool = True) -> None:
+    """Write each thread's rollout and Codex's answers as ``<name>.<mode>.<k>.jsonl`` / ``.codex.json``.
+
+    ``replace_all`` False keeps the fixtures of scenarios not in ``generated``.
+    """
+    if replace_all and out.exists():
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in {run.name for run in generated}:
+        for stale in out.glob(f"{name}.*"):
+            stale.unlink()
     for run in generated:
         for index, (path, answer) in enumerate(zip(run.paths, run.answers)):
             files = {f"{run.key(index)}.jsonl": path.name}
@@ -127,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--update-golden", action="store_true", help="rewrite tests/conformance/fixtures/scenarios")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (default: a temporary one)")
-    parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
+    parser.add_argument("names", nargs="*", help="scenarios to run (default: all; named ones replace only theirs)")
     args = parser.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="codex-scenarios-"))
     home, generated = generate(root, runs(args.names))
@@ -135,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     for run in generated:
         print(run.name, run.mode, [len(answer["read"]) for answer in run.answers])
     if args.update_golden:
-        write_fixtures(generated)
+        write_fixtures(generated, replace_all=not args.names)
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
     return 0

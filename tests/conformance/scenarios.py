@@ -300,3 +300,32 @@ def inject_items(d: Driver, mode: str) -> list[str]:
     ]})
     d.turn(tid, "after injection", [text("saw it")])
     return [tid]
+
+
+@scenario
+def collab_agent(d: Driver, mode: str) -> list[str]:
+    """A sub-agent spawned and waited for (multi-agent tools); the child thread is compared too."""
+    tid = d.start(mode)
+    spawned: list[str] = []
+
+    def route(body: dict[str, Any]) -> list[dict[str, Any]]:
+        inputs = body.get("input", [])
+        texts = [part.get("text") for item in inputs if item.get("role") == "user" for part in item.get("content", [])]
+        if "child task" in texts:
+            return [text("child done")]
+        outputs = [item for item in inputs if item.get("type") == "function_call_output"]
+        if not outputs:
+            return [_agent_call("spawn_agent", {"message": "child task"}, "call_spawn")]
+        if len(outputs) == 1:
+            spawned.append(json.loads(outputs[0]["output"])["agent_id"])
+            return [_agent_call("wait_agent", {"targets": spawned, "timeout_ms": 30000}, "call_wait")]
+        return [text("the helper is done")]
+
+    d.turn(tid, "use a helper", route, route, route, route)
+    return [tid, *spawned]
+
+
+def _agent_call(name: str, arguments: dict[str, Any], call_id: str) -> dict[str, Any]:
+    item = call(name, arguments, call_id)
+    item["namespace"] = "multi_agent_v1"
+    return item

@@ -52,7 +52,8 @@ def test_fixtures_cover_every_scenario_in_every_mode():
     """Each scenario has a fixture per history mode it supports (forks: parent and child)."""
     expected = {f"{name}.{mode}.0" for name, mode in runs()}
     assert expected <= set(fixture_keys())
-    assert {key for key in fixture_keys() if key.endswith(".1")} == {"fork.legacy.1", "fork.paginated.1"}
+    children = {f"{name}.{mode}.1" for name in ("fork", "collab_agent") for mode in ("legacy", "paginated")}
+    assert {key for key in fixture_keys() if key.endswith(".1")} == children
 
 
 def test_paginated_revert_and_fork_replay_through_their_base_segments():
