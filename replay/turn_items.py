@@ -9,7 +9,8 @@ leave as plain paths; argv is joined as Codex displays it; statuses and sources 
 camelCase. A TurnItem this module does not know, or one Codex 0.171 refuses to decode
 (a command without an argv list, a ``file://`` cwd and a known status; an image view
 without a ``file://`` path; a web search without an action; an MCP call whose status is
-not final or whose error is not an object; a call output without a name or an output),
+not final or whose error is not an object; a call output without a name or an output; a
+collab call whose thread ids are not UUIDs),
 gives ``None``: the item is not shown.
 
 Must not import: store, replay.history, anything doing I/O.
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 from msgspec import UNSET
 from msgspec.structs import replace
@@ -179,7 +181,18 @@ def _hook_prompt(raw: dict[str, Any]) -> it.HookPrompt:
     return it.HookPrompt(id=str(raw.get("id", "")), fragments=fragments)
 
 
-def _collab_call(raw: dict[str, Any]) -> it.CollabAgentToolCall:
+def _is_uuid(value: Any) -> bool:
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _collab_call(raw: dict[str, Any]) -> it.CollabAgentToolCall | None:
+    receivers = raw.get("receiver_thread_ids") or ()
+    if not (_is_uuid(raw.get("sender_thread_id")) and all(map(_is_uuid, receivers))):
+        return None  # thread ids Codex cannot parse
     states = {str(key): agent_state(value) for key, value in as_dict(raw.get("agents_states")).items()}
     return it.CollabAgentToolCall(
         id=str(raw.get("id", "")), tool=camel(str(raw.get("tool", ""))), status=camel(str(raw.get("status") or "")),

@@ -453,6 +453,16 @@ def _turn_item(draw: st.DrawFn, kind: str, item_id: str) -> dict:
         return {"type": "ContextCompaction", "id": item_id}
     if kind == "plan":
         return {"type": "Plan", "id": item_id, "text": text_ or "plan"}
+    if kind == "collab":
+        agent = "01970000-0000-7000-8000-0000000000ff"
+        state = draw(st.sampled_from(["pending_init", "running", {"completed": text_}, {"errored": "no"}]))
+        return {"type": "CollabAgentToolCall", "id": item_id, "tool": draw(st.sampled_from(["spawn_agent", "wait"])),
+                "status": draw(st.sampled_from(["completed", "failed", "in_progress"])),
+                "sender_thread_id": draw(st.sampled_from([agent, "thread-1"])),
+                "receiver_thread_ids": [agent], "receiver_agents": [], "prompt": text_ or None, "model": None,
+                "reasoning_effort": None, "agents_states": {agent: state}}
+    if kind == "output":
+        return {"type": "FunctionCallOutput", "id": item_id, "name": "lookup", "output": text_}
     return {"type": "UserMessage", "id": item_id, "content": [{"type": "text", "text": text_, "text_elements": []}]}
 
 
@@ -466,7 +476,7 @@ def _paginated_step(draw: st.DrawFn, turn_id: str, older: list[str], number: int
     kind = draw(st.sampled_from(["agent", "reasoning", "command", "patch", "mcp", "dynamic", "web", "image",
                                  "compaction", "plan", "user", "started_only", "late", "unknown_turn", "duplicate",
                                  "legacy_event", "tokens", "response", "rollback", "compacted", "context", "usage",
-                                 "world", "other_thread"]))
+                                 "world", "other_thread", "collab", "output"]))
     item_id = f"item-{turn_id}-{number}"
     at = 1_780_000_000_000 + number
     if kind in ("late", "unknown_turn"):

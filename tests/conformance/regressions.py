@@ -174,6 +174,13 @@ CASES: dict[str, tuple[str, list[dict[str, Any]]]] = {
         _item({"type": "WebSearch", "id": "w1", "query": "q"}),
         _item({"type": "FunctionCallOutput", "id": "f1", "name": "n", "namespace": "ns", "output": "x"}),
         _complete()]),
+    "paginated_collab_thread_ids_must_be_uuids": ("paginated", [_started(),
+        _item({"type": "CollabAgentToolCall", "id": "k1", "tool": "spawn_agent", "status": "completed",
+               "sender_thread_id": "$THREAD", "receiver_thread_ids": [_AGENT_THREAD], "prompt": "p", "model": "m",
+               "reasoning_effort": "low", "agents_states": {_AGENT_THREAD: {"completed": "done"}}}),
+        _item({"type": "CollabAgentToolCall", "id": "k2", "tool": "wait", "status": "completed",
+               "sender_thread_id": "not-a-thread", "receiver_thread_ids": [_AGENT_THREAD], "agents_states": {}}),
+        _complete()]),
 }
 
 

@@ -101,3 +101,17 @@ def test_most_of_the_corpus_is_readable_by_codex(answers):
     """The figures the report quotes: files Codex reads, and files it refuses for documented reasons."""
     refused = [source.name for source, answer in answers.items() if "error" in answer["read"]]
     assert len(refused) <= 4, refused
+
+
+@pytest.mark.parametrize("source", [path for path in CORPUS if "codex-transcribed" in str(path)],
+                         ids=lambda path: path.name[-56:])
+def test_transcribed_file_reads_without_problems_and_rebuilds_its_turns(source):
+    """Files from Codex 0.152-0.159 decode with zero problems and rebuild turns with items (a lone segment too)."""
+    from rollout.reader import read_rollout
+
+    assert read_rollout(source).problems == []
+    lines, gap = thread_lines(source)
+    turns = turns_json(lines)
+    assert turns and all(turn["items"] for turn in turns)
+    is_segment = source.stem[-37] == "_"  # rollout-<time>-<thread>_<segment>
+    assert (gap is not None) == is_segment  # only the segment's base is missing

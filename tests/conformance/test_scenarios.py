@@ -48,6 +48,15 @@ def test_limited_view_of_a_scenario_equals_codex(key):
     assert [error for turn in engine for error in turn_errors(turn)] == []
 
 
+def test_every_line_codex_wrote_reads_without_problems():
+    """Every line of every scenario file (0.171's format, both modes) decodes to a modelled type."""
+    from rollout.reader import read_rollout
+
+    problems = [(path.name, problem.describe()) for path in sorted(FIXTURES.glob("*.jsonl"))
+                for problem in read_rollout(path).problems]
+    assert problems == []
+
+
 def test_fixtures_cover_every_scenario_in_every_mode():
     """Each scenario has a fixture per history mode it supports (forks: parent and child)."""
     expected = {f"{name}.{mode}.0" for name, mode in runs()}
