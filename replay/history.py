@@ -69,10 +69,14 @@ class HistoryBuilder(TurnLedger):
         """Apply one decoded line."""
         index = self._seen
         self._seen = index + 1
-        if keeps(line, self.policy, paginated=self._mode == "paginated"):
+        paginated = self._mode == "paginated"
+        # Implicit turn ids number the lines Codex itself reads, under either policy, so
+        # ``extended`` only ever adds items to Codex's turns, never renames them.
+        counted = keeps(line, "limited", paginated=paginated)
+        if counted or (self.policy == "extended" and keeps(line, "extended", paginated=paginated)):
             self._line, self._rollout = index, self._kept
-            self._kept += 1
             self._dispatch(line)
+        self._kept += counted
         if not isinstance(line, _PRELUDE):
             self._prelude_start = None
         elif self._prelude_start is None and index != self._anchor:

@@ -12,9 +12,10 @@ Legacy history (no ``history_mode``, or ``"legacy"``): Codex rebuilds turns from
   calls, collab calls and failed turns: a documented superset of Codex's view.
 
 Both drop what Codex's reader never yields: ``ghost_snapshot`` items, unknown envelope
-types, unknown event types and pre-envelope state records. What is dropped is not
-counted either: implicit turn ids (``rollout-<index>``) number the lines the reducer
-sees, exactly as Codex numbers its filtered list.
+types, unknown event types and pre-envelope state records. Implicit turn ids
+(``rollout-<index>``) number the lines ``limited`` keeps, exactly as Codex numbers its
+filtered list, under both policies: ``extended`` adds items to Codex's turns without
+renaming them.
 
 Paginated history (``"paginated"``, Codex 0.152+) is projected from turn boundaries and
 ``item_completed`` events only (see :mod:`replay.history`); ``"extended"`` also honours a
@@ -92,7 +93,8 @@ def keeps(line: object, policy: Policy, *, paginated: bool = False) -> bool:
         paginated: whether the thread's history mode is ``"paginated"``.
 
     Returns:
-        ``True`` when the line is fed to the reducer (and counted for ``rollout-<n>``).
+        ``True`` when the line is fed to the reducer (under ``"limited"``: and counted for
+        ``rollout-<n>``, which both policies number the same way).
     """
     if paginated:
         return _keeps_paginated(line, policy)

@@ -26,11 +26,11 @@ def items_of(lines, **options):
     return as_json(build_turns(lines, running=True, **options))[0]["items"]
 
 
-def test_limited_policy_numbers_implicit_turns_over_the_lines_it_keeps():
-    """Filtered lines are not counted: rollout-<n> indexes the lines the reducer saw."""
+def test_implicit_turns_number_the_lines_codex_reads_under_both_policies():
+    """Lines Codex filters out are not counted, so extended turns keep Codex's rollout-<n> ids."""
     exec_end = E({"type": "exec_command_end", "call_id": "c", "turn_id": "x", "command": ["ls"], "cwd": "/"})
     lines = [exec_end, exec_end, user("hi")]
-    assert [t.id for t in build_turns(lines)] == ["rollout-2"]
+    assert [t.id for t in build_turns(lines)] == ["rollout-0"]
     assert [t.id for t in build_turns(lines, policy="limited")] == ["rollout-0"]
 
 

@@ -115,3 +115,20 @@ def test_transcribed_file_reads_without_problems_and_rebuilds_its_turns(source):
     assert turns and all(turn["items"] for turn in turns)
     is_segment = source.stem[-37] == "_"  # rollout-<time>-<thread>_<segment>
     assert (gap is not None) == is_segment  # only the segment's base is missing
+
+
+#: what ``policy="extended"`` may add to Codex's turns (rebuilt from old extended-mode events)
+EXTENDED_ADDS = {"commandExecution", "collabAgentToolCall", "dynamicToolCall", "imageView", "reasoning"}
+
+
+@pytest.mark.parametrize("source", CORPUS, ids=lambda path: path.name[-56:])
+def test_extended_view_is_a_superset_of_codex_view(source):
+    """Same turns and ids under both policies; extended only adds documented items (or fails a turn on an error)."""
+    lines, _ = thread_lines(source)
+    limited, extended = turns_json(lines), turns_json(lines, policy="extended")
+    assert [turn["id"] for turn in extended] == [turn["id"] for turn in limited]
+    for narrow, wide in zip(limited, extended):
+        assert wide["status"] == narrow["status"] or wide["status"] == "failed"
+        kept = {item["id"] for item in narrow["items"]}
+        assert kept <= {item["id"] for item in wide["items"]}
+        assert {item["type"] for item in wide["items"] if item["id"] not in kept} <= EXTENDED_ADDS

@@ -86,7 +86,7 @@ def check_batch(server: tuple[Path, AppServer], batch: list[tuple[list[Any], boo
         assert canonical(theirs) == canonical(ours)
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(batch=batches)
 def test_generated_threads_read_as_codex_reads_them(server, batch):
     """A few batches of generated threads: Codex's thread/read equals the engine's limited view."""
