@@ -78,9 +78,11 @@ def read_back(home: Path, generated: list[Generated]) -> None:
                 thread = _result(codex, "thread/read", {"threadId": thread_id, "includeTurns": True})["thread"]
                 listed = _result(codex, "thread/turns/list", {"threadId": thread_id, "itemsView": "full",
                                                               "sortDirection": "asc", "limit": 1000})
+                summary = _result(codex, "thread/turns/list", {"threadId": thread_id, "limit": 1000})  # defaults
                 run.paths.append(Path(thread["path"]))
                 run.bases.append(base_files(home, Path(thread["path"])))
-                run.answers.append({"read": thread["turns"], "turnsList": listed["data"]})
+                run.answers.append({"read": thread["turns"], "turnsList": listed["data"],
+                                    "turnsListDefault": summary["data"]})
 
 
 def base_files(home: Path, path: Path) -> list[Path]:

@@ -6,7 +6,8 @@ tests.conformance.generate --update-golden``) hold each scenario thread's rollou
 home (``thread/read`` with turns, ``thread/turns/list`` with full items). They are compared
 without the binary. The live tests run the scenarios through the binary again, so a
 change in what Codex writes or answers shows up even before the fixtures are refreshed;
-the default run takes a few scenarios, ``-m slow`` all of them.
+the default run takes a few scenarios, ``-m slow`` all of them. The live runs also compare
+``thread/turns/list`` with its defaults (summary items, newest turn first).
 
 Normalisations: none beyond ``normalise.py``'s (these answers carry no path or mtime field).
 """
@@ -84,6 +85,8 @@ def _compare_live(tmp_path: Path, names: list[str]) -> list[Generated]:
             engine = turns_json(lines)
             _assert_equal(answer["read"], engine, f"{run.key(index)} thread/read")
             _assert_equal(answer["turnsList"], engine, f"{run.key(index)} thread/turns/list")
+            summary = list(reversed(turns_json(lines, items_view="summary")))  # the defaults: summary, newest first
+            _assert_equal(answer["turnsListDefault"], summary, f"{run.key(index)} thread/turns/list (defaults)")
     return generated
 
 
