@@ -63,8 +63,8 @@ def _text_element(raw: Any) -> it.TextElement:
 
 
 def _detail(details: object, index: int) -> Any:
-    if not isinstance(details, list) or index >= len(details) or details[index] is None:
-        return UNSET
+    if not isinstance(details, list) or index >= len(details):
+        return None
     return details[index]
 
 
@@ -82,27 +82,54 @@ def user_inputs(event: ev.UserMessageEvent) -> list[it.UserInput]:
     return content
 
 
+def _either(raw: dict[str, Any], camel_name: str, snake_name: str, default: Any) -> Any:
+    """``raw[camel_name]`` (Codex 0.171) or else ``raw[snake_name]`` (older writers)."""
+    return raw.get(camel_name, raw.get(snake_name, default))
+
+
 def memory_citation(raw: Any) -> it.MemoryCitation | None:
-    """Core ``memory_citation`` (``rollout_ids``) -> v2 ``memoryCitation`` (``threadIds``)."""
+    """Core ``memory_citation`` (``rolloutIds``) -> v2 ``memoryCitation`` (``threadIds``)."""
     if not isinstance(raw, dict):
         return None
     entries = [
         it.MemoryCitationEntry(
             path=entry.get("path", ""),
-            line_start=entry.get("line_start", 0),
-            line_end=entry.get("line_end", 0),
+            line_start=_either(entry, "lineStart", "line_start", 0),
+            line_end=_either(entry, "lineEnd", "line_end", 0),
             note=entry.get("note", ""),
         )
         for entry in map(as_dict, raw.get("entries") or ())
     ]
-    return it.MemoryCitation(entries=entries, thread_ids=list(raw.get("rollout_ids") or ()))
+    return it.MemoryCitation(entries=entries, thread_ids=list(_either(raw, "rolloutIds", "rollout_ids", ()) or ()))
+
+
+def _finding(raw: Any) -> str:
+    """One review finding: ``- title — path:start-end`` then the body indented by two spaces."""
+    raw = as_dict(raw)
+    head = f"- {raw.get('title', '')}"
+    location = as_dict(raw.get("code_location"))
+    if location:
+        lines = as_dict(location.get("line_range"))
+        head += f" — {location.get('absolute_file_path', '')}:{lines.get('start', 0)}-{lines.get('end', 0)}"
+    body = str(raw.get("body", ""))
+    return head + "".join(f"\n  {line}" for line in body.split("\n")) if body else head
 
 
 def exited_review_text(review_output: Any) -> str:
-    """The exitedReviewMode text: the trimmed overall explanation, or Codex's fallback."""
-    explanation = as_dict(review_output).get("overall_explanation")
-    text = explanation.strip() if isinstance(explanation, str) else ""
-    return text or _REVIEW_FALLBACK
+    """The exitedReviewMode text, as Codex renders a review for the UI.
+
+    The trimmed overall explanation, then (after a blank line) ``Review comment:`` for one
+    finding or ``Full review comments:`` for several, then the findings separated by blank
+    lines; Codex's fallback sentence when there is neither.
+    """
+    review = as_dict(review_output)
+    explanation = review.get("overall_explanation")
+    parts = [explanation.strip()] if isinstance(explanation, str) and explanation.strip() else []
+    findings = [finding for finding in review.get("findings") or () if isinstance(finding, dict)]
+    if findings:
+        header = "Full review comments:" if len(findings) > 1 else "Review comment:"
+        parts.append(header + "\n\n" + "\n\n".join(map(_finding, findings)))
+    return "\n\n".join(parts) or _REVIEW_FALLBACK
 
 
 def entered_review_text(event: ev.EnteredReviewModeEvent) -> str:
@@ -147,6 +174,13 @@ def error_info(info: Any) -> Any:
 
 def turn_error(event: ev.ErrorEvent) -> it.TurnError:
     return it.TurnError(message=event.message, codex_error_info=error_info(event.codex_error_info))
+
+
+def completion_error(raw: Any) -> it.TurnError | None:
+    """The error a ``task_complete`` carries (Codex 0.153+), if it failed the turn."""
+    if not isinstance(raw, dict):
+        return None
+    return it.TurnError(message=str(raw.get("message", "")), codex_error_info=error_info(raw.get("codex_error_info")))
 
 
 # --------------------------------------------------------------------------- commands

@@ -27,14 +27,17 @@ import msgspec
 from msgspec.structs import replace
 
 from rollout import events as ev
+from rollout.compat import is_pre_envelope_header
 from rollout.errors import CorruptLog, InvalidInput
 
 from . import convert, tools
 from . import items as it
-from .context import parse_hook_prompt
+from .fragments import parse_hook_prompt
 from .ledger import TurnLedger
 from .policy import Policy, keeps
-from .turn_state import STATE_DECODER, STATE_ENCODER, BuilderState, TurnRecord
+from .pre_envelope import PendingCalls, is_turn_start, user_message
+from .turn_items import thread_item
+from .turn_state import STATE_DECODER, STATE_ENCODER, STATE_VERSION, BuilderState, TurnRecord, TurnState
 
 __all__ = ["HistoryBuilder", "build_turns"]
 
@@ -57,6 +60,8 @@ class HistoryBuilder(TurnLedger):
             raise InvalidInput(f"unknown replay policy: {policy!r}")
         super().__init__()
         self.policy: Policy = policy
+        self._mode: str | None = None  # the first session_meta's history_mode, or "pre-envelope"
+        self._calls = PendingCalls()  # pre-envelope tool calls waiting for their output
 
     # ------------------------------------------------------------------ public API
 
@@ -64,10 +69,14 @@ class HistoryBuilder(TurnLedger):
         """Apply one decoded line."""
         index = self._seen
         self._seen = index + 1
-        if keeps(line, self.policy):
+        paginated = self._mode == "paginated"
+        # Implicit turn ids number the lines Codex itself reads, under either policy, so
+        # ``extended`` only ever adds items to Codex's turns, never renames them.
+        counted = keeps(line, "limited", paginated=paginated)
+        if counted or (self.policy == "extended" and keeps(line, "extended", paginated=paginated)):
             self._line, self._rollout = index, self._kept
-            self._kept += 1
             self._dispatch(line)
+        self._kept += counted
         if not isinstance(line, _PRELUDE):
             self._prelude_start = None
         elif self._prelude_start is None and index != self._anchor:
@@ -83,7 +92,9 @@ class HistoryBuilder(TurnLedger):
         """Serialize the builder's state (msgpack) so feeding can resume after :meth:`load`."""
         current = None if self._current is None else TurnRecord.of(self._current)
         state = BuilderState(
+            version=STATE_VERSION,
             policy=self.policy,
+            mode=self._mode,
             turns=[TurnRecord.of(turn) for turn in self._turns],
             current=current,
             next_item=self._next_item,
@@ -92,6 +103,7 @@ class HistoryBuilder(TurnLedger):
             kept=self._kept,
             prelude_start=self._prelude_start,
             anchor=self._anchor,
+            pending_calls=self._calls.calls,
         )
         return STATE_ENCODER.encode(state)
 
@@ -106,7 +118,11 @@ class HistoryBuilder(TurnLedger):
             state = STATE_DECODER.decode(data)
         except msgspec.DecodeError as exc:
             raise CorruptLog(f"not a replay builder state: {exc}") from exc
+        if state.version != STATE_VERSION:
+            raise CorruptLog(f"replay builder state version {state.version}, expected {STATE_VERSION}")
         builder = cls(state.policy)  # type: ignore[arg-type]
+        builder._mode = state.mode
+        builder._calls = PendingCalls(state.pending_calls)
         builder._turns = [record.restore() for record in state.turns]
         for turn in builder._turns:
             builder._by_id.setdefault(turn.id, turn)
@@ -123,8 +139,16 @@ class HistoryBuilder(TurnLedger):
 
     def _dispatch(self, line: object) -> None:
         match line:
+            case ev.SessionMetaLine(payload=meta):
+                if self._mode is None:
+                    self._mode = "pre-envelope" if is_pre_envelope_header(line) else meta.history_mode or "legacy"
+            case ev.ResponseItemLine(payload=item) if self._mode == "pre-envelope":
+                self._on_pre_envelope_item(item)
             case ev.EventMsgLine(payload=payload):
-                self._on_event(payload)
+                if self._mode == "paginated":
+                    self._on_paginated_event(payload)
+                else:
+                    self._on_event(payload)
             case ev.ResponseItemLine(payload=ev.Message(role="user") as message):
                 self._on_user_response(message)
             case ev.CompactedLine():
@@ -132,7 +156,62 @@ class HistoryBuilder(TurnLedger):
             case _:
                 pass
 
+    def _on_paginated_event(self, event: object) -> None:
+        """Paginated history: turns from their boundaries, items from ``item_completed``."""
+        match event:
+            case ev.ItemCompletedEvent(turn_id=turn_id):
+                item = thread_item(event.item, convert.opt(event.started_at_ms), event.completed_at_ms)
+                if item is not None:
+                    self._upsert_in(turn_id, self._keep_times(turn_id, item))
+            case ev.ThreadRolledBackEvent(num_turns=num_turns):
+                self._rollback(num_turns)
+            case ev.TaskCompleteEvent() | ev.TurnAbortedEvent():
+                self._restamp(self._end_turn(event), convert.opt(event.started_at))
+            case _:
+                self._on_boundary(event)
+
+    def _keep_times(self, turn_id: str, item: it.ThreadItem) -> it.ThreadItem:
+        """A completion that replaces an item keeps the first one's times (as Codex's projection does)."""
+        turn = self._find(turn_id)
+        position = None if turn is None else turn.positions.get(item.id)
+        if turn is None or position is None:
+            return item
+        first = turn.items[position]
+        return replace(item, started_at_ms=first.started_at_ms, completed_at_ms=first.completed_at_ms)
+
+    def _on_pre_envelope_item(self, item: object) -> None:
+        """Pre-envelope files have no events: turns and items come from the response items."""
+        if is_turn_start(item):
+            self._finish()
+            self._open(None, explicit=False)
+            self._push_current(user_message(item, self._next_id()))  # type: ignore[arg-type]
+            return
+        found = self._calls.item_for(item, self._next_id)
+        if found is not None:
+            self._upsert_current(found)
+
+    def _on_boundary(self, event: object) -> bool:
+        """Turn start, completion and abort, shared by both history modes; ``False`` for other events."""
+        match event:
+            case ev.TaskStartedEvent(turn_id=turn_id, started_at=started_at):
+                self._start_turn(turn_id, convert.opt(started_at), convert.opt(event.root_turn_id))
+            case ev.TaskCompleteEvent() | ev.TurnAbortedEvent():
+                self._end_turn(event)
+            case _:
+                return False
+        return True
+
+    def _end_turn(self, event: ev.TaskCompleteEvent | ev.TurnAbortedEvent) -> TurnState | None:
+        """``task_complete`` completes (or fails) a turn, ``turn_aborted`` interrupts it; returns the turn."""
+        completed_at, duration_ms = convert.opt(event.completed_at), convert.opt(event.duration_ms)
+        if isinstance(event, ev.TurnAbortedEvent):
+            return self._interrupt_turn(convert.opt(event.turn_id), completed_at, duration_ms)
+        error = convert.completion_error(convert.opt(event.error))
+        return self._complete_turn(event.turn_id, completed_at, duration_ms, error)
+
     def _on_event(self, event: object) -> None:
+        if self._on_boundary(event):
+            return
         match event:
             case ev.TokenCountEvent():
                 pass
@@ -146,14 +225,6 @@ class HistoryBuilder(TurnLedger):
                 self._upsert_in(event.turn_id, convert.command_execution(event))
             case ev.UserMessageEvent():
                 self._user_message(event)
-            case ev.TaskStartedEvent(turn_id=turn_id, started_at=started_at):
-                self._start_turn(turn_id, convert.opt(started_at))
-            case ev.TaskCompleteEvent(turn_id=turn_id):
-                self._complete_turn(turn_id, convert.opt(event.completed_at), convert.opt(event.duration_ms))
-            case ev.TurnAbortedEvent(turn_id=turn_id):
-                self._interrupt_turn(
-                    convert.opt(turn_id), convert.opt(event.completed_at), convert.opt(event.duration_ms)
-                )
             case ev.PatchApplyEndEvent():
                 status = convert.patch_end_status(event)
                 self._route(event.turn_id, convert.file_change(event.call_id, event.changes, status))

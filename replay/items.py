@@ -1,13 +1,13 @@
 """Turns and ThreadItems: the app-server v2 shapes that rebuilt history is made of.
 
-Every type here encodes (``msgspec.json.encode``) to exactly the JSON Codex's
-app-server returns from ``thread/read``: camelCase fields, camelCase ``type`` tags
-(``userMessage``, ``dynamicToolCall``, ...). ``UserInput`` is the exception Codex
-makes: its tags are camelCase but its fields stay snake_case.
-
-Optional fields that Codex leaves out of the JSON when absent (``detail``,
-``mcpAppResourceUri``, ``savedPath``, ``_meta``) default to ``msgspec.UNSET``;
-every other ``None`` is written as ``null``.
+Every type here encodes (``msgspec.json.encode``) to exactly the JSON Codex 0.171.0's
+app-server returns from ``thread/read`` and ``thread/turns/list``, byte for byte: camelCase
+fields and ``type`` tags, Codex's key order (fields are declared in that order; the tag
+comes first), and an explicit ``null`` for every absent value Codex writes as ``null``
+(``rootTurnId``, ``startedAtMs``/``completedAtMs`` on every item, ``agentMessage``'s
+``moderation``/``delivery``/``questions``, the ``mcpToolCall`` context fields, ...). The
+few fields Codex leaves out when absent (``mcpAppResourceUri``, ``savedPath``) default to
+``msgspec.UNSET``. Nested shapes live in :mod:`replay.item_parts` and are re-exported here.
 
 The structs are frozen: the reducer replaces an item instead of mutating it, so a
 snapshot handed out earlier never changes under its holder.
@@ -19,216 +19,157 @@ from __future__ import annotations
 
 from typing import Any, Literal, Union
 
-import msgspec
 from msgspec import UNSET, UnsetType
+
+from .item_parts import (
+    V2 as V2,
+)
+from .item_parts import (  # the nested shapes are part of this module's API
+    ByteRange as ByteRange,
+)
+from .item_parts import (
+    CollabAgentState as CollabAgentState,
+)
+from .item_parts import (
+    CommandAction as CommandAction,
+)
+from .item_parts import (
+    DynamicContentItem as DynamicContentItem,
+)
+from .item_parts import (
+    DynamicInputImage as DynamicInputImage,
+)
+from .item_parts import (
+    DynamicInputText as DynamicInputText,
+)
+from .item_parts import (
+    FileUpdateChange as FileUpdateChange,
+)
+from .item_parts import (
+    HookPromptFragment as HookPromptFragment,
+)
+from .item_parts import (
+    ImageInput as ImageInput,
+)
+from .item_parts import (
+    ListFilesAction as ListFilesAction,
+)
+from .item_parts import (
+    LocalImageInput as LocalImageInput,
+)
+from .item_parts import (
+    McpToolCallError as McpToolCallError,
+)
+from .item_parts import (
+    McpToolCallResult as McpToolCallResult,
+)
+from .item_parts import (
+    MemoryCitation as MemoryCitation,
+)
+from .item_parts import (
+    MemoryCitationEntry as MemoryCitationEntry,
+)
+from .item_parts import (
+    MentionInput as MentionInput,
+)
+from .item_parts import (
+    PatchChangeKind as PatchChangeKind,
+)
+from .item_parts import (
+    ReadAction as ReadAction,
+)
+from .item_parts import (
+    SearchAction as SearchAction,
+)
+from .item_parts import (
+    SkillInput as SkillInput,
+)
+from .item_parts import (
+    TextElement as TextElement,
+)
+from .item_parts import (
+    TextInput as TextInput,
+)
+from .item_parts import (
+    UnknownAction as UnknownAction,
+)
+from .item_parts import (
+    UserInput as UserInput,
+)
+from .item_parts import (
+    WebSearchAction as WebSearchAction,
+)
+from .item_parts import (
+    WebSearchFindInPage as WebSearchFindInPage,
+)
+from .item_parts import (
+    WebSearchOpenPage as WebSearchOpenPage,
+)
+from .item_parts import (
+    WebSearchOther as WebSearchOther,
+)
+from .item_parts import (
+    WebSearchSearch as WebSearchSearch,
+)
 
 TurnStatus = Literal["completed", "interrupted", "failed", "inProgress"]
 ItemsView = Literal["full", "summary", "notLoaded"]
 
 
-class _V2(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
-    """Untagged v2 struct: camelCase on the wire."""
-
-
-class _Item(_V2, tag_field="type"):
-    """Base of every ThreadItem variant; ``type`` is the camelCase tag."""
-
-
-# --------------------------------------------------------------------------- user input
-
-
-class ByteRange(msgspec.Struct, frozen=True, kw_only=True):
-    start: int = 0
-    end: int = 0
-
-
-class TextElement(_V2):
-    byte_range: ByteRange = ByteRange()
-    placeholder: str | None = None
-
-
-class _Input(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """Base of UserInput: camelCase tags, snake_case fields (as Codex writes them)."""
-
-
-class TextInput(_Input, tag="text"):
-    text: str = ""
-    text_elements: list[TextElement] = []
-
-
-class ImageInput(_Input, tag="image"):
-    url: str = ""
-    detail: str | UnsetType = UNSET
-
-
-class LocalImageInput(_Input, tag="localImage"):
-    path: str = ""
-    detail: str | UnsetType = UNSET
-
-
-class SkillInput(_Input, tag="skill"):
-    name: str = ""
-    path: str = ""
-
-
-class MentionInput(_Input, tag="mention"):
-    name: str = ""
-    path: str = ""
-
-
-UserInput = Union[TextInput, ImageInput, LocalImageInput, SkillInput, MentionInput]
-
-
-# --------------------------------------------------------------------------- nested shapes
-
-
-class HookPromptFragment(_V2):
-    text: str = ""
-    hook_run_id: str = ""
-
-
-class MemoryCitationEntry(_V2):
-    path: str = ""
-    line_start: int = 0
-    line_end: int = 0
-    note: str = ""
-
-
-class MemoryCitation(_V2):
-    entries: list[MemoryCitationEntry] = []
-    thread_ids: list[str] = []
-
-
-class _Action(_V2, tag_field="type"):
-    """Base of CommandAction variants."""
-
-
-class ReadAction(_Action, tag="read"):
-    command: str = ""
-    name: str = ""
-    path: str = ""
-
-
-class ListFilesAction(_Action, tag="listFiles"):
-    command: str = ""
-    path: str | None = None
-
-
-class SearchAction(_Action, tag="search"):
-    command: str = ""
-    query: str | None = None
-    path: str | None = None
-
-
-class UnknownAction(_Action, tag="unknown"):
-    command: str = ""
-
-
-CommandAction = Union[ReadAction, ListFilesAction, SearchAction, UnknownAction]
-
-
-class PatchChangeKind(msgspec.Struct, frozen=True, kw_only=True):
-    """``{"type": "add"|"delete"}`` or ``{"type": "update", "move_path": ...}``."""
-
-    type: str = "add"
-    move_path: str | UnsetType | None = UNSET
-
-
-class FileUpdateChange(_V2):
-    path: str = ""
-    kind: PatchChangeKind = PatchChangeKind()
-    diff: str = ""
-
-
-class McpToolCallResult(_V2):
-    content: list[Any] = []
-    structured_content: Any = None
-    meta: Any = msgspec.field(default=UNSET, name="_meta")
-
-
-class McpToolCallError(_V2):
-    message: str = ""
-
-
-class _DynamicContent(_V2, tag_field="type"):
-    """Base of dynamic tool output content items."""
-
-
-class DynamicInputText(_DynamicContent, tag="inputText"):
-    text: str = ""
-
-
-class DynamicInputImage(_DynamicContent, tag="inputImage"):
-    image_url: str = ""
-
-
-DynamicContentItem = Union[DynamicInputText, DynamicInputImage]
-
-
-class CollabAgentState(_V2):
-    status: str = "pendingInit"
-    message: str | None = None
-
-
-class _SearchActionBase(_V2, tag_field="type"):
-    """Base of webSearch ``action`` variants."""
-
-
-class WebSearchSearch(_SearchActionBase, tag="search"):
-    query: str | None = None
-    queries: list[str] | None = None
-
-
-class WebSearchOpenPage(_SearchActionBase, tag="openPage"):
-    url: str | None = None
-
-
-class WebSearchFindInPage(_SearchActionBase, tag="findInPage"):
-    url: str | None = None
-    pattern: str | None = None
-
-
-class WebSearchOther(_SearchActionBase, tag="other"):
-    pass
-
-
-WebSearchAction = Union[WebSearchSearch, WebSearchOpenPage, WebSearchFindInPage, WebSearchOther]
-
-
-# --------------------------------------------------------------------------- thread items
+class _Item(V2, tag_field="type"):
+    """Base of every ThreadItem variant; ``type`` is the camelCase tag.
+
+    Every variant ends with ``started_at_ms``/``completed_at_ms`` (the item's
+    ``item_completed`` times in paginated history; ``null`` in legacy history).
+    """
 
 
 class UserMessage(_Item, tag="userMessage"):
     id: str = ""
     client_id: str | None = None
     content: list[UserInput] = []
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class HookPrompt(_Item, tag="hookPrompt"):
     id: str = ""
     fragments: list[HookPromptFragment] = []
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class AgentMessage(_Item, tag="agentMessage"):
+    moderation: Any = None
     id: str = ""
     text: str = ""
     phase: str | None = None
     memory_citation: MemoryCitation | None = None
+    delivery: str | None = None
+    questions: list[Any] | None = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class Plan(_Item, tag="plan"):
     id: str = ""
     text: str = ""
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class Reasoning(_Item, tag="reasoning"):
     id: str = ""
     summary: list[str] = []
     content: list[str] = []
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class CommandExecution(_Item, tag="commandExecution"):
     id: str = ""
+    plugin_id: str | None = None
+    script_path: str | None = None
     command: str = ""
     cwd: str = ""
     process_id: str | None = None
@@ -238,25 +179,35 @@ class CommandExecution(_Item, tag="commandExecution"):
     aggregated_output: str | None = None
     exit_code: int | None = None
     duration_ms: int | None = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class FileChange(_Item, tag="fileChange"):
     id: str = ""
     changes: list[FileUpdateChange] = []
     status: str = "inProgress"
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class McpToolCall(_Item, tag="mcpToolCall"):
     id: str = ""
     server: str = ""
+    environment_id: str | None = None
     tool: str = ""
     status: str = "inProgress"
     arguments: Any = None
-    mcp_app_resource_uri: str | UnsetType | None = UNSET
+    app_context: Any = None
+    mcp_app_resource_uri: str | UnsetType = UNSET
+    mcp_app_ui: Any = None
     plugin_id: str | None = None
+    read_only_hint: bool | None = None
     result: McpToolCallResult | None = None
     error: McpToolCallError | None = None
     duration_ms: int | None = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class DynamicToolCall(_Item, tag="dynamicToolCall"):
@@ -268,6 +219,8 @@ class DynamicToolCall(_Item, tag="dynamicToolCall"):
     content_items: list[DynamicContentItem] | None = None
     success: bool | None = None
     duration_ms: int | None = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class CollabAgentToolCall(_Item, tag="collabAgentToolCall"):
@@ -280,24 +233,35 @@ class CollabAgentToolCall(_Item, tag="collabAgentToolCall"):
     model: str | None = None
     reasoning_effort: str | None = None
     agents_states: dict[str, CollabAgentState] = {}
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class SubAgentActivity(_Item, tag="subAgentActivity"):
+    model: str | None = None
+    reasoning_effort: str | None = None
     id: str = ""
     kind: str = ""
     agent_thread_id: str = ""
     agent_path: str = ""
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class WebSearch(_Item, tag="webSearch"):
     id: str = ""
     query: str = ""
     action: WebSearchAction | None = None
+    results: Any = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class ImageView(_Item, tag="imageView"):
     id: str = ""
     path: str = ""
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class ImageGeneration(_Item, tag="imageGeneration"):
@@ -305,21 +269,41 @@ class ImageGeneration(_Item, tag="imageGeneration"):
     status: str = ""
     revised_prompt: str | None = None
     result: str = ""
-    saved_path: str | UnsetType | None = UNSET
+    transparent_background: bool | None = None
+    failure: Any = None
+    saved_path: str | UnsetType = UNSET
+    generation_id: str | None = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class EnteredReviewMode(_Item, tag="enteredReviewMode"):
     id: str = ""
     review: str = ""
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class ExitedReviewMode(_Item, tag="exitedReviewMode"):
     id: str = ""
     review: str = ""
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
+
+
+class FunctionCallOutput(_Item, tag="functionCallOutput"):
+    id: str = ""
+    name: str = ""
+    namespace: str | None = None
+    output: Any = None
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 class ContextCompaction(_Item, tag="contextCompaction"):
     id: str = ""
+    started_at_ms: int | None = None
+    completed_at_ms: int | None = None
 
 
 ThreadItem = Union[
@@ -339,6 +323,7 @@ ThreadItem = Union[
     ImageGeneration,
     EnteredReviewMode,
     ExitedReviewMode,
+    FunctionCallOutput,
     ContextCompaction,
 ]
 
@@ -346,16 +331,18 @@ ThreadItem = Union[
 # --------------------------------------------------------------------------- turn
 
 
-class TurnError(_V2):
+class TurnError(V2):
     message: str = ""
     codex_error_info: Any = None
-    additional_details: Any = None
+    additional_details: str | None = None
+    misalignment: Any = None
 
 
-class Turn(_V2):
+class Turn(V2):
     """One turn of rebuilt history (v2 ``Turn``)."""
 
     id: str = ""
+    root_turn_id: str | None = None
     items: list[ThreadItem] = []
     items_view: ItemsView = "full"
     status: TurnStatus = "completed"
@@ -369,5 +356,5 @@ __all__ = sorted(
     name
     for name in list(globals())
     if not name.startswith("_")
-    and name not in {"annotations", "Any", "Literal", "Union", "msgspec", "UNSET", "UnsetType"}
+    and name not in {"annotations", "Any", "Literal", "Union", "msgspec", "UNSET", "UnsetType", "V2"}
 )

@@ -159,33 +159,60 @@ class TurnLedger:
             return current
         return None if turn_id is None else self._by_id.get(turn_id)
 
-    def _start_turn(self, turn_id: str, started_at: int | None) -> None:
+    def _start_turn(self, turn_id: str, started_at: int | None, root_turn_id: str | None = None) -> None:
         """``task_started``: close the current turn and open an explicit one."""
         self._finish()
         turn = self._open(turn_id, explicit=True)
-        turn.status, turn.started_at = "inProgress", started_at
+        turn.status, turn.started_at, turn.root_turn_id = "inProgress", started_at, root_turn_id
 
-    def _complete_turn(self, turn_id: str, completed_at: int | None, duration_ms: int | None) -> None:
-        """``task_complete``: the named turn, else the current one; only the current one closes."""
+    def _complete_turn(
+        self, turn_id: str, completed_at: int | None, duration_ms: int | None, error: it.TurnError | None = None
+    ) -> TurnState | None:
+        """``task_complete``: the named turn, else the current one; only the current one closes.
+
+        A completion carrying an ``error`` (Codex 0.153+) fails the turn with it.
+
+        Returns:
+            The turn completed, if any.
+        """
         turn = self._find(turn_id) or self._current
         if turn is None:
-            return
-        if turn.status in ("completed", "inProgress"):
+            return None
+        if error is not None:
+            turn.status, turn.error = "failed", error
+        elif turn.status in ("completed", "inProgress"):
             turn.status = "completed"  # a failed or interrupted turn keeps its status
         turn.set_finished(completed_at, duration_ms)
         if turn is self._current:
             self._finish()
         else:
             self._rendered.clear()
+        return turn
 
-    def _interrupt_turn(self, turn_id: str | None, completed_at: int | None, duration_ms: int | None) -> None:
-        """``turn_aborted``: the named turn, else the current one, becomes interrupted (and stays open)."""
-        turn = self._find(turn_id) or self._current
+    def _interrupt_turn(self, turn_id: str | None, completed_at: int | None, duration_ms: int | None) -> TurnState | None:
+        """``turn_aborted``: the named turn becomes interrupted; the current one closes.
+
+        An id naming no known turn falls back to the current turn only when that turn is
+        implicit (or the id is null): an explicit turn is not aborted by another turn's id.
+        """
+        turn = self._find(turn_id)
+        current = self._current
+        if turn is None and current is not None and (turn_id is None or not current.explicit):
+            turn = current
         if turn is None:
-            return
+            return None
         turn.status = "interrupted"
         turn.set_finished(completed_at, duration_ms)
-        if turn is not self._current:
+        if turn is self._current:
+            self._finish()
+        else:
+            self._rendered.clear()
+        return turn
+
+    def _restamp(self, turn: TurnState | None, started_at: int | None) -> None:
+        """Paginated history: a turn's end record also rewrites its start time (Codex 0.171's projection)."""
+        if turn is not None:
+            turn.started_at, turn.cache = started_at, None
             self._rendered.clear()
 
     def _fail_turn(self, error: it.TurnError) -> None:

@@ -28,12 +28,13 @@ import msgspec
 
 from rollout import events as ev
 
-from .context import (
+from .convert import opt
+from .fragments import (
     is_contextual_developer_message,
     is_contextual_user_message,
     is_user_turn_boundary,
 )
-from .convert import opt
+from .request import request_items
 
 __all__ = ["ForwardReplay", "Mark", "ResumeContext", "ReverseScan", "mark", "resume_context", "scan_lines"]
 
@@ -60,6 +61,14 @@ class ResumeContext(msgspec.Struct, frozen=True, kw_only=True):
     token_usage: Any = None
     base_line: int | None = None
     reinject_context: bool = True
+
+    def request_items(self) -> list[dict[str, Any]]:
+        """``items`` as Codex 0.171's first model request after a resume carries them.
+
+        See :func:`replay.request.request_items` (the model comes from ``turn_context``).
+        """
+        model = None if self.turn_context is None else self.turn_context.model
+        return request_items(self.items, model=model)
 
 
 #: Mark kinds: the few line kinds the reverse scan looks at (see :func:`mark`).

@@ -38,11 +38,10 @@ def _mcp_result(result: Any) -> tuple[str, it.McpToolCallResult | None, it.McpTo
     if "Err" in result:
         return "failed", None, it.McpToolCallError(message=str(result["Err"]))
     value = as_dict(result.get("Ok"))
-    meta = value.get("_meta", UNSET)
     converted = it.McpToolCallResult(
         content=list(value.get("content") or ()),
         structured_content=value.get("structuredContent"),
-        meta=meta,
+        meta=value.get("_meta"),
     )
     status = "failed" if value.get("isError") is True else "completed"
     return status, converted, None
@@ -69,7 +68,7 @@ def mcp_call(event: ev.McpToolCallBeginEvent | ev.McpToolCallEndEvent) -> it.Mcp
 # --------------------------------------------------------------------------- dynamic tools
 
 
-def _dynamic_content(raw: Any) -> it.DynamicContentItem | None:
+def dynamic_content(raw: Any) -> it.DynamicContentItem | None:
     raw = as_dict(raw)
     match raw.get("type"):
         case "inputText":
@@ -90,7 +89,7 @@ def dynamic_request(event: ev.DynamicToolCallRequestEvent) -> it.DynamicToolCall
 
 def dynamic_response(event: ev.DynamicToolCallResponseEvent) -> it.DynamicToolCall:
     """A finished dynamicToolCall; the response repeats tool and arguments, so it stands alone."""
-    content = [item for item in map(_dynamic_content, event.content_items) if item is not None]
+    content = [item for item in map(dynamic_content, event.content_items) if item is not None]
     return it.DynamicToolCall(
         id=event.call_id,
         namespace=opt(event.namespace),
@@ -106,7 +105,7 @@ def dynamic_response(event: ev.DynamicToolCallResponseEvent) -> it.DynamicToolCa
 # --------------------------------------------------------------------------- web, images, agents
 
 
-def _search_action(raw: Any) -> it.WebSearchAction:
+def search_action(raw: Any) -> it.WebSearchAction:
     raw = as_dict(raw)
     match raw.get("type"):
         case "search":
@@ -122,7 +121,8 @@ def _search_action(raw: Any) -> it.WebSearchAction:
 def web_search(event: ev.WebSearchBeginEvent | ev.WebSearchEndEvent) -> it.WebSearch:
     """A webSearch: empty query and no action until the end event arrives."""
     if isinstance(event, ev.WebSearchEndEvent):
-        return it.WebSearch(id=event.call_id, query=event.query, action=_search_action(event.action))
+        action = search_action(event.action)
+        return it.WebSearch(id=event.call_id, query=event.query, action=action, results=event.results)
     return it.WebSearch(id=event.call_id)
 
 
@@ -136,7 +136,7 @@ def image_generation(
         status=event.status,
         revised_prompt=opt(event.revised_prompt),
         result=event.result,
-        saved_path=UNSET if opt(event.saved_path) is None else event.saved_path,
+        saved_path=UNSET if event.saved_path is None else event.saved_path,
     )
 
 
@@ -146,10 +146,11 @@ def sub_agent_activity(event: ev.SubAgentActivityEvent) -> it.SubAgentActivity:
         kind=camel(event.kind or ""),
         agent_thread_id=event.agent_thread_id or "",
         agent_path="" if event.agent_path is None else str(event.agent_path),
+        completed_at_ms=event.occurred_at_ms,
     )
 
 
-def _agent_state(raw: Any) -> it.CollabAgentState:
+def agent_state(raw: Any) -> it.CollabAgentState:
     """Core ``AgentStatus`` (``"running"``, ``{"errored": "msg"}``, ...) -> v2 state."""
     if isinstance(raw, dict) and raw:
         name, message = next(iter(raw.items()))
@@ -160,7 +161,7 @@ def _agent_state(raw: Any) -> it.CollabAgentState:
 
 
 def _agent_failed(raw: Any) -> bool:
-    return _agent_state(raw).status in ("errored", "notFound")
+    return agent_state(raw).status in ("errored", "notFound")
 
 
 COLLAB_TOOLS = {
@@ -189,7 +190,7 @@ def _collab_outcome(event: Any) -> tuple[str, list[str], dict[str, it.CollabAgen
     if isinstance(event, ev.CollabWaitingEndEvent):
         statuses = as_dict(event.statuses if event.statuses is not None else event.agent_statuses)
         failed = any(_agent_failed(raw) for raw in statuses.values())
-        states = {key: _agent_state(raw) for key, raw in statuses.items()}
+        states = {key: agent_state(raw) for key, raw in statuses.items()}
         return ("failed" if failed else "completed"), sorted(statuses), states
     receiver = event.new_thread_id if isinstance(event, ev.CollabAgentSpawnEndEvent) else (
         event.receiver_thread_id
@@ -197,7 +198,7 @@ def _collab_outcome(event: Any) -> tuple[str, list[str], dict[str, it.CollabAgen
     failed = _agent_failed(event.status) or receiver is None
     if receiver is None:
         return "failed", [], {}
-    return ("failed" if failed else "completed"), [receiver], {receiver: _agent_state(event.status)}
+    return ("failed" if failed else "completed"), [receiver], {receiver: agent_state(event.status)}
 
 
 def _collab_receivers(event: Any) -> list[str]:

@@ -18,7 +18,7 @@ from msgspec.structs import replace
 
 from . import items as it
 
-__all__ = ["BuilderState", "TurnRecord", "TurnSpan", "TurnState", "present"]
+__all__ = ["STATE_VERSION", "BuilderState", "TurnRecord", "TurnSpan", "TurnState", "present"]
 
 
 class TurnSpan(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,6 +48,7 @@ class TurnState:
         "id",
         "items",
         "positions",
+        "root_turn_id",
         "saw_compaction",
         "start",
         "started_at",
@@ -56,6 +57,7 @@ class TurnState:
 
     def __init__(self, turn_id: str, *, start: int, explicit: bool) -> None:
         self.id = turn_id
+        self.root_turn_id: str | None = None
         self.items: list[it.ThreadItem] = []
         self.positions: dict[str, int] = {}
         self.status: it.TurnStatus = "inProgress" if explicit else "completed"
@@ -110,6 +112,7 @@ def present(turn: TurnState, running: bool, items_view: it.ItemsView) -> it.Turn
     if base is None:
         base = turn.cache = it.Turn(
             id=turn.id,
+            root_turn_id=turn.root_turn_id,
             items=list(turn.items),
             status=turn.status,
             error=turn.error,
@@ -131,6 +134,7 @@ def present(turn: TurnState, running: bool, items_view: it.ItemsView) -> it.Turn
 
 class TurnRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
+    root_turn_id: str | None = None
     items: list[it.ThreadItem] = []
     status: str = "completed"
     error: it.TurnError | None = None
@@ -156,11 +160,16 @@ class TurnRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
         return turn
 
 
+#: format of :class:`BuilderState`; a dump of another version is refused (the store rebuilds it)
+STATE_VERSION = 2
+
+
 class BuilderState(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Everything a HistoryBuilder needs to continue feeding (format ``version`` 1)."""
+    """Everything a HistoryBuilder needs to continue feeding (format :data:`STATE_VERSION`)."""
 
     version: int = 1
     policy: str = "extended"
+    mode: str | None = None
     turns: list[TurnRecord] = []
     current: TurnRecord | None = None
     next_item: int = 1
@@ -169,6 +178,7 @@ class BuilderState(msgspec.Struct, kw_only=True, omit_defaults=True):
     kept: int = 0
     prelude_start: int | None = None
     anchor: int = -1
+    pending_calls: list[it.ThreadItem] = []
 
 
 STATE_ENCODER = msgspec.msgpack.Encoder()

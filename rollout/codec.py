@@ -10,7 +10,7 @@ them unchanged, so unknown fields inside known types, the exact formatting and
 a CRLF line ending (the ``\r``; writers add the ``\n``) survive a decode/encode
 round trip. A line built in code (or derived with
 ``msgspec.structs.replace``) has no original bytes and is encoded from its
-fields, with Codex's key order (``timestamp``, ``type``, ``payload``).
+fields, with Codex's key order (``timestamp``, ``ordinal``, ``type``, ``payload``).
 
 msgpack (:func:`encode_msgpack`/:func:`decode_msgpack`) is a compact binary form
 of the typed model: unknown types and payloads survive it, unknown fields inside
@@ -48,6 +48,12 @@ _LINE_CLASSES: dict[str, type] = {
     "turn_context": ev.TurnContextLine,
     "compacted": ev.CompactedLine,
     "world_state": ev.WorldStateLine,
+    "token_usage_record": ev.TokenUsageRecordLine,
+    "dynamic_tools_updated": ev.DynamicToolsUpdatedLine,
+    "inter_agent_communication": ev.InterAgentCommunicationLine,
+    "security_risk_score": ev.SecurityRiskScoreLine,
+    "realtime_item": ev.RealtimeItemLine,
+    "id_allocation": ev.IdAllocationLine,
 }
 #: Envelope ``type`` values this version models.
 LINE_TYPES = frozenset(_LINE_CLASSES)
@@ -59,6 +65,12 @@ _PAYLOAD_TYPES: dict[str, Any] = {
     "turn_context": ev.TurnContext,
     "compacted": ev.Compacted,
     "world_state": ev.WorldState,
+    "token_usage_record": ev.TokenUsageRecord,
+    "dynamic_tools_updated": dict[str, Any],
+    "inter_agent_communication": dict[str, Any],
+    "security_risk_score": dict[str, Any],
+    "realtime_item": dict[str, Any],
+    "id_allocation": dict[str, Any],
 }
 _UNKNOWN_PAYLOAD = {"response_item": ev.UnknownResponseItem, "event_msg": ev.UnknownEvent}
 
@@ -223,10 +235,9 @@ def encode_line(line: ev.Line) -> bytes:
     parts = [b"{"]
     if line.timestamp is not None:
         parts += [b'"timestamp":', _json_enc.encode(line.timestamp), b","]
-    parts += [b'"type":', _json_enc.encode(line.type), b',"payload":', encode_payload(line.payload)]
-    if line.ordinal is not None:
-        parts += [b',"ordinal":', _json_enc.encode(line.ordinal)]
-    parts.append(b"}")
+    if line.ordinal is not None:  # Codex writes it right after the timestamp
+        parts += [b'"ordinal":', _json_enc.encode(line.ordinal), b","]
+    parts += [b'"type":', _json_enc.encode(line.type), b',"payload":', encode_payload(line.payload), b"}"]
     return b"".join(parts)
 
 

@@ -35,6 +35,7 @@ from . import events as ev
 
 __all__ = [
     "is_injected_image_message",
+    "is_pre_envelope_header",
     "iter_upcast",
     "output_text",
     "preview_text",
@@ -143,6 +144,18 @@ def _retag(event: Any, cls: Any) -> Any:
 
 def _with(line: Any, payload: Any, last_ts: str | None) -> ev.Line:
     return type(line)(timestamp=line.timestamp or last_ts, ordinal=line.ordinal, payload=payload)
+
+
+def is_pre_envelope_header(line: Any) -> bool:
+    """Whether a ``session_meta`` line is a pre-envelope (2025) header, bare or upcast.
+
+    A bare header decodes with ``timestamp=None``; :func:`upcast` gives it a timestamp but
+    leaves ``originator`` and ``cli_version`` unset, which every envelope header carries.
+    """
+    if not isinstance(line, ev.SessionMetaLine):
+        return False
+    meta = line.payload
+    return line.timestamp is None or (meta.originator is None and meta.cli_version is None)
 
 
 def is_injected_image_message(item: Any) -> bool:

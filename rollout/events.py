@@ -102,23 +102,24 @@ class Message(_Tagged, tag="message"):
     role: str = "user"
     content: list[ContentItem] = []
     phase: str | UnsetType = UNSET
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
     end_turn: bool | UnsetType = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET
+    status: str | UnsetType = UNSET
 
 
 class InterAgentMessage(_Tagged, tag="agent_message"):
     author: Any = None
     recipient: Any = None
     content: list[Any] = []
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
 
 
 class Reasoning(_Tagged, tag="reasoning"):
     summary: list[SummaryText] = []
     content: list[ReasoningContentItem] | None = None
     encrypted_content: str | None = None
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET
 
 
@@ -126,7 +127,7 @@ class LocalShellCall(_Tagged, tag="local_shell_call"):
     call_id: str | None = None
     status: str | None = None
     action: Any = None
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
 
 
 class FunctionCall(_Tagged, tag="function_call"):
@@ -134,14 +135,14 @@ class FunctionCall(_Tagged, tag="function_call"):
     namespace: str | UnsetType = UNSET
     arguments: str = ""
     call_id: str = ""
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET
 
 
 class FunctionCallOutput(_Tagged, tag="function_call_output"):
     call_id: str = ""
     output: FunctionCallOutputPayload = ""
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET
 
 
@@ -150,7 +151,7 @@ class CustomToolCall(_Tagged, tag="custom_tool_call"):
     call_id: str = ""
     name: str = ""
     input: str = ""
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET
 
 
@@ -158,7 +159,7 @@ class CustomToolCallOutput(_Tagged, tag="custom_tool_call_output"):
     call_id: str = ""
     name: str | UnsetType = UNSET
     output: FunctionCallOutputPayload = ""
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET
 
 
@@ -167,7 +168,7 @@ class ToolSearchCall(_Tagged, tag="tool_search_call"):
     status: str | None = None
     execution: str | None = None
     arguments: Any = None
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
     internal_chat_message_metadata_passthrough: Any = UNSET
 
 
@@ -182,7 +183,7 @@ class ToolSearchOutput(_Tagged, tag="tool_search_output"):
 class WebSearchCall(_Tagged, tag="web_search_call"):
     status: str | None = None
     action: Any = None
-    id: str | UnsetType = UNSET
+    id: str | UnsetType | None = UNSET
 
 
 class ImageGenerationCall(_Tagged, tag="image_generation_call"):
@@ -268,6 +269,19 @@ AnyResponseItem = Union[ResponseItem, UnknownResponseItem]
 # --------------------------------------------------------------------------- session / turn
 
 
+class HistoryBase(_Struct):
+    """Where a segment's history continues from (``session_meta.history_base``, paginated mode).
+
+    The thread's history is the lines of ``thread_id``'s history whose ``ordinal`` is below
+    ``end_ordinal_exclusive`` (``end_byte_offset`` bytes of that file), then this file's lines.
+    A revert writes a new segment of the same thread; a fork starts one based on its parent.
+    """
+
+    thread_id: str = ""
+    end_ordinal_exclusive: int = 0
+    end_byte_offset: int | None = None
+
+
 class GitInfo(_Struct, omit_defaults=True):
     commit_hash: str | None = None
     branch: str | None = None
@@ -307,12 +321,16 @@ class SessionMeta(_Struct, omit_defaults=True):
     history_mode: str | None = None
     context_window: Any = None
     git: GitInfo | None = None
+    history_base: HistoryBase | None = None
+    forked_from_ordinal_exclusive: int | None = None
+    runtime_workspace_roots: list[str] | None = None
 
 
 class TurnContext(_Struct, omit_defaults=True):
     """Per-turn settings snapshot (the ``turn_context`` payload)."""
 
     turn_id: str | None = None
+    root_turn_id: str | None = None
     cwd: str | None = None
     workspace_roots: list[str] | None = None
     current_date: str | None = None
@@ -352,6 +370,19 @@ class WorldState(_Struct, omit_defaults=True):
     state: Any = None
 
 
+class TokenUsageRecord(_Struct, omit_defaults=True):
+    """Token usage of one model response (``token_usage_record`` lines, Codex 0.152+)."""
+
+    thread_id: str | None = None
+    turn_id: str | None = None
+    session_id: str | None = None
+    root_turn_id: str | None = None
+    response_id: str | None = None
+    usage: Any = None
+    turn_token_usage: Any = None
+    thread_token_usage: Any = None
+
+
 # --------------------------------------------------------------------------- events
 # Event payloads keep Codex's wire field names. Nested shapes that drift between
 # versions (token usage, rate limits, review targets, tool results) stay ``Any``.
@@ -372,6 +403,8 @@ class TaskStartedEvent(_Tagged, tag="task_started"):
     started_at: int | None = None
     model_context_window: int | None = None
     collaboration_mode_kind: str | None = None
+    root_turn_id: str | UnsetType | None = UNSET
+    turn_attribution: Any = UNSET
 
 
 class TurnStartedEvent(TaskStartedEvent, tag="turn_started"):
@@ -385,6 +418,9 @@ class TaskCompleteEvent(_Tagged, tag="task_complete"):
     completed_at: int | None = None
     duration_ms: int | None = None
     time_to_first_token_ms: int | None = None
+    root_turn_id: str | UnsetType | None = UNSET
+    #: ``{"message", "codex_error_info", ...}`` when the turn failed (Codex 0.153+)
+    error: Any = UNSET
 
 
 class TurnCompleteEvent(TaskCompleteEvent, tag="turn_complete"):
@@ -537,7 +573,8 @@ class ItemCompletedEvent(_Tagged, tag="item_completed"):
     thread_id: str | None = None
     turn_id: str = ""
     item: Any = None
-    completed_at_ms: int = 0
+    completed_at_ms: int | None = None
+    started_at_ms: int | UnsetType | None = UNSET
 
 
 class ErrorEvent(_Tagged, tag="error"):
@@ -683,6 +720,7 @@ class UndoCompletedEvent(_Tagged, tag="undo_completed"):
 
 
 class ThreadSettingsAppliedEvent(_Tagged, tag="thread_settings_applied"):
+    thread_id: str | UnsetType | None = UNSET
     thread_settings: Any = None
 
 
@@ -789,6 +827,36 @@ class WorldStateLine(RolloutLine, tag="world_state"):
     payload: WorldState
 
 
+class TokenUsageRecordLine(RolloutLine, tag="token_usage_record"):
+    payload: TokenUsageRecord
+
+
+class _OpaqueLine(RolloutLine):
+    """A line type Codex 0.171 declares whose shape is not modelled: the payload is kept as data."""
+
+    payload: dict[str, Any] = {}
+
+
+class DynamicToolsUpdatedLine(_OpaqueLine, tag="dynamic_tools_updated"):
+    pass
+
+
+class InterAgentCommunicationLine(_OpaqueLine, tag="inter_agent_communication"):
+    pass
+
+
+class SecurityRiskScoreLine(_OpaqueLine, tag="security_risk_score"):
+    pass
+
+
+class RealtimeItemLine(_OpaqueLine, tag="realtime_item"):
+    pass
+
+
+class IdAllocationLine(_OpaqueLine, tag="id_allocation"):
+    pass
+
+
 class UnknownLine(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, dict=True):
     """A line whose envelope ``type`` we do not model; ``payload`` is kept as data."""
 
@@ -816,6 +884,12 @@ KnownLine = Union[
     TurnContextLine,
     CompactedLine,
     WorldStateLine,
+    TokenUsageRecordLine,
+    DynamicToolsUpdatedLine,
+    InterAgentCommunicationLine,
+    SecurityRiskScoreLine,
+    RealtimeItemLine,
+    IdAllocationLine,
 ]
 Line = Union[KnownLine, UnknownLine, LegacyStateLine]
 

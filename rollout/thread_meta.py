@@ -11,9 +11,9 @@ object, observed against the real binary (``tests/conformance``):
 * a git origin URL loses its user part (``alice@host:repo`` -> ``host:repo``), except
   the conventional ``git`` user of an ssh or scp-style URL; an all-empty ``git`` is no git;
 * a spawned sub-agent's nickname and role come from its source when the meta has none;
-* the latest model settings come from ``turn_context`` lines and
-  ``thread_settings_applied`` events Codex can decode (an old ``mode`` sandbox tag, or a
-  ``cwd`` that is not absolute on a POSIX host, makes it skip them);
+* the latest model settings come from ``turn_context`` lines Codex can decode
+  (:func:`rollout.readable.reads_turn_context`) and ``thread_settings_applied`` events
+  (skipped, too, when their ``cwd`` is not absolute on a POSIX host);
 * in today's (paginated) files the first user message is an ``item_completed``
   ``UserMessage`` item.
 
@@ -26,13 +26,13 @@ import re
 from typing import Any
 
 from . import events as ev
+from .readable import reads_turn_context
 
 __all__ = [
     "DEFAULT_PROVIDER",
     "GUARDIAN_NAME",
     "GUARDIAN_PREVIEW",
     "INTERACTIVE_SOURCES",
-    "codex_reads_turn_context",
     "is_guardian",
     "redact_origin_url",
     "settings_of",
@@ -77,15 +77,6 @@ def redact_origin_url(url: str | None) -> str | None:
     return url
 
 
-def codex_reads_turn_context(context: ev.TurnContext) -> bool:
-    """Whether Codex 0.171.0 decodes this ``turn_context`` (old ``mode`` sandbox tags and
-    cwds that are not absolute on a POSIX host make it skip the line)."""
-    policy = context.sandbox_policy
-    if isinstance(policy, dict) and "mode" in policy:
-        return False
-    return isinstance(context.cwd, str) and context.cwd.startswith("/") and isinstance(context.model, str)
-
-
 def _posix_cwd(settings: dict[str, Any]) -> bool:
     """Codex skips settings whose ``cwd`` is not absolute on a POSIX host."""
     cwd = settings.get("cwd")
@@ -95,7 +86,7 @@ def _posix_cwd(settings: dict[str, Any]) -> bool:
 def settings_of(payload: Any) -> tuple[str | None, str | None] | None:
     """``(model, reasoning effort)`` a line sets for the thread, or None when it sets nothing."""
     match payload:
-        case ev.TurnContext() if codex_reads_turn_context(payload):
+        case ev.TurnContext() if reads_turn_context(payload):
             return payload.model, payload.effort
         case ev.ThreadSettingsAppliedEvent(thread_settings={"model": str(model)} as settings) if _posix_cwd(settings):
             effort = settings.get("reasoning_effort")

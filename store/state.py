@@ -24,6 +24,7 @@ from msgspec.structs import replace
 from replay import Turn
 from rollout import events as ev
 from rollout.compat import preview_text, source_kind, v2_source
+from rollout.readable import codex_reads
 from rollout.thread_meta import (
     DEFAULT_PROVIDER,
     GUARDIAN_NAME,
@@ -115,6 +116,8 @@ def facts(lines: Iterable[ev.Line]) -> list[Fact]:
     """Reduce lines to the facts :func:`absorb` needs (most lines give none)."""
     found: list[Fact] = []
     for offset, line in enumerate(lines):
+        if isinstance(line, _MAY_TELL) and not codex_reads(line):
+            continue  # Codex drops the line when it reads the file: it tells nothing
         match line:
             case ev.SessionMetaLine(payload=meta):
                 found.append((offset, "meta", meta))
@@ -127,6 +130,9 @@ def facts(lines: Iterable[ev.Line]) -> list[Fact]:
                 if text:
                     found.append((offset, "preview", text))
     return found
+
+
+_MAY_TELL = (ev.EventMsgLine, ev.TurnContextLine)
 
 
 def _event_fact(found: list[Fact], offset: int, event: Any) -> None:

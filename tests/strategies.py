@@ -451,3 +451,173 @@ rpc_messages = st.one_of(
     st.binary(max_size=64),
     rpc_requests().map(lambda m: json.dumps(m).encode()[: max(1, len(json.dumps(m)) // 2)]),
 )
+
+
+# ============================================================================ Codex 0.171 shapes
+# Threads in today's format, for the property suite that compares the engine with the real
+# Codex (tests/conformance/test_properties.py). Ids that are not UUIDs are fine: the suite
+# gives each written thread a fresh UUID.
+
+_THREAD_META = {"id": "thread-1", "timestamp": "2026-06-01T10:00:00.000Z", "cwd": "/w", "originator": "codex_cli_rs",
+                "cli_version": "0.171.0", "source": "cli", "model_provider": "openai"}
+
+
+def _turn_item(draw: st.DrawFn, kind: str, item_id: str) -> dict:
+    """A core TurnItem as Codex 0.171 writes it in ``item_completed``."""
+    text_ = draw(_replay_text)
+    if kind == "agent":
+        return {"type": "AgentMessage", "id": item_id, "content": [{"type": "Text", "text": text_}],
+                **({"phase": "commentary"} if draw(st.booleans()) else {})}
+    if kind == "reasoning":
+        return {"type": "Reasoning", "id": item_id, "summary_text": [text_], "raw_content": draw(st.sampled_from([[], ["raw"]]))}
+    if kind == "command":
+        return {"type": "CommandExecution", "id": item_id, "process_id": "42", "command": ["/bin/bash", "-lc", "echo 'a b'"],
+                "cwd": "file:///w/a%20b", "parsed_cmd": [{"type": "unknown", "cmd": "echo 'a b'"}],
+                "source": draw(st.sampled_from(["agent", "unified_exec_startup"])),
+                "status": draw(st.sampled_from(["completed", "failed"])), "aggregated_output": draw(st.sampled_from(["", "a b\n"])),
+                "exit_code": draw(st.integers(0, 2)), "duration": {"secs": 0, "nanos": 12_345_678}}
+    if kind == "patch":
+        return {"type": "FileChange", "id": item_id, "status": "completed", "stdout": "", "stderr": "",
+                "changes": {"/w/b.txt": {"type": "add", "content": "x\n"}, "/w/a.txt": {"type": "delete", "content": "y"}}}
+    if kind == "mcp":
+        return {"type": "McpToolCall", "id": item_id, "server": "tiny", "tool": "echo", "arguments": {"text": text_},
+                "status": "completed", "result": {"content": [{"type": "text", "text": text_}], "isError": False},
+                "duration": {"secs": 0, "nanos": 1_000_000}}
+    if kind == "dynamic":
+        return {"type": "DynamicToolCall", "id": item_id, "tool": "lookup", "arguments": {"word": text_},
+                "status": "completed", "content_items": [{"type": "inputText", "text": text_}], "success": True,
+                "duration": {"secs": 0, "nanos": 3_000_000}}
+    if kind == "web":
+        return {"type": "WebSearch", "id": item_id, "query": text_, "action": {"type": "search", "query": text_}}
+    if kind == "image":
+        return {"type": "ImageView", "id": item_id, "path": "file:///w/p.png"}
+    if kind == "compaction":
+        return {"type": "ContextCompaction", "id": item_id}
+    if kind == "plan":
+        return {"type": "Plan", "id": item_id, "text": text_ or "plan"}
+    if kind == "collab":
+        agent = "01970000-0000-7000-8000-0000000000ff"
+        state = draw(st.sampled_from(["pending_init", "running", {"completed": text_}, {"errored": "no"}]))
+        return {"type": "CollabAgentToolCall", "id": item_id, "tool": draw(st.sampled_from(["spawn_agent", "wait"])),
+                "status": draw(st.sampled_from(["completed", "failed", "in_progress"])),
+                "sender_thread_id": draw(st.sampled_from([agent, "thread-1"])),
+                "receiver_thread_ids": [agent], "receiver_agents": [], "prompt": text_ or None, "model": None,
+                "reasoning_effort": None, "agents_states": {agent: state}}
+    if kind == "output":
+        return {"type": "FunctionCallOutput", "id": item_id, "name": "lookup", "output": text_}
+    return {"type": "UserMessage", "id": item_id, "content": [{"type": "text", "text": text_, "text_elements": []}]}
+
+
+def _completed(turn_id: str, item: dict, at: int) -> ev.Line:
+    return wire_event({"type": "item_completed", "thread_id": "thread-1", "turn_id": turn_id, "item": item,
+                       "started_at_ms": at, "completed_at_ms": at + 1})
+
+
+@st.composite
+def _paginated_step(draw: st.DrawFn, turn_id: str, older: list[str], number: int) -> list[ev.Line]:
+    kind = draw(st.sampled_from(["agent", "reasoning", "command", "patch", "mcp", "dynamic", "web", "image",
+                                 "compaction", "plan", "user", "started_only", "late", "unknown_turn", "duplicate",
+                                 "legacy_event", "tokens", "response", "rollback", "compacted", "context", "usage",
+                                 "world", "other_thread", "collab", "output"]))
+    item_id = f"item-{turn_id}-{number}"
+    at = 1_780_000_000_000 + number
+    if kind in ("late", "unknown_turn"):
+        target = draw(st.sampled_from(older)) if kind == "late" and older else "turn-missing"
+        return [_completed(target, _turn_item(draw, "agent", item_id), at)]
+    if kind == "duplicate":
+        first = _turn_item(draw, "agent", item_id)
+        return [_completed(turn_id, first, at), _completed(turn_id, _turn_item(draw, "agent", item_id), at + 5)]
+    if kind == "started_only":
+        return [wire_event({"type": "item_started", "thread_id": "thread-1", "turn_id": turn_id,
+                            "item": _turn_item(draw, "agent", item_id), "started_at_ms": at})]
+    if kind == "legacy_event":
+        return [agent_line(draw(_replay_text)), user_line("steer")]
+    if kind == "tokens":
+        return [wire_event({"type": "token_count", "info": None, "rate_limits": None})]
+    if kind == "response":
+        return [wire_item({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "hi"}]})]
+    if kind == "rollback":
+        return [wire_event({"type": "thread_rolled_back", "num_turns": 1})]
+    if kind == "compacted":
+        return [wire_line("compacted", {"message": "summary", "replacement_history": []})]
+    if kind == "context":
+        return [_legacy_context(draw)]
+    if kind == "usage":
+        usage = {"input_tokens": 1, "cached_input_tokens": 0, "output_tokens": 1, "reasoning_output_tokens": 0, "total_tokens": 2}
+        return [wire_line("token_usage_record", {"thread_id": "thread-1", "turn_id": turn_id, "usage": usage})]
+    if kind == "world":
+        return [wire_line("world_state", {"full": True, "state": {}})]
+    if kind == "other_thread":
+        item = _turn_item(draw, "agent", item_id)
+        thread = draw(st.sampled_from(["01970000-0000-7000-8000-0000000000aa", "t", None]))
+        return [wire_event({"type": "item_completed", "thread_id": thread, "turn_id": turn_id, "item": item})]
+    return [_completed(turn_id, _turn_item(draw, kind, item_id), at)]
+
+
+@st.composite
+def paginated_threads(draw: st.DrawFn) -> list[ev.Line]:
+    """A paginated-history thread (Codex 0.152+): items only in ``item_completed`` events."""
+    lines = [wire_line("session_meta", {**_THREAD_META, "history_mode": "paginated"})]
+    finished: list[str] = []
+    for number in range(draw(st.integers(0, 4))):
+        turn_id = f"turn-{number}"
+        root = draw(st.sampled_from([None, turn_id, "root-0"]))
+        lines.append(started_line(turn_id, started_at=1000 + number, **({"root_turn_id": root} if root else {})))
+        lines.append(wire_item(_user_item("prompt")))
+        lines.append(_completed(turn_id, _turn_item(draw, "user", f"user-{number}"), 1_780_000_000_000))
+        for step in range(draw(st.integers(0, 5))):
+            lines.extend(draw(_paginated_step(turn_id, finished, step)))
+        ending = draw(st.sampled_from(["complete", "failed", "abort", "open"]))
+        if ending == "complete":
+            lines.append(complete_line(turn_id, completed_at=2000, duration_ms=5))
+        elif ending == "failed":
+            lines.append(complete_line(turn_id, error={"message": "boom", "codex_error_info": "other"}))
+        elif ending == "abort":
+            lines.append(wire_event({"type": "turn_aborted", "turn_id": turn_id, "reason": "interrupted",
+                                     "completed_at": 2000, "duration_ms": 7}))
+        finished.append(turn_id)
+    return lines
+
+
+def _legacy_context(draw: st.DrawFn) -> ev.Line:
+    """A turn_context Codex 0.171 may or may not decode (old sandbox tag, Windows or relative cwd)."""
+    cwd = draw(st.sampled_from(["/w", "/w", "C:\\w", "w"]))
+    sandbox = draw(st.sampled_from([{"type": "read-only"}, {"type": "danger-full-access"}, {"mode": "read-only"}]))
+    return wire_line("turn_context", {"cwd": cwd, "approval_policy": "never", "sandbox_policy": sandbox,
+                                      "model": "m", "summary": "auto"})
+
+
+@st.composite
+def codex_threads(draw: st.DrawFn) -> list[ev.Line]:
+    """A legacy-history thread with the shapes only Codex 0.153+ writes or refuses, mixed into replay_threads."""
+    lines = draw(replay_threads())
+    extras: list[ev.Line] = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["context", "null_id", "failed", "citation", "activity", "search", "review"]))
+        if kind == "context":
+            extras += [_legacy_context(draw), user_line("after context")]
+        elif kind == "null_id":
+            extras += [wire_item({"type": "message", "id": None, "role": "user",
+                                  "content": [{"type": "input_text", "text": "2025 words"}]}), user_line("2025 words")]
+        elif kind == "failed":
+            extras += [started_line("turn-f"), user_line("fails"),
+                       complete_line("turn-f", error={"message": "no", "codex_error_info": {"http_connection_failed": {"http_status_code": 500}}})]
+        elif kind == "citation":
+            keys = draw(st.sampled_from([("lineStart", "lineEnd", "rolloutIds"), ("line_start", "line_end", "rollout_ids")]))
+            citation = {"entries": [{"path": "p", keys[0]: 1, keys[1]: 2, "note": "n"}], keys[2]: ["r"]}
+            extras += [wire_event({"type": "agent_message", "message": "cited", "memory_citation": citation})]
+        elif kind == "activity":
+            extras += [wire_event({"type": "sub_agent_activity", "event_id": "e", "occurred_at_ms": 5, "agent_thread_id": "a",
+                                   "agent_path": "/root/a", "kind": draw(st.sampled_from(["started", "completed", "spawned"]))})]
+        elif kind == "search":
+            extras += [wire_event({"type": "web_search_end", "call_id": "ws", "query": "q", "action": {"type": "other"},
+                                   "results": [{"type": "text_result", "title": "t"}]})]
+        else:
+            findings = [{"title": f"F{n}", "body": "b\nc", "confidence_score": 0.5, "priority": 1,
+                         "code_location": {"absolute_file_path": "/w/a.py", "line_range": {"start": n, "end": n + 1}}}
+                        for n in range(draw(st.integers(0, 2)))]
+            extras += [wire_event({"type": "exited_review_mode", "review_output": {
+                "findings": findings, "overall_correctness": "c", "overall_explanation": draw(_replay_text),
+                "overall_confidence_score": 0.5}})]
+    position = draw(st.integers(1, len(lines)))
+    return [*lines[:position], *extras, *lines[position:]]

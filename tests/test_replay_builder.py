@@ -15,21 +15,22 @@ from tests.strategies import user_line as user
 from tests.strategies import wire_event as E
 from tests.strategies import wire_item as R
 from tests.strategies import wire_line
+from tests.v2 import strip
 
 
 def as_json(value):
-    return msgspec.json.decode(msgspec.json.encode(value))
+    return strip(msgspec.json.decode(msgspec.json.encode(value)))
 
 
 def items_of(lines, **options):
     return as_json(build_turns(lines, running=True, **options))[0]["items"]
 
 
-def test_limited_policy_numbers_implicit_turns_over_the_lines_it_keeps():
-    """Filtered lines are not counted: rollout-<n> indexes the lines the reducer saw."""
+def test_implicit_turns_number_the_lines_codex_reads_under_both_policies():
+    """Lines Codex filters out are not counted, so extended turns keep Codex's rollout-<n> ids."""
     exec_end = E({"type": "exec_command_end", "call_id": "c", "turn_id": "x", "command": ["ls"], "cwd": "/"})
     lines = [exec_end, exec_end, user("hi")]
-    assert [t.id for t in build_turns(lines)] == ["rollout-2"]
+    assert [t.id for t in build_turns(lines)] == ["rollout-0"]
     assert [t.id for t in build_turns(lines, policy="limited")] == ["rollout-0"]
 
 
@@ -171,7 +172,7 @@ def test_review_mode_sub_agent_plan_and_image_view_items():
         {"type": "exitedReviewMode", "id": "item-2", "review": "fine"},
         {"type": "exitedReviewMode", "id": "item-3", "review": "Reviewer failed to output a response."},
         {"type": "subAgentActivity", "id": "e1", "kind": "started", "agentThreadId": "child",
-         "agentPath": "/root/child"},
+         "agentPath": "/root/child", "completedAtMs": 1},  # Codex shows occurred_at_ms as completedAtMs
         {"type": "plan", "id": "p", "text": "1. do"},
         {"type": "imageView", "id": "v", "path": "/tmp/a.png"},
     ]

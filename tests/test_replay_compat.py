@@ -18,10 +18,11 @@ from tests.strategies import complete_line, started_line, wire_line
 from tests.strategies import user_line as user
 from tests.strategies import wire_event as E
 from tests.strategies import wire_item as R
+from tests.v2 import strip
 
 
 def as_json(turns):
-    return msgspec.json.decode(msgspec.json.encode(turns))
+    return strip(msgspec.json.decode(msgspec.json.encode(turns)))
 
 
 def raw(lines):

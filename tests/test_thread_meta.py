@@ -10,7 +10,6 @@ import pytest
 from rollout import events as ev
 from rollout.compat import v2_source
 from rollout.thread_meta import (
-    codex_reads_turn_context,
     is_guardian,
     redact_origin_url,
     settings_of,
@@ -52,21 +51,24 @@ def test_a_spawn_source_is_sent_with_codexs_keys_in_order():
                                    ("agent_nickname", None), ("agent_role", "r")]
 
 
+_SANDBOX = {"type": "read-only"}
+
+
 @pytest.mark.parametrize(("context", "read"), [
-    (ev.TurnContext(cwd="/w", model="m", sandbox_policy={"type": "read-only"}), True),
-    (ev.TurnContext(cwd="/w", model="m", sandbox_policy={"mode": "read-only"}), False),
-    (ev.TurnContext(cwd="C:\\w", model="m"), False),
-    (ev.TurnContext(cwd="/w"), False),
+    (ev.TurnContext(cwd="/w", model="m", approval_policy="never", sandbox_policy=_SANDBOX), True),
+    (ev.TurnContext(cwd="/w", model="m", approval_policy="never", sandbox_policy={"mode": "read-only"}), False),
+    (ev.TurnContext(cwd="C:\\w", model="m", approval_policy="never", sandbox_policy=_SANDBOX), False),
+    (ev.TurnContext(cwd="/w", approval_policy="never", sandbox_policy=_SANDBOX), False),
 ])
-def test_codex_skips_turn_contexts_it_cannot_decode(context, read):
-    """An old `mode` sandbox tag or a cwd that is not absolute on POSIX make Codex skip the line."""
-    assert codex_reads_turn_context(context) is read
+def test_settings_come_only_from_turn_contexts_codex_decodes(context, read):
+    """An old `mode` sandbox tag, a Windows cwd or no model make Codex skip the line (rollout.readable)."""
     assert (settings_of(context) is not None) is read
 
 
 def test_settings_come_from_turn_contexts_and_applied_thread_settings():
     """(model, effort) from a readable turn_context or a thread_settings_applied event."""
-    assert settings_of(ev.TurnContext(cwd="/w", model="m", effort="high")) == ("m", "high")
+    context = ev.TurnContext(cwd="/w", model="m", effort="high", approval_policy="never", sandbox_policy=_SANDBOX)
+    assert settings_of(context) == ("m", "high")
     applied = ev.ThreadSettingsAppliedEvent(thread_settings={"model": "g", "reasoning_effort": "medium", "cwd": "/p"})
     assert settings_of(applied) == ("g", "medium")
     windows = ev.ThreadSettingsAppliedEvent(thread_settings={"model": "g", "cwd": "C:\\p"})

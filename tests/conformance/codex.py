@@ -154,10 +154,16 @@ class AppServer:
             self._dispatch(message)
 
     def wait_notification(self, method: str, *, timeout: float = 120,
-                          where: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
-        """Wait for (and return) the first notification ``method`` not seen before, matching ``where``."""
+                          where: Callable[[dict[str, Any]], bool] | None = None,
+                          since: int | None = None) -> dict[str, Any]:
+        """Wait for (and return) the first notification ``method`` matching ``where``.
+
+        ``since`` is an index into ``notifications`` to search from (take ``len(notifications)``
+        before the request that causes it, so one arriving with the reply is not missed);
+        by default only notifications arriving after the call count.
+        """
         deadline = time.monotonic() + timeout
-        seen = len(self.notifications)
+        seen = len(self.notifications) if since is None else since
         while True:
             for note in self.notifications[seen:]:
                 if note.get("method") == method and (where is None or where(note)):

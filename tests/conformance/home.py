@@ -68,14 +68,16 @@ def codex_name(path: Path) -> str:
     return path.name.rsplit("__", 1)[-1]
 
 
-def place(home: Path, source: Path, *, archived: bool | None = None, mtime: float | None = FIXED_MTIME) -> Path:
+def place(home: Path, source: Path, *, archived: bool | None = None, mtime: float | None = FIXED_MTIME,
+          name: str | None = None) -> Path:
     """Copy ``source`` into ``home`` where Codex looks for it, and return the new path.
 
     The folder comes from the name's date when the name is a Codex name, else from the
     first ``session_meta`` timestamp (local time, as Codex writes names), else today.
     ``archived`` None means: archived when the source path says ``archived_sessions``.
+    ``name`` gives the Codex file name to use (a segment's name carries its segment id).
     """
-    name = codex_name(source)
+    name = name or codex_name(source)
     if archived is None:
         archived = "archived_sessions" in source.name or "archived_sessions" in source.parts
     match = _NAME.search(name)

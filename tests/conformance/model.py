@@ -1,11 +1,15 @@
 """A scripted model: a local OpenAI Responses endpoint, so the real Codex runs whole turns offline.
 
 Codex streams each model request to ``POST {base_url}/responses``. :class:`ScriptedModel`
-answers request *n* with entry *n* of its script: a list of Responses output items
-(``message``, ``reasoning``, ``function_call``, ``custom_tool_call``, ...), or a
-:class:`Fail` to answer with an HTTP error. When the script runs out it answers with a
-short assistant message. Every request body is kept in ``requests``, so a test can see
-exactly what Codex sent (the history it rebuilt, the tools it offered, call outputs).
+answers each request with the next entry of its script: a list of Responses output items
+(``message``, ``reasoning``, ``function_call``, ``custom_tool_call``, ...), a :class:`Fail`
+to answer with an HTTP error, a :class:`Hold` to keep the request open until the test
+releases it (to interrupt a turn mid-request), or a callable that receives the request
+body and returns one of those (to answer with what only the request tells, such as a
+process id). Entries are consumed in order; :meth:`ScriptedModel.push` appends more.
+When the script runs out it answers with a short assistant message. Every request body is
+kept in ``requests``, so a test can see exactly what Codex sent (the history it rebuilt,
+the tools it offered, call outputs).
 
 Must not import: the engine's packages (this is the oracle's side).
 """
@@ -25,6 +29,20 @@ class Fail:
 
     status: int = 500
     message: str = "scripted failure"
+
+
+class Hold:
+    """Keep the request open until :meth:`release` (or ``timeout`` seconds), then fail it."""
+
+    def __init__(self, timeout: float = 60) -> None:
+        self.timeout = timeout
+        self._event = threading.Event()
+
+    def release(self) -> None:
+        self._event.set()
+
+    def wait(self) -> None:
+        self._event.wait(self.timeout)
 
 
 def text(message: str, *, phase: str | None = None) -> dict[str, Any]:
@@ -57,6 +75,8 @@ class ScriptedModel:
     def __init__(self, script: list[Any] | None = None) -> None:
         self.script: list[Any] = list(script or [])
         self.requests: list[dict[str, Any]] = []
+        self.holds: list[Hold] = []
+        self._served = 0
         self._lock = threading.Lock()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -70,7 +90,19 @@ class ScriptedModel:
         self._thread.start()
         return self
 
+    def push(self, *entries: Any) -> None:
+        """Append entries to the script (answered after every entry already there)."""
+        with self._lock:
+            self.script.extend(entries)
+
+    def pending(self) -> int:
+        """Entries not consumed yet."""
+        with self._lock:
+            return len(self.script) - self._served
+
     def __exit__(self, *exc: object) -> None:
+        for hold in self.holds:
+            hold.release()
         self._server.shutdown()
         self._server.server_close()
 
@@ -78,7 +110,15 @@ class ScriptedModel:
         with self._lock:
             index = len(self.requests)
             self.requests.append(body)
-            entry = self.script[index] if index < len(self.script) else [text(f"reply {index}")]
+            if self._served < len(self.script):
+                entry = self.script[self._served]
+                self._served += 1
+            else:
+                entry = [text(f"reply {index}")]
+        if callable(entry):
+            entry = entry(body.get("body", body))
+        if isinstance(entry, Hold):
+            self.holds.append(entry)
         return index, entry
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
@@ -91,11 +131,14 @@ class ScriptedModel:
                 pass
 
             def _reply(self, status: int, ctype: str, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("content-type", ctype)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", ctype)
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # Codex gave up on the request (an interrupted turn)
 
             def do_GET(self) -> None:
                 self._reply(200, "application/json", b'{"object": "list", "data": [], "models": []}')
@@ -107,6 +150,9 @@ class ScriptedModel:
                 except ValueError:
                     body = {"_unparsed": raw.decode("utf-8", "replace")}
                 index, entry = model._next({"path": self.path, "body": body})
+                if isinstance(entry, Hold):
+                    entry.wait()
+                    entry = Fail(503, "held request released")
                 if isinstance(entry, Fail):
                     error = {"error": {"message": entry.message, "type": "server_error", "code": None}}
                     self._reply(entry.status, "application/json", json.dumps(error).encode())

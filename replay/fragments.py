@@ -1,4 +1,4 @@
-"""Recognising the injected (non-user) fragments inside model-visible messages.
+"""Recognising the injected (non-user) context fragments inside model-visible messages.
 
 Codex stores context it injects on the user's behalf as ordinary ``user`` or
 ``developer`` messages: ``<environment_context>``, AGENTS.md instructions, skill
