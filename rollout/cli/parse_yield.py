@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from replay.context import is_contextual_user_message
+from replay.fragments import is_contextual_user_message
 
 from .. import events as ev
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from replay.context import is_contextual_user_message
+from replay.fragments import is_contextual_user_message
 
 from .. import events as ev
 from ..compat import is_injected_image_message, output_text
