@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
+
 from replay.fragments import is_contextual_user_message
 
 from .. import events as ev

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+
 from replay.fragments import is_contextual_user_message
 
 from .. import events as ev

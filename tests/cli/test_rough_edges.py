@@ -103,7 +103,9 @@ def test_parse_yield_in_inspect_json(cli, tmp_path):
 def _drifted(tmp_path):
     """A rollout whose messages moved to an event type this version does not know."""
     lines = [
-        {"timestamp": "2026-06-01T10:00:00.000Z", "type": "session_meta", "payload": {"id": SAMPLE_ID}},
+        {"timestamp": "2026-06-01T10:00:00.000Z", "type": "session_meta", "payload": {
+            "id": SAMPLE_ID, "timestamp": "2026-06-01T10:00:00.000Z", "cwd": "/w", "originator": "codex_cli_rs",
+            "cli_version": "0.140.0", "source": "cli", "model_provider": "openai"}},
         {"timestamp": "2026-06-01T10:00:01.000Z", "type": "event_msg", "payload": {"type": "task_started", "turn_id": "t1"}},
         {"timestamp": "2026-06-01T10:00:01.100Z", "type": "response_item", "payload": {"type": "message", "role": "user",
          "content": [{"type": "input_text", "text": "hello"}]}},

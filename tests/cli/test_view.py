@@ -193,13 +193,19 @@ def test_thread_content_never_becomes_markup():
 
 
 def test_file_replay_cannot_read_shows_its_records():
-    """A file with messages only as response items (no events) still shows them, with the parse-yield warning."""
-    data = _rollout(
-        {"id": "019e0000-0000-7000-8000-00000000cafe", "timestamp": "2025-06-01T10:00:00.000Z", "instructions": ""},
+    """A file whose messages are only response items (no events) still shows them, with the parse-yield warning."""
+    meta = {"id": "019e0000-0000-7000-8000-00000000cafe", "timestamp": "2026-06-01T10:00:00.000Z", "cwd": "/w",
+            "originator": "codex_cli_rs", "cli_version": "0.140.0", "source": "cli", "model_provider": "openai"}
+    records = [
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "What does main.py do?"}]},
         {"type": "function_call", "name": "shell", "arguments": "{\"command\":[\"cat\",\"main.py\"]}", "call_id": "c1"},
         {"type": "function_call_output", "call_id": "c1", "output": "print('hi')"},
         {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "It prints hi."}]},
+    ]
+    # a legacy-history file whose messages are only response items: Codex (and replay) rebuild no turn from it
+    data = _rollout(
+        {"timestamp": "2026-06-01T10:00:00.000Z", "type": "session_meta", "payload": meta},
+        *({"timestamp": "2026-06-01T10:00:01.000Z", "type": "response_item", "payload": r} for r in records),
     )
     html, page = _page(data)
     assert "records (replay rebuilt no turn from this file)" in html
