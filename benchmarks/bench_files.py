@@ -16,7 +16,7 @@ spread over 60 days, files placed and dated as Codex places them) is built once 
 
 The figure is scan time / FileStore time (target >= 50x for warm and cold-ish). Also
 printed: import throughput (MB/s of rollout bytes) of the whole home into a fresh
-``SqliteStore`` through ``store.migrate.copy_threads``.
+``SqliteStore`` through ``store.copy_threads``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import msgspec
 
 from benchmarks.timing import best_of
 from benchmarks.workload import tiny_thread
-from store.codex_home import CodexHome
+from rollout.codex_home import CodexHome
 from store.files import FileStore
 
 _first_line = msgspec.json.Decoder()
@@ -125,8 +125,8 @@ async def measure(root: Path, limit: int, repeat: int) -> dict:
 
 async def import_throughput(root: Path, nbytes: int) -> dict:
     try:
-        from store.migrate import copy_threads
-        from store.sqlite import SqliteStore
+        from store import SqliteStore
+        from store.copy import copy_threads
     except ImportError as exc:  # SqliteStore not built yet
         return {"import": f"skipped: {exc}"}
     with tempfile.TemporaryDirectory() as scratch:

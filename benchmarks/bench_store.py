@@ -15,7 +15,8 @@ Run: ``python -m benchmarks.bench_store [--quick] [--json] [--dir DIR]``
 * **bytes on disk**: the real corpus (``../shared/corpus/codex-real``) imported into an
   empty store, database file size after close / the corpus's JSONL size (target <= 0.35).
   Also shown: the same corpus appended turn by turn (appends are compressed at the
-  faster ``append_level``; imports at ``bulk_level``).
+  faster ``append_level``; imports at ``bulk_level``), without the pre-envelope files,
+  whose lines have no timestamp for an append to accept.
 """
 
 from __future__ import annotations
@@ -161,9 +162,12 @@ async def _import_all(path: Path, files: list[str]) -> None:
 
 
 async def _append_all(path: Path) -> None:
+    """The corpus appended turn by turn (pre-envelope files aside: append takes only timestamped lines)."""
     async with SqliteStore.open(path) as store:
         for thread in corpus_threads():
             turns = _prepare(thread)
+            if any(line.timestamp is None for lines in turns for line in lines):
+                continue
             thread_id = (await store.start_thread(turns[0][0])).id
             for lines in [turns[0][1:], *turns[1:]]:
                 if lines:

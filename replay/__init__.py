@@ -11,7 +11,7 @@ roll back by turn.
 Must not import: store, rollout.cli, rich, asyncio, anything doing I/O.
 """
 
-from .boundary import fork_end, rollback_start, turn_boundaries
+from .boundary import fork_end, open_turn, rollback_start, turn_boundaries
 from .history import HistoryBuilder, build_turns
 from .items import ThreadItem, Turn, TurnError, UserInput
 from .policy import Policy
@@ -31,6 +31,7 @@ __all__ = [
     "UserInput",
     "build_turns",
     "fork_end",
+    "open_turn",
     "resume_context",
     "rollback_start",
     "turn_boundaries",

@@ -7,6 +7,8 @@ precede its ``user_message``) and ends where the next turn opened, so late
 events, token counts and metadata re-appends stay with the turn they follow.
 
 * Fork "up to and including turn k": ``lines[:fork_end(spans, k)]``.
+* Whether a fork of ``lines`` ends mid-turn: :func:`open_turn` (the rule of
+  :attr:`HistoryBuilder.open_turn_id`).
 * Roll back ``n`` turns: Codex appends ``thread_rolled_back{n}``; the lines it
   hides are ``lines[rollback_start(spans, n):]`` (up to the marker).
 
@@ -23,7 +25,7 @@ from .history import HistoryBuilder
 from .policy import Policy
 from .turn_state import TurnSpan
 
-__all__ = ["fork_end", "rollback_start", "turn_boundaries"]
+__all__ = ["fork_end", "open_turn", "rollback_start", "turn_boundaries"]
 
 
 def turn_boundaries(lines: Iterable[object], *, policy: Policy = "extended") -> list[TurnSpan]:
@@ -76,3 +78,12 @@ def rollback_start(spans: list[TurnSpan], num_turns: int) -> int | None:
     if num_turns <= 0 or not spans:
         return None
     return spans[max(len(spans) - num_turns, 0)].start
+
+
+def open_turn(lines: Iterable[object], *, policy: Policy = "extended") -> str | None:
+    """Id of the explicit turn still in progress after ``lines``, or None.
+
+    A copy of ``lines`` (a fork) ends inside that turn; Codex closes such a copy with
+    ``turn_aborted``. Same rule as :attr:`HistoryBuilder.open_turn_id`.
+    """
+    return HistoryBuilder(policy).feed_many(lines).open_turn_id

@@ -11,6 +11,8 @@ Must not import: store, replay.history, anything doing I/O.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from rollout.errors import InvalidInput
 
 from . import items as it
@@ -18,7 +20,7 @@ from .turn_state import TurnSpan, TurnState, present
 
 __all__ = ["TurnLedger"]
 
-_VIEWS = frozenset({"full", "summary", "notLoaded"})
+_VIEWS = frozenset(get_args(it.ItemsView))
 
 
 class TurnLedger:
@@ -89,6 +91,13 @@ class TurnLedger:
     def current_turn_id(self) -> str | None:
         """Id of the open turn, if any (the one a live thread is running)."""
         return None if self._current is None else self._current.id
+
+    @property
+    def open_turn_id(self) -> str | None:
+        """Id of the explicit turn still in progress, if any: the turn a fork of every line
+        fed so far ends inside (it would read as ``interrupted`` once the thread stops)."""
+        current = self._current
+        return current.id if current is not None and current.status == "inProgress" else None
 
     def _next_id(self) -> str:
         item_id = f"item-{self._next_item}"

@@ -193,8 +193,19 @@ def v2_source(source: Any) -> Any:
         if key == "custom":
             return {"custom": value}
         if key == "subagent":
-            return {"subAgent": value}
+            return {"subAgent": _sub_agent(value)}
     return "unknown"
+
+
+_SPAWN_KEYS = ("parent_thread_id", "depth", "agent_path", "agent_nickname", "agent_role")
+
+
+def _sub_agent(value: Any) -> Any:
+    """A sub-agent source as Codex sends it: a spawn's fields in Codex's order, nulls included."""
+    spawn = value.get("thread_spawn") if isinstance(value, dict) and len(value) == 1 else None
+    if not isinstance(spawn, dict):
+        return value
+    return {"thread_spawn": {key: spawn.get(key) for key in _SPAWN_KEYS} | spawn}
 
 
 def source_kind(source: Any) -> str:

@@ -1,89 +1,111 @@
-"""zstd for rollout bytes: one-shot frames, dictionaries, stream reading.
+"""zstd, in the one place the project uses it: frames (with or without a dictionary), streams.
 
-zstandard's own ``ZstdError`` never escapes: it is translated to
-:class:`~rollout.errors.CompressionError` (or ``UnreadableRollout`` for files).
+Everything that compresses or decompresses goes through here: ``.jsonl.zst`` rollout
+files (:func:`open_decompressed`, :func:`compress`) and the SQLite store's chunks, which
+use a dictionary trained on the store's own data (:func:`train_dictionary`,
+:class:`Decompressor`). Frames carry no dictionary id: whoever stores a frame records
+which dictionary it needs.
+
+zstandard's own ``ZstdError`` never escapes: it becomes :class:`~rollout.errors.CompressionError`
+(or ``UnreadableRollout`` while reading a file). Compressors are cached per thread, so
+callers on worker threads compress in parallel (zstd releases the GIL).
 
 Must not import: replay, store, rollout.cli, rich.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import BinaryIO
 
 import zstandard
 
 from .errors import CompressionError, UnreadableRollout
 
-__all__ = [
-    "ZSTD_MAGIC",
-    "Codec",
-    "compress",
-    "decompress",
-    "open_decompressed",
-    "train_dictionary",
-]
+__all__ = ["ZSTD_MAGIC", "Decompressor", "compress", "decompress", "open_decompressed", "train_dictionary"]
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _LEVEL = 3
+_CACHED = 8  # compressors kept per thread: (level, dictionary) pairs in use at once
+_local = threading.local()
 
 
-class Codec:
-    """Compressor/decompressor pair built once, optionally with a dictionary.
-
-    Args:
-        dictionary: raw bytes of a trained zstd dictionary, or None.
-        level: zstd compression level.
-    """
-
-    def __init__(self, dictionary: bytes | None = None, *, level: int = _LEVEL) -> None:
+def _compressor(level: int, dictionary: bytes | None) -> zstandard.ZstdCompressor:
+    """This thread's compressor for ``(level, dictionary)``, built once."""
+    cache: dict[tuple[int, bytes | None], zstandard.ZstdCompressor] | None = getattr(_local, "compressors", None)
+    if cache is None:
+        cache = _local.compressors = {}
+    key = (level, dictionary)
+    found = cache.get(key)
+    if found is None:
         try:
             zdict = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
-            self._c = zstandard.ZstdCompressor(level=level, dict_data=zdict)
-            self._d = zstandard.ZstdDecompressor(dict_data=zdict)
+            found = zstandard.ZstdCompressor(level=level, dict_data=zdict, write_dict_id=False)
         except zstandard.ZstdError as exc:
             raise CompressionError(f"bad zstd dictionary: {exc}") from exc
-        self.dictionary = dictionary
+        if len(cache) >= _CACHED:
+            cache.clear()
+        cache[key] = found
+    return found
 
-    def compress(self, data: bytes) -> bytes:
+
+def compress(data: bytes, *, level: int = _LEVEL, dictionary: bytes | None = None) -> bytes:
+    """One zstd frame of ``data`` (content size recorded). Thread-safe.
+
+    Raises:
+        CompressionError: zstd failed, or ``dictionary`` is not a zstd dictionary.
+    """
+    try:
+        return _compressor(level, dictionary).compress(data)
+    except zstandard.ZstdError as exc:
+        raise CompressionError(f"zstd compression failed: {exc}") from exc
+
+
+class Decompressor:
+    """Decompresses frames made with one dictionary (or none). Not thread-safe: one per thread.
+
+    Raises:
+        CompressionError: ``dictionary`` is not a zstd dictionary.
+    """
+
+    def __init__(self, dictionary: bytes | None = None) -> None:
         try:
-            return self._c.compress(data)
+            zdict = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
+            self._zstd = zstandard.ZstdDecompressor(dict_data=zdict)
         except zstandard.ZstdError as exc:
-            raise CompressionError(f"zstd compression failed: {exc}") from exc
+            raise CompressionError(f"bad zstd dictionary: {exc}") from exc
 
     def decompress(self, data: bytes) -> bytes:
+        """The content of one frame.
+
+        Raises:
+            CompressionError: the frame is corrupt, truncated or needs another dictionary.
+        """
         try:
-            return self._d.decompress(data)
+            return self._zstd.decompress(data)
         except zstandard.ZstdError as exc:
             raise CompressionError(f"corrupt zstd frame: {exc}") from exc
 
 
-_plain = Codec()
-
-
-def compress(data: bytes, *, level: int = _LEVEL) -> bytes:
-    """Compress ``data`` into one zstd frame (content size recorded)."""
-    return (_plain if level == _LEVEL else Codec(level=level)).compress(data)
-
-
 def decompress(data: bytes) -> bytes:
-    """Decompress one zstd frame.
+    """The content of one frame made without a dictionary.
 
     Raises:
         CompressionError: the frame is corrupt or truncated.
     """
-    return _plain.decompress(data)
+    return Decompressor().decompress(data)
 
 
-def train_dictionary(samples: list[bytes], size: int = 64 * 1024) -> bytes:
-    """Train a zstd dictionary of at most ``size`` bytes from sample payloads.
+def train_dictionary(samples: list[bytes], size: int, *, level: int) -> bytes:
+    """A zstd dictionary of at most ``size`` bytes, tuned for ``level``, trained on ``samples``.
 
     Raises:
-        CompressionError: zstd could not train (typically too few samples).
+        CompressionError: zstd could not train (too few or too uniform samples).
     """
     try:
-        return zstandard.train_dictionary(size, list[bytes | bytearray | memoryview](samples)).as_bytes()
+        return zstandard.train_dictionary(size, list(samples), level=level).as_bytes()
     except zstandard.ZstdError as exc:
-        raise CompressionError(f"dictionary training failed: {exc}") from exc
+        raise CompressionError(f"zstd dictionary training failed: {exc}") from exc
 
 
 class _TranslatingReader:

@@ -111,6 +111,10 @@ class RolloutWriter:
             view = view[written:]
         return len(data)
 
+    def fileno(self) -> int:
+        """The open file's descriptor (it follows the file if another process moves it)."""
+        return self._fd
+
     def close(self) -> None:
         """Release the lock and close the file (idempotent)."""
         if self._fd >= 0:

@@ -73,6 +73,7 @@ class Filter:
             "cwd": q.cwd,
             "search": q.search_term or None,
             "source": sorted({"subAgent" if k.startswith("subAgent") else k for k in self.kinds}),
+            "model_provider": [],  # every provider: accepts() applies Codex's provider filter
         }
 
     def accepts(self, info: Any) -> bool:

@@ -231,8 +231,9 @@ async def thread_rollback(ctx: Any, q: p.ThreadRollback) -> dict[str, Any]:
     thread_id = check_uuid(q.thread_id)
     if q.num_turns < 1:
         raise RpcError.invalid("numTurns must be >= 1")
-    thread = await ctx.server.store.rollback(thread_id, q.num_turns)
-    ctx.server.feed.wrote("rolled_back", thread_id, last_seq=thread.last_seq)
+    info = await ctx.server.store.rollback(thread_id, q.num_turns)
+    ctx.server.feed.wrote("rolled_back", thread_id, last_seq=info.last_seq)
+    thread = await ctx.server.store.read(thread_id)  # rollback returns the thread's info, like fork
     return {"thread": thread_json(thread, loaded=ctx.server.is_loaded(thread_id), turns=encode_turns(thread.turns))}
 
 

@@ -4,35 +4,40 @@ Quick use::
 
     from store import SqliteStore
 
-    async with SqliteStore.open("threads.db") as store:
-        info = await store.start_thread(rollout.events.SessionMeta(cwd="/src"))
+    async with SqliteStore.open("threads.db") as store:      # or: store = await SqliteStore.open(...)
+        info = await store.start_thread(rollout.events.SessionMeta(cwd="/src", source="cli"))
         seq = await store.append(info.id, lines, expected_seq=info.last_seq)
-        thread = await store.read(info.id)          # ThreadInfo fields + turns
-        child = await store.fork(info.id)           # zero-copy: a pointer, not a copy
-        page = await store.list(limit=20)
+        thread = await store.read(info.id)          # Codex's v2 Thread, with turns
+        child = await store.fork(info.id, at_turn=2) # keeps the first 2 turns; a pointer, not a copy
+        page = await store.list(limit=20)           # what Codex's thread/list {} shows
+        unsubscribe = store.subscribe(print)        # a Change after every committed write
 
-``FileStore.open(codex_home)`` serves a Codex home (``sessions/``,
-``archived_sessions/``, ``session_index.jsonl``) through the same API, and
-``store.migrate.copy_threads(src, dst)`` moves threads between any two stores.
-``MemoryStore`` has the same API and is the reference the tests hold every
-backend to. Errors are :mod:`rollout.errors` classes (``ThreadNotFound``,
-``ThreadArchived``, ``Conflict``, ``InvalidInput``, ``CorruptLog``,
-``SchemaTooNew``, ``StoreError``).
+``FileStore.open(codex_home)`` serves a Codex home (``sessions/``, ``archived_sessions/``,
+``session_index.jsonl``) through the same API, and ``copy_threads(src, dst)`` moves threads
+between any two stores. ``MemoryStore`` has the same API and is the reference the tests
+hold every backend to. The API is written once in :class:`store.core.Store`; each backend
+(``memory``, ``sqlite/``, ``files/``) supplies its primitives. Errors are
+:mod:`rollout.errors` classes (``ThreadNotFound``, ``ThreadArchived``, ``Conflict``,
+``InvalidInput``, ``CorruptLog``, ``SchemaTooNew``, ``StoreError``).
 
 Must not import: rollout.cli, rich.
 """
 
-from .api import GitInfo, Page, ResumedThread, Thread, ThreadInfo, ThreadStatus
-from .base import Store
+from .copy import copy_threads, iter_threads
+from .core import Opening, Store
+from .feed import Change
 from .files import FileStore
 from .memory import MemoryStore
-from .schema import Tuning
-from .sqlite import SqliteStore
+from .sqlite import SqliteStore, Tuning
+from .thread import GitInfo, ImportResult, Page, ResumedThread, Thread, ThreadInfo, ThreadStatus
 
 __all__ = [
+    "Change",
     "FileStore",
     "GitInfo",
+    "ImportResult",
     "MemoryStore",
+    "Opening",
     "Page",
     "ResumedThread",
     "SqliteStore",
@@ -41,4 +46,6 @@ __all__ = [
     "ThreadInfo",
     "ThreadStatus",
     "Tuning",
+    "copy_threads",
+    "iter_threads",
 ]

@@ -1,9 +1,9 @@
-"""Checking the lines callers hand a store, and building the lines a store writes itself.
+"""Checking what callers hand a store, and building the lines a store writes itself.
 
-Every write validates its input completely before anything is queued: each item
-must be a rollout line object that encodes to one JSON line a reader can decode
-again. The bytes stored are :func:`rollout.codec.encode_line`'s, so a decoded
-line goes back out exactly as it came in.
+Every write validates its input completely before anything is queued: each item must
+be a rollout line object that encodes to one JSON line a reader can decode again, with
+an RFC 3339 timestamp. The bytes stored are :func:`rollout.codec.encode_line`'s, so a
+decoded line goes back out exactly as it came in.
 
 The lines a store creates (a new thread's ``session_meta``, a fork's meta and
 interruption marker, a rollback marker) carry a UTC ``...mmmZ`` write timestamp.
@@ -13,26 +13,29 @@ Must not import: rollout.cli, rich, anything doing I/O.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast, get_args
 
 import msgspec
 from msgspec.structs import replace
 
+from replay.items import ItemsView
 from rollout import events as ev
 from rollout.codec import decode_line, encode_line, raw_bytes
 from rollout.errors import DecodeError, InvalidInput
 
-from .state import iso_ms, new_thread_id
+from .clock import first_not_rfc3339, iso_ms, new_thread_id, thread_key
 
 __all__ = [
     "LINE_CLASSES",
+    "MAX_NAME",
+    "VIEWS",
     "aborted_line",
     "check_items_view",
+    "check_kept",
     "check_name",
     "check_seq",
-    "check_thread_id",
-    "check_turn",
     "encode_all",
     "encode_checked",
     "fork_meta_line",
@@ -40,19 +43,12 @@ __all__ = [
     "start_line",
 ]
 
-VIEWS = ("full", "summary", "notLoaded")
-
 #: Every class a rollout line can be (``rollout.events.Line``).
-LINE_CLASSES = (
-    ev.SessionMetaLine,
-    ev.ResponseItemLine,
-    ev.EventMsgLine,
-    ev.TurnContextLine,
-    ev.CompactedLine,
-    ev.WorldStateLine,
-    ev.UnknownLine,
-    ev.LegacyStateLine,
-)
+LINE_CLASSES: tuple[type, ...] = get_args(ev.Line)
+#: The v2 items views (``replay.items.ItemsView``).
+VIEWS: tuple[str, ...] = get_args(ItemsView)
+#: The longest thread name, in characters.
+MAX_NAME = 256
 
 
 def encode_checked(line: Any, index: int) -> bytes:
@@ -67,7 +63,7 @@ def encode_checked(line: Any, index: int) -> bytes:
     raw = raw_bytes(line)
     if raw is None:
         try:
-            raw = encode_line(line)
+            raw = encode_line(cast(ev.Line, line))
             decode_line(raw)
         except (DecodeError, msgspec.EncodeError, TypeError, ValueError) as exc:
             raise InvalidInput(f"lines[{index}]: {type(line).__name__} does not encode: {exc}") from exc
@@ -76,26 +72,27 @@ def encode_checked(line: Any, index: int) -> bytes:
     return raw
 
 
-def encode_all(lines: Iterable[Any]) -> tuple[list[Any], list[bytes]]:
+def encode_all(lines: Any, *, timestamps: bool = True) -> tuple[list[Any], list[bytes]]:
     """Validate and encode every line; returns (lines as a list, their bytes).
+
+    Args:
+        timestamps: also require each line's ``timestamp`` to be RFC 3339 (appends do;
+            imports keep legacy lines without one).
 
     Raises:
         InvalidInput: ``lines`` is not a sequence of rollout lines (names the bad index).
     """
-    if isinstance(lines, (str, bytes, bytearray, memoryview, LINE_CLASSES)):
+    if isinstance(lines, (str, bytes, bytearray, memoryview, *LINE_CLASSES)):
         raise InvalidInput("lines must be a sequence of rollout line objects")
     try:
         items = list(lines)
     except TypeError as exc:
         raise InvalidInput(f"lines must be a sequence of rollout line objects: {exc}") from exc
-    return items, [encode_checked(line, i) for i, line in enumerate(items)]
-
-
-def check_thread_id(thread_id: Any) -> str:
-    """Raises InvalidInput unless ``thread_id`` is a non-empty string."""
-    if not isinstance(thread_id, str) or not thread_id:
-        raise InvalidInput(f"thread id must be a non-empty string, not {thread_id!r}")
-    return thread_id
+    raw = [encode_checked(line, i) for i, line in enumerate(items)]
+    if timestamps and (bad := first_not_rfc3339([line.timestamp for line in items])) is not None:
+        stamp = items[bad].timestamp
+        raise InvalidInput(f"lines[{bad}]: timestamp must be RFC 3339 with an offset, not {stamp!r}")
+    return items, raw
 
 
 def check_seq(name: str, value: Any) -> int | None:
@@ -111,49 +108,69 @@ def check_items_view(items_view: object) -> str:
     """Raises InvalidInput unless ``items_view`` is a v2 items view."""
     if items_view not in VIEWS:
         raise InvalidInput(f"items_view must be one of {VIEWS}, not {items_view!r}")
-    return items_view  # type: ignore[return-value]
+    return str(items_view)
 
 
 def check_name(name: object) -> str:
-    """The trimmed name; raises InvalidInput when it is not a non-empty string."""
+    """The trimmed name.
+
+    Raises:
+        InvalidInput: not a string, empty, longer than :data:`MAX_NAME` characters,
+            or holding a control character (a newline included).
+    """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("thread name must not be empty")
-    return name.strip()
+    name = name.strip()
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"thread name must be at most {MAX_NAME} characters, not {len(name)}")
+    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise InvalidInput(f"thread name must not contain control characters (found {bad!r})")
+    return name
 
 
-def check_turn(at_turn: object) -> int | str:
-    """Raises InvalidInput unless ``at_turn`` is an int position or a turn id."""
-    if isinstance(at_turn, bool) or not isinstance(at_turn, (int, str)):
-        raise InvalidInput(f"at_turn must be a turn position, a turn id or None, not {at_turn!r}")
+def check_kept(at_turn: object) -> int | str | None:
+    """``at_turn`` of ``fork``: None, a count of turns kept (negative: all but that many), or a turn id.
+
+    Raises:
+        InvalidInput: any other value, or 0.
+    """
+    if at_turn is None or isinstance(at_turn, str):
+        return at_turn
+    if isinstance(at_turn, bool) or not isinstance(at_turn, int) or at_turn == 0:
+        raise InvalidInput(f"at_turn must be a number of turns to keep (not 0), a turn id or None, not {at_turn!r}")
     return at_turn
 
 
 def start_line(meta: Any, now: int) -> ev.SessionMetaLine:
     """The first line of a new thread from a ``SessionMeta`` (or a whole ``SessionMetaLine``).
 
-    An empty ``id`` gets a new UUIDv7 and an empty ``timestamp`` the current time.
-    A ``SessionMetaLine`` that already has both is kept byte for byte.
+    An empty ``id`` gets a new UUIDv7 and an empty ``timestamp`` the current time; a
+    ``SessionMeta`` without ``source`` gets Codex's ``"unknown"`` (a thread started in
+    code). A ``SessionMetaLine`` with an id and both timestamps is kept byte for byte.
 
     Raises:
-        InvalidInput: ``meta`` is neither.
+        InvalidInput: ``meta`` is neither, or its id is not a UUID.
     """
     if isinstance(meta, ev.SessionMetaLine):
-        if meta.payload.id and meta.payload.timestamp and meta.timestamp:
+        payload, line_ts = meta.payload, meta.timestamp
+        if payload.id and payload.timestamp and line_ts:
+            thread_key(payload.id)
             return meta
-        line_ts, payload = meta.timestamp, meta.payload
     elif isinstance(meta, ev.SessionMeta):
-        line_ts, payload = None, meta
+        payload, line_ts = meta, None
     else:
         raise InvalidInput(f"start_thread needs a SessionMeta, not {type(meta).__name__}")
-    payload = replace(payload, id=payload.id or new_thread_id(), timestamp=payload.timestamp or iso_ms(now))
+    thread_id = thread_key(payload.id) if payload.id else new_thread_id()
+    source = "unknown" if payload.source is None and line_ts is None else payload.source
+    payload = replace(payload, id=thread_id, timestamp=payload.timestamp or iso_ms(now), source=source)
     return ev.SessionMetaLine(timestamp=line_ts or iso_ms(now), payload=payload)
 
 
-def fork_meta_line(source: ev.SessionMeta | None, child_id: str, source_id: str, now: int) -> ev.SessionMetaLine:
+def fork_meta_line(source: ev.SessionMeta, child_id: str, source_id: str, now: int) -> ev.SessionMetaLine:
     """A fork's own first line: the source's meta with a new id, ``forked_from_id`` and time."""
-    base = source if source is not None else ev.SessionMeta(id=source_id)
     stamp = iso_ms(now)
-    payload = replace(base, id=child_id, forked_from_id=source_id, timestamp=stamp)
+    payload = replace(source, id=child_id, forked_from_id=source_id, timestamp=stamp)
     return ev.SessionMetaLine(timestamp=stamp, payload=payload)
 
 
@@ -164,12 +181,11 @@ def aborted_line(turn_id: str, now: int) -> ev.EventMsgLine:
     )
 
 
-def rollback_line(num_turns: Any, now: int) -> ev.EventMsgLine:
-    """``thread_rolled_back{num_turns}``.
-
-    Raises:
-        InvalidInput: ``num_turns`` is not an int >= 1.
-    """
-    if isinstance(num_turns, bool) or not isinstance(num_turns, int) or not 1 <= num_turns < 1 << 32:
-        raise InvalidInput(f"num_turns must be an int >= 1 (u32), not {num_turns!r}")
+def rollback_line(num_turns: int, now: int) -> ev.EventMsgLine:
+    """``thread_rolled_back{num_turns}``."""
     return ev.EventMsgLine(timestamp=iso_ms(now), payload=ev.ThreadRolledBackEvent(num_turns=num_turns))
+
+
+def lines_of(raw: Iterable[bytes]) -> list[ev.Line]:
+    """Stored bytes decoded back into lines."""
+    return [decode_line(data) for data in raw]

@@ -1,58 +1,59 @@
-"""Per-thread metadata folded from its lines: the state every backend keeps.
+"""What a store knows about a thread without replaying it, and the one way to present it.
 
-A :class:`ThreadState` is what a store knows about a thread without replaying
-it: identity and listing fields from its own ``session_meta`` lines, the preview
-(first user message), name, archive flag, timestamps, the last seq, and which
-explicit turn is open (so a fork can tell whether its copy ends mid-turn).
+A :class:`ThreadState` holds identity and listing fields from the thread's own
+``session_meta`` lines, the preview (first user message), the latest model settings,
+name, archive flag, times and the last seq. Lines are reduced to :data:`Fact` tuples
+once, before a write is queued (:func:`facts`), and folded into the state by whoever
+applies the write (:func:`absorb`), so writers never inspect line objects. Backends
+persist the state as msgpack.
 
-Lines are reduced to :data:`Fact` tuples once, before a write is queued
-(:func:`facts`), and folded into the state by the writer (:func:`absorb`), so
-the writer never inspects line objects. Backends persist the state as msgpack.
+:func:`thread_info` is the only place thread metadata is derived: every store's
+``ThreadInfo``, every list entry and ``rollout inspect``'s summary come from it.
 
 Must not import: rollout.cli, rich, anything doing I/O.
 """
 
 from __future__ import annotations
 
-import os
-import time
-import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 import msgspec
 from msgspec.structs import replace
 
-from replay import TurnSpan, fork_end
-from replay.convert import error_affects_turn
+from replay import Turn
 from rollout import events as ev
 from rollout.compat import preview_text, source_kind, v2_source
+from rollout.readable import codex_reads
+from rollout.thread_meta import (
+    DEFAULT_PROVIDER,
+    GUARDIAN_NAME,
+    GUARDIAN_PREVIEW,
+    is_guardian,
+    redact_origin_url,
+    settings_of,
+    spawn_of,
+    user_item_text,
+)
 
-from .api import GitInfo, ThreadInfo
+from .clock import parse_ms
+from .thread import GitInfo, Thread, ThreadInfo
 
 __all__ = [
     "STATE_DECODER",
     "STATE_ENCODER",
-    "Clock",
     "Fact",
     "ThreadState",
     "absorb",
     "facts",
-    "fork_span",
+    "folded_state",
     "fork_state",
-    "iso_ms",
-    "new_thread_id",
-    "now_ms",
-    "open_turn_after",
-    "parse_ms",
+    "initial_state",
     "slim",
-    "start_state",
     "thread_info",
 ]
 
-#: ``(offset in the appended lines, kind, value)``; kinds: ``meta``, ``preview``,
-#: ``start``, ``end``, ``fail``, ``reset``.
+#: ``(offset in the appended lines, kind, value)``; kinds: ``meta``, ``preview``, ``settings``.
 Fact = tuple[int, str, Any]
 
 
@@ -60,9 +61,9 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
     """What a store keeps about one thread besides its lines.
 
     Attributes:
-        id: thread id.
+        id: thread id (lower-case).
         created_ms: creation time (``session_meta.timestamp``), unix ms.
-        updated_ms: time of the last append (or unarchive), unix ms.
+        updated_ms: when the thread's log was last written, unix ms (Codex: file mtime).
         last_seq: seq of the last line; lines are numbered 1..last_seq.
         meta: the thread's canonical (first own) ``session_meta`` payload, slimmed
             (see :func:`slim`); the whole payload is line ``meta_seq``.
@@ -71,9 +72,10 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
         memory_mode: newest ``memory_mode`` among its own ``session_meta`` lines.
         preview: preview text of the first user message ("" until one arrives).
         preview_seq: seq of the line the preview came from (0: none).
+        model, effort: the latest model settings Codex reads (``rollout.thread_meta``).
         name: name set with ``set_name``, or None.
         archived: archive flag.
-        open_turn: id of the explicit turn started but not yet ended, if any.
+        path: the thread's file, for stores that keep one (never persisted by them).
     """
 
     id: str
@@ -86,14 +88,21 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
     memory_mode: str | None = None
     preview: str = ""
     preview_seq: int = 0
+    model: str | None = None
+    effort: str | None = None
     name: str | None = None
     archived: bool = False
-    open_turn: str | None = None
+    path: str | None = None
 
     @property
     def source_kind(self) -> str:
         """v2 source kind (``cli``, ``vscode``, ``subAgent``, ...), used by list filters."""
         return source_kind(self.meta.source if self.meta else None)
+
+    @property
+    def model_provider(self) -> str:
+        """The model provider, Codex's default when the meta names none."""
+        return (self.meta.model_provider if self.meta else None) or DEFAULT_PROVIDER
 
 
 STATE_ENCODER = msgspec.msgpack.Encoder()
@@ -107,16 +116,23 @@ def facts(lines: Iterable[ev.Line]) -> list[Fact]:
     """Reduce lines to the facts :func:`absorb` needs (most lines give none)."""
     found: list[Fact] = []
     for offset, line in enumerate(lines):
+        if isinstance(line, _MAY_TELL) and not codex_reads(line):
+            continue  # Codex drops the line when it reads the file: it tells nothing
         match line:
             case ev.SessionMetaLine(payload=meta):
                 found.append((offset, "meta", meta))
             case ev.EventMsgLine(payload=event):
                 _event_fact(found, offset, event)
+            case ev.TurnContextLine(payload=context) if (settings := settings_of(context)) is not None:
+                found.append((offset, "settings", settings))
             case ev.ResponseItemLine(timestamp=None, payload=ev.Message(role="user") as message):
                 text = _legacy_user_text(message)
                 if text:
                     found.append((offset, "preview", text))
     return found
+
+
+_MAY_TELL = (ev.EventMsgLine, ev.TurnContextLine)
 
 
 def _event_fact(found: list[Fact], offset: int, event: Any) -> None:
@@ -125,18 +141,18 @@ def _event_fact(found: list[Fact], offset: int, event: Any) -> None:
             text = preview_text(message, has_images=bool(images or local))
             if text:
                 found.append((offset, "preview", text))
-        case ev.TaskStartedEvent(turn_id=turn_id):  # also TurnStartedEvent
-            found.append((offset, "start", turn_id))
-        case ev.TaskCompleteEvent(turn_id=turn_id):  # also TurnCompleteEvent
-            found.append((offset, "end", turn_id))
-        case ev.TurnAbortedEvent(turn_id=turn_id):
-            found.append((offset, "end", turn_id))
-        case ev.ErrorEvent(codex_error_info=info) if error_affects_turn(info):
-            found.append((offset, "fail", None))
-        case ev.ThreadRolledBackEvent():
-            found.append((offset, "reset", None))
         case ev.ThreadGoalUpdatedEvent(goal={"objective": str(objective)}) if objective.strip():
             found.append((offset, "preview", objective.strip()))
+        case ev.ThreadSettingsAppliedEvent() if (settings := settings_of(event)) is not None:
+            found.append((offset, "settings", settings))
+        case ev.ItemCompletedEvent(item={"type": "UserMessage", "content": list(content)}):
+            text = preview_text(user_item_text(content), has_images=any(_is_image(part) for part in content))
+            if text:
+                found.append((offset, "preview", text))
+
+
+def _is_image(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") in ("image", "localImage")
 
 
 def _legacy_user_text(message: ev.Message) -> str:
@@ -148,23 +164,21 @@ def _legacy_user_text(message: ev.Message) -> str:
 
 
 def absorb(state: ThreadState, found: list[Fact], first_seq: int, count: int, now: int) -> ThreadState:
-    """Fold the facts of ``count`` lines appended at ``first_seq`` into a new state."""
+    """Fold the facts of ``count`` lines appended at ``first_seq``, written at ``now``, into a new state."""
     changes: dict[str, Any] = {"last_seq": first_seq + count - 1, "updated_ms": max(now, state.updated_ms)}
-    open_turn = state.open_turn
     for offset, kind, value in found:
         if kind == "meta":
             _absorb_meta(state, changes, value, first_seq + offset)
         elif kind == "preview":
             if not (changes.get("preview") or state.preview):
                 changes["preview"], changes["preview_seq"] = value, first_seq + offset
-        else:
-            open_turn = _track(open_turn, kind, value)
-    changes["open_turn"] = open_turn
+        elif kind == "settings":
+            changes["model"], changes["effort"] = value
     return replace(state, **changes)
 
 
 def _absorb_meta(state: ThreadState, changes: dict[str, Any], meta: ev.SessionMeta, seq: int) -> None:
-    if meta.id != state.id:
+    if meta.id.lower() != state.id:
         return  # a fork's copy of its source's meta, or a foreign meta
     if state.meta is None and "meta" not in changes:
         changes["meta"], changes["meta_seq"] = slim(meta), seq
@@ -174,29 +188,34 @@ def _absorb_meta(state: ThreadState, changes: dict[str, Any], meta: ev.SessionMe
         changes["memory_mode"] = meta.memory_mode
 
 
-def _track(open_turn: str | None, kind: str, value: Any) -> str | None:
-    """The explicit turn still open after one lifecycle fact."""
-    if kind == "start":
-        return value
-    if kind == "end":
-        return None if value in (None, "", open_turn) else open_turn
-    return None  # "fail": the turn has ended failed; "reset": rollback finishes it
+def initial_state(meta: ev.SessionMetaLine, lines: list[ev.Line], updated_ms: int | None, *,
+                  created_ms: int | None = None) -> ThreadState:
+    """The state of a whole thread (a new one, or one read from a file).
+
+    Args:
+        meta: the thread's own first ``session_meta`` line (its id names the thread).
+        lines: every line of the thread, ``meta`` included.
+        updated_ms: when the log was last written (a file's mtime, taken as it is, as
+            Codex does); None: its newest line's time, never before the creation time.
+        created_ms: the creation time when the meta records none (a file name's stamp).
+    """
+    newest = next((ms for ms in (parse_ms(line.timestamp) for line in reversed(lines)) if ms is not None), None)
+    return folded_state(meta, facts(lines), len(lines), updated_ms, newest_ms=newest, created_ms=created_ms)
 
 
-def open_turn_after(lines: Iterable[ev.Line], open_turn: str | None = None) -> str | None:
-    """The explicit turn open after ``lines`` (starting from ``open_turn``)."""
-    for _, kind, value in facts(lines):
-        if kind in ("start", "end", "fail", "reset"):
-            open_turn = _track(open_turn, kind, value)
-    return open_turn
+def folded_state(meta: ev.SessionMetaLine, found: list[Fact], count: int, updated_ms: int | None, *,
+                 newest_ms: int | None = None, created_ms: int | None = None) -> ThreadState:
+    """:func:`initial_state` from the facts of ``count`` lines already reduced (a streaming reader).
 
-
-def start_state(line: ev.SessionMetaLine, now: int) -> ThreadState:
-    """The state of a thread that has just its first line, ``line``."""
-    payload = line.payload
-    created = parse_ms(payload.timestamp) or parse_ms(line.timestamp) or now
-    state = ThreadState(id=payload.id, created_ms=created, updated_ms=now)
-    return absorb(state, facts([line]), 1, 1, now)
+    Args:
+        newest_ms: the newest line time, used when ``updated_ms`` is None.
+    """
+    created = parse_ms(meta.payload.timestamp) or parse_ms(meta.timestamp) or created_ms or updated_ms or newest_ms
+    created = created or 0
+    if updated_ms is None:
+        updated_ms = max(newest_ms or created, created)
+    state = ThreadState(id=meta.payload.id.lower(), created_ms=created, updated_ms=updated_ms)
+    return absorb(state, found, 1, count, updated_ms)
 
 
 def slim(meta: ev.SessionMeta) -> ev.SessionMeta:
@@ -204,23 +223,9 @@ def slim(meta: ev.SessionMeta) -> ev.SessionMeta:
     return replace(meta, base_instructions=None, instructions=None, dynamic_tools=None)
 
 
-def fork_span(spans: list[TurnSpan], at_turn: int | str) -> TurnSpan:
-    """The turn a fork ends with (``replay.fork_end`` semantics).
-
-    Raises:
-        InvalidInput: no such turn.
-    """
-    fork_end(spans, at_turn)  # raises InvalidInput for a missing turn
-    if isinstance(at_turn, str):
-        return next(span for span in spans if span.turn_id == at_turn)
-    return spans[at_turn]
-
-
-def fork_state(
-    source: ThreadState, meta: ev.SessionMetaLine, upto: int, tail: list[ev.Line], now: int
-) -> ThreadState:
-    """The state of a fork: its own meta, the source's preview if copied, the source's name."""
-    copied = source.preview_seq and source.preview_seq <= upto
+def fork_state(source: ThreadState, meta: ev.SessionMetaLine, upto: int, tail: list[Any], now: int) -> ThreadState:
+    """The state of a fork: its own meta, the source's preview and settings if copied, the source's name."""
+    copied = bool(source.preview_seq) and source.preview_seq <= upto
     state = ThreadState(
         id=meta.payload.id,
         created_ms=now,
@@ -228,10 +233,12 @@ def fork_state(
         last_seq=1 + upto,
         meta=slim(meta.payload),
         meta_seq=1,
-        git=source.git,
-        memory_mode=source.memory_mode,
+        git=meta.payload.git,
+        memory_mode=meta.payload.memory_mode,
         preview=source.preview if copied else "",
         preview_seq=source.preview_seq + 1 if copied else 0,
+        model=source.model,
+        effort=source.effort,
         name=source.name,
     )
     if not tail:
@@ -242,78 +249,64 @@ def fork_state(
 # --------------------------------------------------------------------------- info
 
 
-def thread_info(state: ThreadState) -> ThreadInfo:
-    """The v2 ``Thread`` fields (without turns) of a state."""
+@overload
+def thread_info(state: ThreadState, *, listed: bool = False, turns: None = None) -> ThreadInfo: ...
+
+
+@overload
+def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn]) -> Thread: ...
+
+
+def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn] | None = None) -> ThreadInfo:
+    """Codex's v2 ``Thread`` object for a thread state: the one derivation of thread metadata.
+
+    Args:
+        turns: the thread's turns: the result is then a :class:`Thread` carrying them
+            (else a ``ThreadInfo`` with ``turns: []``).
+        listed: the object as a ``thread/list`` entry, where Codex 0.171.0 sends
+            ``forkedFromId`` and ``threadSource`` as null; ``thread/read`` sends the fork's
+            source, and ``threadSource`` for a paginated-history thread only.
+    """
     meta = state.meta or ev.SessionMeta(id=state.id)
-    git = state.git or meta.git
-    return ThreadInfo(
+    source = meta.source
+    # Only a dict source (a sub-agent, a custom one) can be the guardian or a spawn.
+    guardian = isinstance(source, dict) and is_guardian(source)
+    spawn = (spawn_of(source) or {}) if isinstance(source, dict) else {}
+    updated = state.updated_ms // 1000
+    history = meta.history_mode if meta.history_mode in ("legacy", "paginated") else "legacy"
+    return (ThreadInfo if turns is None else Thread)(
         id=state.id,
-        session_id=meta.session_id or state.id,
-        forked_from_id=meta.forked_from_id,
-        parent_thread_id=meta.parent_thread_id,
-        preview=state.preview,
-        model_provider=meta.model_provider,
+        session_id=state.id,  # Codex 0.171.0 answers the thread id, whatever the meta records
+        forked_from_id=None if listed else meta.forked_from_id,
+        preview=GUARDIAN_PREVIEW if guardian else state.preview,
+        history_mode=history,
+        model_provider=state.model_provider,
+        model=state.model,
+        reasoning_effort=state.effort,
         created_at=state.created_ms // 1000,
-        updated_at=state.updated_ms // 1000,
-        cwd=meta.cwd,
-        cli_version=meta.cli_version,
-        source=v2_source(meta.source),
-        thread_source=meta.thread_source,
-        agent_nickname=meta.agent_nickname,
-        agent_role=meta.agent_role,
-        git_info=None if git is None else GitInfo(
-            sha=git.commit_hash, branch=git.branch, origin_url=git.repository_url
-        ),
-        name=state.name,
+        updated_at=updated,
+        recency_at=updated,
+        path=state.path,
+        cwd=meta.cwd or "",
+        cli_version=meta.cli_version or "",
+        originator=meta.originator,
+        source=v2_source(source),
+        thread_source=meta.thread_source if history == "paginated" and not listed else None,
+        agent_nickname=meta.agent_nickname or (_text(spawn.get("agent_nickname")) if spawn else None),
+        agent_role=meta.agent_role or (_text(spawn.get("agent_role")) if spawn else None),
+        git_info=_git_info(state.git or meta.git) if (state.git or meta.git) is not None else None,
+        name=state.name or (GUARDIAN_NAME if guardian else None),
+        turns=[] if turns is None else turns,
         archived=state.archived,
         last_seq=state.last_seq,
     )
 
 
-
-
-# --------------------------------------------------------------------------- time and ids
-
-
-def now_ms() -> int:
-    """Wall-clock time in unix milliseconds."""
-    return time.time_ns() // 1_000_000
-
-
-class Clock:
-    """Strictly increasing unix-ms stamps for one writer, so "updated" never ties within a store."""
-
-    def __init__(self) -> None:
-        self._last = 0
-
-    def tick(self) -> int:
-        """The current time in ms, or one ms after the previous stamp if that is later."""
-        self._last = max(now_ms(), self._last + 1)
-        return self._last
-
-
-def iso_ms(ms: int) -> str:
-    """``YYYY-MM-DDThh:mm:ss.mmmZ`` (UTC), the rollout timestamp format."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def parse_ms(text: str | None) -> int | None:
-    """Unix ms of an RFC 3339 timestamp (a naive one is taken as UTC); None if unparsable."""
-    if not text:
+def _git_info(git: ev.GitInfo | None) -> GitInfo | None:
+    if git is None or not (git.commit_hash or git.branch or git.repository_url):
         return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    return GitInfo(sha=git.commit_hash, branch=git.branch, origin_url=redact_origin_url(git.repository_url))
 
 
-def new_thread_id() -> str:
-    """A fresh UUIDv7 string (48-bit ms timestamp, then random bits)."""
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (now_ms() & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76 | ((rand >> 62) & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
-    return str(uuid.UUID(int=value))
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

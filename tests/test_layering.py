@@ -47,3 +47,10 @@ def test_import_rollout_loads_neither_cli_nor_rich():
     code = "import sys, rollout, replay; print(sorted(m for m in sys.modules if m.startswith(('rich', 'rollout.cli'))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_only_rollout_compression_uses_zstandard():
+    """One zstd layer: every package compresses through rollout.compression."""
+    users = [str(path.relative_to(ROOT)) for package in FORBIDDEN for path in sorted((ROOT / package).rglob("*.py"))
+             if "zstandard" in _imports(path)]
+    assert users == ["rollout/compression.py"]

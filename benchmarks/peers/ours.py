@@ -1,6 +1,6 @@
 """Adapter slot ``ours``: rollout-engine's ``SqliteStore`` behind the same driver interface.
 
-Written against the issue 4 API (``store.base.Store``): ``async with SqliteStore.open(path)``,
+Written against the engine API (``store.core.Store``): ``async with SqliteStore.open(path)``,
 ``start_thread(SessionMetaLine)``, ``append(thread_id, lines)``, ``resume(thread_id)`` ->
 ``ResumedThread(thread, context)``, ``fork(thread_id)`` -> ``ThreadInfo``, ``list(limit, cursor)``
 -> ``Page(data, next_cursor)``; lines are ``rollout.codec.decode_line`` objects.

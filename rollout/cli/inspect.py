@@ -17,14 +17,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import msgspec
-
 from .. import events as ev
 from ..codec import encode_line
+from ..codex_home import SESSION_INDEX, parse_rollout_name
 from ..compat import upcast
 from ..compression import ZSTD_MAGIC, open_decompressed
 from ..errors import ThreadNotFound
 from ..reader import iter_rollout
+from ..session_index import latest_names, read_entries
 from . import storage
 from .failure import CommandError, UsageError
 from .output import Output
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace, out: Output) -> Any:
     if target.is_dir():
         return _folder(args, out, target)
     if target.exists():
-        return _show(args, out, iter_rollout(target), path=str(target))
+        return _show(args, out, iter_rollout(target), path=str(target), mtime_ms=_mtime_ms(target))
     if not is_thread_id(args.target):
         looks_like_path = "/" in args.target or "." in args.target
         reason = "no such file or directory" + ("" if looks_like_path else " (nor a thread id)")
@@ -108,8 +108,13 @@ def run(args: argparse.Namespace, out: Output) -> Any:
         found = find_in_home(Path(args.codex_home).expanduser(), args.target)
         if found is None:
             raise ThreadNotFound(args.target)
-        return _show(args, out, iter_rollout(found), path=str(found))
+        return _show(args, out, iter_rollout(found), path=str(found), mtime_ms=_mtime_ms(found))
     return _stored(args, out)
+
+
+def _mtime_ms(path: Path) -> int:
+    """When the file was last written: what Codex shows as a thread's ``updatedAt``."""
+    return path.stat().st_mtime_ns // 1_000_000
 
 
 async def _stored(args: argparse.Namespace, out: Output) -> int:
@@ -120,7 +125,7 @@ async def _stored(args: argparse.Namespace, out: Output) -> int:
             "(import threads with `rollout import`, or pass --codex-home)"
         )
     async with storage.open_store(args, create=False) as store:
-        name = (await store.info(args.target)).name
+        info = await store.info(args.target)
         if args.lines:  # stream a stored thread page by page, like a file
             printer = _LinePrinter(out, set(args.type or ()))
             number = 0
@@ -129,7 +134,7 @@ async def _stored(args: argparse.Namespace, out: Output) -> int:
                 printer.line(number, line)
             return 0
         lines = await store.read_lines(args.target)
-    return _show(args, out, _Listed(lines, args.target), path=None, name=name)
+    return _show(args, out, _Listed(lines, info.id), path=None, thread=info)
 
 
 def _stdin() -> BinaryIO:
@@ -154,7 +159,8 @@ class _Watched:
             yield line
 
 
-def _show(args: argparse.Namespace, out: Output, source: Any, *, path: str | None, name: str | None = None) -> int:
+def _show(args: argparse.Namespace, out: Output, source: Any, *, path: str | None, thread: Any = None,
+          mtime_ms: int | None = None) -> int:
     if args.lines:
         return _lines(out, source, set(args.type or ()))
     if args.context:
@@ -169,8 +175,7 @@ def _show(args: argparse.Namespace, out: Output, source: Any, *, path: str | Non
         return _items(out, summarizer, args.items)
     problems = [ProblemInfo.of(p, path) for p in source.problems]
     turns = summarizer.turns()
-    summary = summarizer.summary(problems, turns=turns)
-    summary.name = name
+    summary = summarizer.summary(problems, turns=turns, thread=thread, mtime_ms=mtime_ms)
     summary.parse_yield = watched.yields.result(turns)
     summary.tokens = watched.tokens.figures()
     if out.json:
@@ -283,7 +288,7 @@ def _folder(args: argparse.Namespace, out: Output, folder: Path) -> int:
         problems = [p for path in files for p in check(path).problems]
         return _emit_problems(out, problems)
     stamps = sorted(name for name in (_stamp(path) for path in files) if name)
-    index = folder / "session_index.jsonl"
+    index = folder / SESSION_INDEX
     summary = HomeSummary(
         path=str(folder), codex_home=home, active=len(active), archived=len(archived),
         compressed=sum(1 for path in files if path.name.endswith(".zst")),
@@ -315,26 +320,12 @@ def _emit_problems(out: Output, problems: list[ProblemInfo]) -> int:
 
 def _stamp(path: Path) -> str | None:
     """``YYYY-MM-DDThh:mm:ss`` from a ``rollout-YYYY-MM-DDThh-mm-ss-<uuid>`` file name."""
-    at = path.name.find("rollout-")
-    stamp = path.name[at + 8: at + 27] if at >= 0 else ""
-    if len(stamp) != 19 or stamp[10] != "T":
+    parsed = parse_rollout_name(path.name[path.name.find("rollout-"):])
+    if parsed is None:
         return None
-    return stamp[:11] + stamp[11:].replace("-", ":")
-
-
-class _NameEntry(msgspec.Struct):
-    id: str = ""
+    return parsed.stamp[:11] + parsed.stamp[11:].replace("-", ":")
 
 
 def _named_threads(path: Path) -> int:
-    """Distinct thread ids in ``session_index.jsonl`` (malformed lines skipped, as Codex does)."""
-    decoder = msgspec.json.Decoder(_NameEntry)
-    ids = set()
-    with open(path, "rb") as f:
-        for raw in f:
-            try:
-                ids.add(decoder.decode(raw).id)
-            except msgspec.DecodeError:
-                continue
-    ids.discard("")
-    return len(ids)
+    """Threads named in ``session_index.jsonl`` (malformed lines skipped, as Codex does)."""
+    return sum(1 for name in latest_names(read_entries(path)[0]).values() if name)

@@ -143,15 +143,16 @@ def _turn(view: TurnView, source: str | None) -> str:
 
 def render_markdown(transcript: Transcript, *, redacted: bool = False) -> str:
     """The thread as one Markdown document."""
-    s = transcript.summary
+    t = transcript.summary.thread
     y = transcript.parse_yield
-    rows = [("thread", s.id), ("name", s.name), ("created", s.created_at), ("cwd", s.cwd),
-            ("model", s.model), ("lineage", lineage(s)), ("tokens", describe(transcript.tokens)),
+    rows = [("thread", t and t.id), ("name", t and t.name), ("created", t and utc_second(t.created_at)),
+            ("cwd", t and t.cwd), ("model", t and t.model), ("lineage", t and lineage(t)),
+            ("tokens", describe(transcript.tokens)),
             ("read", f"{y.messages} messages, {y.tool_calls} tool calls"), ("warning", y.warning()),
             ("redacted", "secrets are masked ([REDACTED:kind])" if redacted else None)]
     table = ["| | |", "|---|---|", *(f"| {k} | {_one_line(str(v)).replace('|', '&#124;')} |" for k, v in rows if v)]
     parts = [f"# {_one_line(_neutral(transcript.title))}", "\n".join(table)]
     if transcript.loose:
         parts += ["## Records", *map(_entry, transcript.loose)]
-    parts += [_turn(view, s.forked_from_id) for view in transcript.turns]
+    parts += [_turn(view, t.forked_from_id if t else None) for view in transcript.turns]
     return "\n\n".join(parts) + "\n"

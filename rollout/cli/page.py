@@ -15,7 +15,7 @@ from __future__ import annotations
 from .. import __version__
 from .html_assets import CSP, SCRIPT, STYLE
 from .html_items import entry_html, esc
-from .preview import lineage, utc_second
+from .preview import lineage, source_name, utc_second
 from .tokens import describe
 from .transcript import Transcript, TurnView, turn_anchor
 
@@ -29,20 +29,21 @@ def _yield_line(transcript: Transcript) -> tuple[str, str | None]:
 
 
 def _meta_rows(transcript: Transcript, redacted: bool) -> list[tuple[str, str, str]]:
-    s = transcript.summary
-    git = s.git_info
+    t = transcript.summary.thread
+    git = t.git_info if t else None
     read, warning = _yield_line(transcript)
     rows = [
-        ("thread", s.id or "(no session_meta)", ""),
-        ("name", s.name or "", ""),
-        ("created", s.created_at or "", ""),
-        ("updated", s.updated_at or "", ""),
-        ("cwd", s.cwd or "", ""),
-        ("model", " · ".join(x for x in (s.model, s.effort and f"effort {s.effort}", s.model_provider) if x), ""),
-        ("versions", " ".join(x for x in (s.originator, s.cli_version) if x), ""),
-        ("source", s.source or "", ""),
+        ("thread", t.id if t else "(no session_meta)", ""),
+        ("name", (t and t.name) or "", ""),
+        ("created", utc_second(t.created_at) if t else "", ""),
+        ("updated", utc_second(t.updated_at) if t else "", ""),
+        ("cwd", (t and t.cwd) or "", ""),
+        ("model", " · ".join(x for x in (t.model, t.reasoning_effort and f"effort {t.reasoning_effort}",
+                                        t.model_provider) if x) if t else "", ""),
+        ("versions", " ".join(x for x in (t.originator, t.cli_version) if x) if t else "", ""),
+        ("source", source_name(t.source) if t else "", ""),
         ("git", " · ".join(x for x in (git.branch, git.sha, git.origin_url) if x) if git else "", ""),
-        ("lineage", lineage(s), ""),
+        ("lineage", lineage(t) if t else "", ""),
         ("tokens", describe(transcript.tokens) or "", ""),
         ("read", read, ""),
     ]
@@ -93,7 +94,8 @@ def _turn(view: TurnView, source_id: str | None) -> str:
 
 def render_page(transcript: Transcript, *, redacted: bool = False) -> str:
     """The whole page as a string."""
-    source = transcript.summary.forked_from_id
+    thread = transcript.summary.thread
+    source = thread.forked_from_id if thread else None
     loose = ""
     if transcript.loose:
         note = "records before the first turn" if transcript.turns else "records (replay rebuilt no turn from this file)"

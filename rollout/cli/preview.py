@@ -20,7 +20,7 @@ from ..compat import output_text
 
 __all__ = [
     "counts", "human_bytes", "item_detail", "item_preview", "item_status", "item_type", "lineage",
-    "one_line", "plural", "response_preview", "turn_counts", "utc_minute", "utc_second",
+    "one_line", "plural", "response_preview", "source_name", "turn_counts", "utc_minute", "utc_second",
 ]
 
 _SPACE = re.compile(r"\s+")
@@ -213,16 +213,30 @@ def turn_counts(summary: Any) -> str:
     return counts(summary.turn_statuses) if summary.turns else "0"
 
 
-def lineage(summary: Any) -> str:
-    """Where a thread comes from: a fork's source, a sub-agent's parent, or ``root thread``."""
+def lineage(thread: Any) -> str:
+    """Where a thread comes from: a fork's source, a sub-agent's spawner, or ``root thread``."""
     parts = []
-    if summary.forked_from_id:
-        parts.append(f"forked from {summary.forked_from_id}")
-    if summary.parent_thread_id:
-        role = f"({summary.agent_role})" if summary.agent_role else None
-        who = " ".join(x for x in (summary.agent_nickname, role) if x)
-        parts.append(f"sub-agent of {summary.parent_thread_id}" + (f" {who}" if who else ""))
+    if thread.forked_from_id:
+        parts.append(f"forked from {thread.forked_from_id}")
+    parent = thread.parent_thread_id or _spawner(thread.source)
+    if parent:
+        role = f"({thread.agent_role})" if thread.agent_role else None
+        who = " ".join(x for x in (thread.agent_nickname, role) if x)
+        parts.append(f"sub-agent of {parent}" + (f" {who}" if who else ""))
     return "; ".join(parts) or "root thread"
+
+
+def _spawner(source: Any) -> str | None:
+    """The spawning thread named by a v2 ``{"subAgent": {"thread_spawn": ...}}`` source."""
+    sub = source.get("subAgent") if isinstance(source, dict) else None
+    spawn = sub.get("thread_spawn") if isinstance(sub, dict) else None
+    parent = spawn.get("parent_thread_id") if isinstance(spawn, dict) else None
+    return parent if isinstance(parent, str) else None
+
+
+def source_name(source: Any) -> str:
+    """A v2 source as one word: ``cli``, ``subAgent``, ``custom`` ..."""
+    return source if isinstance(source, str) else next(iter(source), "unknown")
 
 
 def utc_minute(seconds: int | None) -> str:

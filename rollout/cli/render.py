@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from collections import Counter
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -42,8 +43,10 @@ from .preview import (
     one_line,
     plural,
     response_preview,
+    source_name,
     turn_counts,
     utc_minute,
+    utc_second,
 )
 from .tokens import describe as describe_tokens
 
@@ -146,18 +149,19 @@ def _join(*parts: str | None) -> str:
 
 def summary(s: Any, problems: list[Any] = ()) -> RenderableType:  # type: ignore[assignment]
     """The ``inspect`` summary of one thread (a :class:`~rollout.cli.summary.Summary`)."""
-    git = s.git_info
+    t = s.thread
+    git = t and t.git_info
     rows = [
-        ("name", s.name),
+        ("name", t and t.name),
         ("file", s.path),
-        ("created", s.created_at),
-        ("updated", s.updated_at),
-        ("cwd", s.cwd),
-        ("model", _join(s.model, s.effort and f"effort {s.effort}", s.model_provider)),
-        ("versions", _join(s.originator and f"{s.originator} {s.cli_version or ''}".strip(), f"{s.format} format")),
-        ("source", s.source),
+        ("created", t and utc_second(t.created_at)),
+        ("updated", t and utc_second(t.updated_at)),
+        ("cwd", t and t.cwd),
+        ("model", t and _join(t.model, t.reasoning_effort and f"effort {t.reasoning_effort}", t.model_provider)),
+        ("versions", _join(t and t.originator and f"{t.originator} {t.cli_version}".strip(), f"{s.format} format")),
+        ("source", t and source_name(t.source)),
         ("git", git and _join(git.branch, git.sha, git.origin_url)),
-        ("lineage", lineage(s)),
+        ("lineage", t and lineage(t)),
         ("turns", turn_counts(s)),
         ("items", counts(s.items)),
         ("read", s.parse_yield and read_counts(s.parse_yield)),
@@ -169,7 +173,7 @@ def summary(s: Any, problems: list[Any] = ()) -> RenderableType:  # type: ignore
     if warning:
         fields.append(_field("warning", Text(warning, style="yellow")))
     fields.append(_field("problems", _problem_cell(s.problems)))
-    title = Text(s.id or "(no session_meta: Codex cannot resume this file)", style="bold cyan")
+    title = Text(t.id if t else "(no session_meta: Codex cannot resume this file)", style="bold cyan")
     parts: list[RenderableType] = [title, *fields, Text(), _types_table(s)]
     if problems:
         parts += [Text(), *problem_lines(problems[:10])]
@@ -471,17 +475,24 @@ def threads_table(threads: list[Any]) -> RenderableType:
 
 
 def import_summary(records: list[Any], seconds: float, db: Any) -> Text:
-    """The last line of ``import``: what was imported, skipped and failed, and how fast."""
+    """The last line of ``import``: what was imported, appended, left alone, skipped and failed, and how fast."""
     done = [r for r in records if r.status == "imported"]
     size = sum(r.bytes for r in done)
-    skipped = sum(1 for r in records if r.status == "skipped")
-    failed = sum(1 for r in records if r.status == "failed")
+    count = Counter(r.status for r in records)
     rate = f", {human_bytes(int(size / seconds))}/s" if seconds > 0 and size else ""
     line = Text(f"imported {plural(len(done), 'thread')} ({human_bytes(size)}) in {seconds:.1f}s{rate} into {db}")
-    if skipped:
-        line.append(f"; {skipped} already there", style="dim")
-    if failed:
-        line.append(f"; {failed} failed", style="red")
+    if count["appended"]:
+        added = sum(r.lines_added for r in records if r.status == "appended")
+        line.append(f"; {count['appended']} grown ({plural(added, 'new line')})")
+    if count["unchanged"]:
+        line.append(f"; {count['unchanged']} already there", style="dim")
+    if count["skipped"]:
+        line.append(f"; {plural(count['skipped'], '.jsonl file')} skipped (not rollouts: no session_meta)",
+                    style="dim")
+    if count["diverged"]:
+        line.append(f"; {count['diverged']} differ from the store (left alone)", style="red")
+    if count["failed"]:
+        line.append(f"; {count['failed']} failed", style="red")
     return line
 
 

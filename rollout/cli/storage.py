@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import StoreError, ThreadNotFound
 from .failure import CommandError
-from .target import default_db_path
+from .target import default_db_path, is_codex_home
 
 __all__ = ["db_path", "open_store"]
 
@@ -33,6 +33,7 @@ async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator
 
     Errors name the store: a database that cannot be opened (newer schema, not
     SQLite) becomes ``PATH: reason``, an unknown thread ``thread ID not found in PATH``.
+    A folder that is not a Codex home is refused before anything is written there.
 
     Args:
         args: parsed arguments (``codex_home``, ``db``).
@@ -42,14 +43,18 @@ async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator
         CommandError: no database there (and ``create`` is false), it cannot be
             opened, or an unknown thread.
         FileNotFoundError: the Codex home does not exist.
+        CommandError: the folder is not a Codex home.
     """
-    import store as backends  # the stores load aiosqlite: only commands that need them pay for it
+    import store as backends  # only the commands that need a store pay for loading one
 
+    backend: Any
     if getattr(args, "codex_home", None):
         where = Path(args.codex_home).expanduser()
         if not where.is_dir():
             raise FileNotFoundError(2, "no such Codex home", str(where))
-        backend: type[backends.Store] = backends.FileStore
+        if not is_codex_home(where):  # never leave an index behind in a folder that is not one
+            raise CommandError(f"{where}: not a Codex home (it has no sessions/ or archived_sessions/ folder)")
+        backend = backends.FileStore
     else:
         where, backend = db_path(args), backends.SqliteStore
         if not where.exists():

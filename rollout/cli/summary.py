@@ -1,15 +1,17 @@
-"""What a thread is, in one pass: identity, lineage, settings, counts and bytes by type.
+"""What a thread is, in one pass: its thread object, counts and bytes by type.
 
 :class:`Summarizer` consumes lines as they stream (a file through
 :func:`rollout.iter_rollout`, or lines from a store), counts lines and bytes per
-envelope and payload type, keeps the canonical ``session_meta`` and the newest
-settings, and feeds the (upcast) lines to :class:`replay.HistoryBuilder`, so the
-summary and the turns come from a single read. Memory stays bounded by the
-history itself, never by the raw lines.
+envelope and payload type, reduces them to the store's thread facts and feeds the
+(upcast) lines to :class:`replay.HistoryBuilder`, so the summary and the turns come
+from a single read. Memory stays bounded by the history itself, never by the raw lines.
 
-The result types are msgspec Structs: ``--json`` encodes them as they are.
+The thread's metadata is the store's own ``ThreadInfo`` (Codex's v2 thread object), made
+by the one function that makes it everywhere (:func:`store.state.thread_info`); a stored
+thread's comes from the store. The result types are msgspec Structs: ``--json`` encodes
+them as they are.
 
-Must not import: rich, store.
+Must not import: rich.
 """
 
 from __future__ import annotations
@@ -21,15 +23,18 @@ from typing import Any
 import msgspec
 
 from replay import HistoryBuilder
+from store.clock import parse_ms
+from store.state import Fact, facts, folded_state, thread_info
+from store.thread import ThreadInfo
 
 from .. import events as ev
 from ..codec import encode_line
-from ..compat import iter_upcast, source_kind
+from ..compat import iter_upcast
 from ..reader import Problem
 from .parse_yield import ParseYield
 from .tokens import TokenFigures
 
-__all__ = ["GitInfo", "HomeSummary", "LineTypeStat", "ProblemInfo", "Summarizer", "Summary", "TypeStat", "payload_type"]
+__all__ = ["HomeSummary", "LineTypeStat", "ProblemInfo", "Summarizer", "Summary", "TypeStat", "payload_type"]
 
 
 class TypeStat(msgspec.Struct, kw_only=True, rename="camel"):
@@ -68,40 +73,17 @@ class ProblemInfo(msgspec.Struct, kw_only=True, rename="camel"):
         return f"{where}: {self.kind}: {self.reason}"
 
 
-class GitInfo(msgspec.Struct, kw_only=True, rename="camel"):
-    """Git state from the thread's newest ``session_meta`` that has one (v2 ``gitInfo`` names)."""
-
-    sha: str | None = None
-    branch: str | None = None
-    origin_url: str | None = None
-
-
 class Summary(msgspec.Struct, kw_only=True, rename="camel"):
     """The ``rollout inspect`` summary of one thread.
 
-    JSON keys are camelCase like the store's ``ThreadInfo``; ``createdAt`` and
-    ``updatedAt`` are the file's ISO timestamps (``session_meta.timestamp`` and
-    the last line's), ``bytes`` count each line with its newline.
+    ``thread`` is Codex's v2 thread object (``ThreadInfo``; None for a file without a
+    ``session_meta``, which Codex cannot read); the rest counts what the file holds:
+    ``turns`` (how many), ``bytes`` (each line with its newline) and so on.
     """
 
-    id: str | None
+    thread: ThreadInfo | None = None
     path: str | None = None
-    name: str | None = None
-    forked_from_id: str | None = None
-    parent_thread_id: str | None = None
-    source: str | None = None
-    agent_nickname: str | None = None
-    agent_role: str | None = None
-    cwd: str | None = None
-    model: str | None = None
-    effort: str | None = None
-    model_provider: str | None = None
-    originator: str | None = None
-    cli_version: str | None = None
     format: str = "envelope"
-    created_at: str | None = None
-    updated_at: str | None = None
-    git_info: GitInfo | None = None
     lines: int = 0
     bytes: int = 0
     turns: int = 0
@@ -155,10 +137,8 @@ class Summarizer:
         self.path = path
         self.builder = HistoryBuilder(policy)  # type: ignore[arg-type]
         self._stats: dict[str, _Stat] = {}
-        self._meta: ev.SessionMeta | None = None
-        self._git: ev.GitInfo | None = None
-        self._context: ev.TurnContext | None = None
-        self._first_ts: str | None = None
+        self._meta: ev.SessionMetaLine | None = None
+        self._facts: list[Fact] = []
         self._last_ts: str | None = None
         self._paginated = False
         self._legacy = False
@@ -193,54 +173,54 @@ class Summarizer:
             pair[1] += size
         timestamp = line.timestamp
         if timestamp is not None:
-            self._first_ts = self._first_ts or timestamp
             self._last_ts = timestamp
         elif self.lines == 1 and not isinstance(line, ev.UnknownLine):
             self._legacy = True
         if getattr(line, "ordinal", None) is not None:
             self._paginated = True
         if isinstance(line, ev.SessionMetaLine):
-            self._see_meta(line.payload)
-        elif isinstance(line, ev.TurnContextLine):
-            self._context = line.payload
+            self._meta = self._meta or line
+            self._paginated = self._paginated or line.payload.history_mode == "paginated"
+        self._keep_facts(line)
 
-    def _see_meta(self, meta: ev.SessionMeta) -> None:
+    def _keep_facts(self, line: ev.Line) -> None:
+        """The thread facts of one line, offset by its position (only what can still matter)."""
+        for _, kind, value in facts([line]):
+            if kind == "preview" and any(k == "preview" for _, k, _ in self._facts):
+                continue
+            if kind == "settings":
+                self._facts = [fact for fact in self._facts if fact[1] != "settings"]
+            self._facts.append((self.lines - 1, kind, value))
+
+    def thread(self, mtime_ms: int | None = None) -> ThreadInfo | None:
+        """The thread object of everything fed so far (None without a ``session_meta``).
+
+        Args:
+            mtime_ms: when the file was last written (Codex's ``updatedAt``); None: the
+                newest line's time.
+        """
         if self._meta is None:
-            self._meta = meta
-        elif meta.id != self._meta.id:
-            return  # a forked copy of the source's meta: not this thread's identity
-        if meta.git is not None:
-            self._git = meta.git
-        if meta.history_mode == "paginated":
-            self._paginated = True
+            return None
+        state = folded_state(self._meta, self._facts, self.lines, mtime_ms, newest_ms=parse_ms(self._last_ts))
+        return thread_info(state)
 
     def turns(self, *, items_view: str = "full") -> list[Any]:
         """The rebuilt turns (a thread that is not running: open turns are ``interrupted``)."""
         return self.builder.snapshot(running=False, items_view=items_view)  # type: ignore[arg-type]
 
-    def summary(self, problems: Iterable[ProblemInfo] = (), *, turns: list[Any] | None = None) -> Summary:
-        """The summary of everything fed so far."""
+    def summary(self, problems: Iterable[ProblemInfo] = (), *, turns: list[Any] | None = None,
+                thread: ThreadInfo | None = None, mtime_ms: int | None = None) -> Summary:
+        """The summary of everything fed so far.
+
+        Args:
+            thread: the thread object when a store already has it; else it is made from
+                the lines (and ``mtime_ms``, see :meth:`thread`).
+        """
         turns = self.turns() if turns is None else turns
-        meta = self._meta or ev.SessionMeta()
-        context = self._context or ev.TurnContext()
         return Summary(
-            id=meta.id or None,
+            thread=thread if thread is not None else self.thread(mtime_ms),
             path=self.path,
-            forked_from_id=meta.forked_from_id,
-            parent_thread_id=meta.parent_thread_id or _spawn_parent(meta.source),
-            source=source_kind(meta.source) if self._meta else None,
-            agent_nickname=meta.agent_nickname,
-            agent_role=meta.agent_role,
-            cwd=context.cwd or meta.cwd,
-            model=context.model,
-            effort=context.effort,
-            model_provider=meta.model_provider,
-            originator=meta.originator,
-            cli_version=meta.cli_version,
             format=self._format(),
-            created_at=meta.timestamp or self._first_ts,
-            updated_at=self._last_ts,
-            git_info=_git_info(self._git),
             lines=self.lines,
             bytes=self.bytes,
             turns=len(turns),
@@ -263,21 +243,6 @@ class Summarizer:
             out.append(LineTypeStat(type=name, lines=stat.lines, bytes=stat.bytes, payloads=payloads))
         out.sort(key=lambda s: (-s.bytes, s.type))
         return out
-
-
-def _git_info(git: ev.GitInfo | None) -> GitInfo | None:
-    if git is None:
-        return None
-    return GitInfo(sha=git.commit_hash, branch=git.branch, origin_url=git.repository_url)
-
-
-def _spawn_parent(source: Any) -> str | None:
-    """The parent of a spawned sub-agent (``{"subagent": {"thread_spawn": {...}}}``)."""
-    try:
-        parent = source["subagent"]["thread_spawn"]["parent_thread_id"]
-    except (TypeError, KeyError):
-        return None
-    return parent if isinstance(parent, str) else None
 
 
 def _item_counts(turns: list[Any]) -> dict[str, int]:

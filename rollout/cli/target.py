@@ -1,8 +1,9 @@
 """Where things are: rollout files in folders and Codex homes, thread ids, the default database.
 
-Pure path logic for the commands: finding ``rollout-*.jsonl[.zst]`` files
-(a plain file wins over its ``.zst`` sibling, as in Codex), recognising thread
-ids and Codex homes, and locating a thread's file inside a Codex home by id.
+Path logic for the commands. What a Codex home looks like (``sessions/YYYY/MM/DD``,
+``archived_sessions/``, file names, ``session_index.jsonl``) is :mod:`rollout.codex_home`;
+this module adds plain folders of rollouts (searched recursively, a plain file winning
+over its ``.zst`` sibling as in Codex), thread ids, and turn numbers.
 
 Must not import: rich, store.
 """
@@ -13,15 +14,18 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..codex_home import SESSION_INDEX, CodexHome, is_codex_home
 from .failure import CommandError, NoRollouts
 
 __all__ = [
+    "Candidate",
     "codex_home_files",
     "default_db_path",
     "find_in_home",
     "find_turn",
+    "import_candidates",
     "is_codex_home",
     "is_thread_id",
     "rollout_files",
@@ -40,32 +44,27 @@ def default_db_path() -> Path:
 
 
 def is_thread_id(text: str) -> bool:
-    """True for a UUID-shaped thread id."""
+    """True for a UUID-shaped thread id (any case)."""
     return bool(_THREAD_ID.match(text))
-
-
-def is_codex_home(path: Path) -> bool:
-    """True for a folder laid out like ``~/.codex`` (``sessions/`` or ``archived_sessions/``)."""
-    return (path / "sessions").is_dir() or (path / "archived_sessions").is_dir()
 
 
 def _is_rollout_name(name: str) -> bool:
     return "rollout-" in name and name.endswith(_SUFFIXES)
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path, keep: Any = _is_rollout_name) -> list[Path]:
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         names = set(files)
         for name in sorted(files):
             # A .zst sibling of a plain file is a stale copy: Codex reads the plain one.
-            if _is_rollout_name(name) and not (name.endswith(".zst") and name[:-4] in names):
+            if keep(name) and not (name.endswith(".zst") and name[:-4] in names):
                 found.append(Path(root) / name)
     return found
 
 
-def rollout_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+def rollout_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Expand files, folders and Codex homes into rollout files, in a stable order.
 
     Files named explicitly are taken whatever their name; folders are searched
@@ -75,43 +74,58 @@ def rollout_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
         FileNotFoundError: a path does not exist.
         NoRollouts: a folder holds no rollout file.
     """
-    found: list[Path] = []
+    return [candidate.path for candidate in _expand(paths, _is_rollout_name)]
+
+
+class Candidate(NamedTuple):
+    """A file ``import`` tries: ``named`` when it must be a rollout (named ``rollout-*`` or
+    given explicitly), else a ``.jsonl`` file met in a folder that may not be one."""
+
+    path: Path
+    named: bool
+
+
+def import_candidates(paths: Iterable[str | os.PathLike[str]]) -> list[Candidate]:
+    """Every file ``import`` tries: named rollouts, and the other ``.jsonl`` files of the folders
+    (a Codex home's own ``session_index.jsonl`` aside).
+
+    Raises:
+        FileNotFoundError: a path does not exist.
+        NoRollouts: a folder holds no ``.jsonl`` file.
+    """
+    return _expand(paths, lambda name: name.endswith(_SUFFIXES) and name != SESSION_INDEX)
+
+
+def _expand(paths: Iterable[str | os.PathLike[str]], keep: Any) -> list[Candidate]:
+    found: list[Candidate] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = _walk(path)
+            files = [Candidate(file, _is_rollout_name(file.name)) for file in _walk(path, keep)]
             if not files:
                 raise NoRollouts(f"{path}: no rollout files (rollout-*.jsonl or .jsonl.zst) in this folder")
         elif path.exists():
-            files = [path]
+            files = [Candidate(path, True)]
         else:
             raise FileNotFoundError(2, "no such file or directory", str(path))
         for file in files:
-            if file not in seen:
-                seen.add(file)
+            if file.path not in seen:
+                seen.add(file.path)
                 found.append(file)
     return found
 
 
 def codex_home_files(home: Path) -> tuple[list[Path], list[Path]]:
-    """(active, archived) rollout files of a Codex home."""
-    active = _walk(home / "sessions") if (home / "sessions").is_dir() else []
-    archived = _walk(home / "archived_sessions") if (home / "archived_sessions").is_dir() else []
-    return active, archived
+    """(active, archived) rollout files of a Codex home, where Codex looks for them."""
+    files = list(CodexHome(home).scan())
+    return [f.path for f in files if not f.archived], [f.path for f in files if f.archived]
 
 
 def find_in_home(home: Path, thread_id: str) -> Path | None:
     """The rollout file of ``thread_id`` in a Codex home (active first, plain before .zst)."""
-    suffix = thread_id.lower()
-    for folder in (home / "sessions", home / "archived_sessions"):
-        if not folder.is_dir():
-            continue
-        for path in _walk(folder):
-            stem = path.name.removesuffix(".zst").removesuffix(".jsonl")
-            if stem.lower().endswith(suffix):
-                return path
-    return None
+    found = CodexHome(home).find(thread_id)
+    return found[0].path if found else None
 
 
 def find_turn(turns: list[Any], wanted: str) -> tuple[int, Any]:

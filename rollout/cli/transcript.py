@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from msgspec.structs import replace
+
 from replay import HistoryBuilder, Turn
 from replay.items import UserMessage
 
@@ -157,12 +159,13 @@ def build(lines: list[Any], *, name: str | None = None, policy: str = "extended"
         tracker.feed(index, line)
     final = tracker.builder.snapshot()
     summary = Summarizer(policy=policy).feed(lines).summary(turns=final)
-    summary.name = name
+    if name and summary.thread is not None:
+        summary.thread = replace(summary.thread, name=name)
     claimed: set[str] = set()
     views = _turn_views(tracker, final, claimed)
     return Transcript(
         summary=summary,
-        title=name or _first_words(final) or summary.id or "rollout",
+        title=name or _first_words(final) or (summary.thread and summary.thread.id) or "rollout",
         turns=views,
         loose=_records_of(tracker, None, claimed, with_messages=True),
         tokens=tracker.tokens.figures(),

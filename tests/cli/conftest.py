@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -14,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "rollout-2026-06-01T10-00-00-019e2a5c-0000-7000-8000-000000000001.jsonl"
 SAMPLE_ID = "019e2a5c-0000-7000-8000-000000000001"
 WIDTH = 100
+#: the sample's last line's time: its mtime is what Codex shows as updatedAt, so it is pinned
+SAMPLE_MTIME_NS = 1_780_308_063_020_000_000
 
 
 class Result(NamedTuple):
@@ -29,6 +32,12 @@ def render_text(renderable: object, width: int = WIDTH) -> str:
     console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
     console.print(renderable)
     return console.file.getvalue()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def pinned_sample_mtime():
+    """Give the shipped sample the time of its last line (a checkout gives it the checkout's)."""
+    os.utime(SAMPLE, ns=(SAMPLE_MTIME_NS, SAMPLE_MTIME_NS))
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ REL = SAMPLE.relative_to(ROOT)
 SUMMARY = f"""\
 {SAMPLE_ID}
 file       {REL}
-created    2026-06-01T10:00:00.100Z
-updated    2026-06-01T10:01:03.020Z
+created    2026-06-01 10:00:00 UTC
+updated    2026-06-01 10:01:03 UTC
 cwd        /home/dev/todo-app
 model      gpt-5.4 · openai
 versions   codex_cli_rs 0.140.0 · envelope format
@@ -126,8 +126,9 @@ def test_summary_json_is_one_camel_case_object(cli):
     """--json prints one Summary object whose counts add up."""
     result = cli("inspect", REL, "--json")
     [summary] = _json_lines(result.out)
-    assert summary["id"] == SAMPLE_ID
-    assert summary["gitInfo"] == {"sha": "3f2a9c1", "branch": "main", "originUrl": "https://example.com/dev/todo-app.git"}
+    thread = summary["thread"]
+    assert (thread["id"], thread["createdAt"], thread["updatedAt"]) == (SAMPLE_ID, 1780308000, 1780308063)
+    assert thread["gitInfo"] == {"sha": "3f2a9c1", "branch": "main", "originUrl": "https://example.com/dev/todo-app.git"}
     assert (summary["lines"], summary["turns"], summary["turnStatuses"]) == (25, 2, {"completed": 2})
     assert sum(t["lines"] for t in summary["lineTypes"]) == 25
     assert sum(t["bytes"] for t in summary["lineTypes"]) == summary["bytes"] == SAMPLE.stat().st_size
@@ -233,7 +234,7 @@ def test_zst_file_reads_like_the_plain_one(cli, tmp_path):
     packed = tmp_path / (SAMPLE.name + ".zst")
     packed.write_bytes(compress(SAMPLE.read_bytes()))
     [summary] = _json_lines(cli("inspect", packed, "--json").out)
-    assert (summary["id"], summary["lines"], summary["turns"]) == (SAMPLE_ID, 25, 2)
+    assert (summary["thread"]["id"], summary["lines"], summary["turns"]) == (SAMPLE_ID, 25, 2)
 
 
 def test_codex_home_summary_and_lookup_by_id(cli, tmp_path):

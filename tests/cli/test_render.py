@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from rich.console import Console
 
 from rollout.cli import render
-from rollout.cli.summary import GitInfo, HomeSummary, ProblemInfo, Summary
+from rollout.cli.summary import HomeSummary, ProblemInfo, Summary
+from store import GitInfo, ThreadInfo
 
 from .conftest import render_text
 
@@ -23,15 +24,20 @@ def test_human_bytes_uses_decimal_units():
 def test_summary_of_a_sub_agent_fork_with_problems():
     """Lineage names the source and the parent; problems are counted and listed, wrapped (never cut) at the width."""
     problem = ProblemInfo(path="f.jsonl", line=7, offset=900, kind="malformed", reason="malformed JSON " + "x" * 120)
-    summary = Summary(
+    spawn = {"parent_thread_id": "019e0000-0000-7000-8000-0000000000cc", "depth": 1}
+    thread = ThreadInfo(
         id="019e0000-0000-7000-8000-0000000000aa", forked_from_id="019e0000-0000-7000-8000-0000000000bb",
-        parent_thread_id="019e0000-0000-7000-8000-0000000000cc", agent_nickname="Atlas", agent_role="explorer",
-        source="subAgent", model="gpt-5.4", effort="high", git_info=GitInfo(branch="dev"),
-        lines=3, bytes=1200, problems={"malformed": 1},
+        agent_nickname="Atlas", agent_role="explorer", source={"subAgent": {"thread_spawn": spawn}},
+        model="gpt-5.4", reasoning_effort="high", git_info=GitInfo(branch="dev"), created_at=1780308000,
+        updated_at=1780308063, cwd="/w", model_provider="openai",
     )
+    summary = Summary(thread=thread, lines=3, bytes=1200, problems={"malformed": 1})
     assert render_text(render.summary(summary, [problem])) == (
         "019e0000-0000-7000-8000-0000000000aa\n"
-        "model      gpt-5.4 · effort high\n"
+        "created    2026-06-01 10:00:00 UTC\n"
+        "updated    2026-06-01 10:01:03 UTC\n"
+        "cwd        /w\n"
+        "model      gpt-5.4 · effort high · openai\n"
         "versions   envelope format\n"
         "source     subAgent\n"
         "git        dev\n"
@@ -51,7 +57,7 @@ def test_summary_of_a_sub_agent_fork_with_problems():
 
 def test_summary_without_session_meta_says_why_it_matters():
     """A file with no session_meta gets a title that explains the consequence."""
-    text = render_text(render.summary(Summary(id=None, lines=1, bytes=10)))
+    text = render_text(render.summary(Summary(thread=None, lines=1, bytes=10)))
     assert text.splitlines()[0] == "(no session_meta: Codex cannot resume this file)"
 
 

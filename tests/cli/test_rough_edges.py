@@ -72,7 +72,7 @@ def test_inspect_dash_reads_standard_input(cli, monkeypatch):
         stream = io.BufferedReader(io.BytesIO(data))
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream))
         [summary] = _json(cli("inspect", "-", "--json").out)
-        assert (summary["id"], summary["lines"], summary["path"]) == (SAMPLE_ID, 25, None)
+        assert (summary["thread"]["id"], summary["lines"], summary["path"]) == (SAMPLE_ID, 25, None)
 
 
 def test_crlf_file_counts_its_bytes_and_exports_them(cli, tmp_path):

@@ -36,7 +36,7 @@ def _records(text: str) -> list[dict]:
 
 
 def test_import_reports_and_never_imports_twice(cli, db):
-    """import prints one summary line; a second run skips what is there."""
+    """import prints one summary line; a second run leaves what is there unchanged."""
     first = cli("import", SAMPLE, "--db", db)
     assert first.code == 0 and first.err == ""
     assert re.fullmatch(rf"imported 1 thread \(6\.4 kB\) in \d+\.\ds, [\d.]+ [kMG]?B/s into {db}\n", first.out)
@@ -44,9 +44,10 @@ def test_import_reports_and_never_imports_twice(cli, db):
     assert again.code == 0
     view_sample = SAMPLE.parent / "rollout-2026-06-02T09-00-00-019e2f00-0000-7000-8000-000000000002.jsonl"
     assert _records(again.out) == [
-        {"path": str(SAMPLE), "status": "skipped", "threadId": SAMPLE_ID, "bytes": 6376, "error": None},
+        {"path": str(SAMPLE), "status": "unchanged", "threadId": SAMPLE_ID, "bytes": 6376, "linesAdded": 0,
+         "error": None},
         {"path": str(view_sample), "status": "imported", "threadId": view_sample.name[-42:-6],
-         "bytes": view_sample.stat().st_size, "error": None},
+         "bytes": view_sample.stat().st_size, "linesAdded": 60, "error": None},
     ]
 
 
@@ -56,7 +57,7 @@ def test_import_goes_on_past_a_bad_file(cli, db, tmp_path):
     bad.write_bytes(SAMPLE.read_bytes().split(b"\n", 1)[1])
     result = cli("import", bad, SAMPLE, "--db", db)
     assert result.code == 1
-    assert result.err == f"{bad}: the rollout has no session_meta\n"
+    assert result.err == f"error: {bad}: not a rollout: it has no session_meta\n"
     assert result.out.startswith("imported 1 thread") and result.out.endswith("; 1 failed\n")
 
 
@@ -79,12 +80,12 @@ def test_export_gives_back_the_same_bytes(cli, imported, tmp_path):
 
 
 def test_fork_rollback_and_inspect_by_id(cli, imported):
-    """fork at a turn makes a shorter child; rollback hides turns; inspect reads both from the store."""
+    """fork keeping 1 turn makes a shorter child; rollback hides turns; inspect reads both from the store."""
     fork = cli("fork", SAMPLE_ID, "--at-turn", "1", "--db", imported, "--json")
     [child] = _records(fork.out)
     assert child["forkedFromId"] == SAMPLE_ID
     [summary] = _records(cli("inspect", child["id"], "--db", imported, "--json").out)
-    assert (summary["turns"], summary["forkedFromId"]) == (1, SAMPLE_ID)
+    assert (summary["turns"], summary["thread"]["forkedFromId"]) == (1, SAMPLE_ID)
     rolled = cli("rollback", SAMPLE_ID, "1", "--db", imported)
     assert rolled == (0, f"rolled back 1 turn of {SAMPLE_ID}: 1 turn left\n", "")
     turns = _records(cli("inspect", SAMPLE_ID, "--db", imported, "--turns", "--json").out)
@@ -94,7 +95,7 @@ def test_fork_rollback_and_inspect_by_id(cli, imported):
 def test_fork_at_a_missing_turn_is_an_error(cli, imported):
     """--at-turn past the end names the turn count."""
     result = cli("fork", SAMPLE_ID, "--at-turn", "5", "--db", imported)
-    assert result == (1, "", "error: no turn number 5 (the thread has 2 turns)\n")
+    assert result == (1, "", "error: cannot keep 5 turns: the thread has 2\n")
 
 
 def test_name_archive_unarchive(cli, imported):

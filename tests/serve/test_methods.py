@@ -105,6 +105,7 @@ async def test_fork_loads_the_child_and_keeps_turns_through_last_turn_id(server,
 async def test_name_archive_unarchive_delete_notify_every_client(server, connect):
     """Writes by one client are announced to the others, with Codex's params."""
     thread_id = await two_turns(server.store)
+    await settle(server)  # the store's own feed announces the seeding writes: before anyone connects
     a, b = await connect(), await connect()
     await a.call("thread/name/set", {"threadId": thread_id, "name": "parser work"})
     await a.call("thread/archive", {"threadId": thread_id})
@@ -133,6 +134,7 @@ async def test_name_update_is_announced_with_the_new_name(server, connect):
 async def test_archiving_a_loaded_thread_unloads_it(server, connect):
     """A loaded thread that is archived goes notLoaded, is closed, then archived."""
     thread_id = await two_turns(server.store)
+    await settle(server)  # the store's own feed announces the seeding writes: before anyone connects
     a, b = await connect(), await connect()
     await a.call("thread/resume", {"threadId": thread_id})
     assert [n["params"]["status"] for n in b.notifications] == [{"type": "idle"}]

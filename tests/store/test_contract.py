@@ -90,7 +90,7 @@ async def test_append_returns_the_new_last_seq_and_stores_the_bytes(store):
 async def test_append_keeps_unknown_fields_of_decoded_lines(store):
     """Decoded lines keep their exact bytes, unknown fields and key order included."""
     info = await store.start_thread(meta())
-    data = b'{"type":"event_msg","payload":{"message":"hi","type":"agent_message","x":[1]},"timestamp":"t"}'
+    data = b'{"type":"event_msg","payload":{"message":"hi","type":"agent_message","x":[1]},"timestamp":"2026-06-01T10:00:01Z"}'
     await store.append(info.id, [decode_line(data)])
     assert (await _bytes(store, info.id))[1] == data
 
@@ -271,22 +271,23 @@ async def test_fork_of_a_thread_ending_mid_turn_closes_that_turn(store):
     assert child.last_seq == source.last_seq + 2
 
 
-async def test_fork_at_turn_keeps_the_turns_through_that_one(store):
-    """fork(at_turn=k) replays like the source's turns 0..k (by position or by id)."""
+async def test_fork_at_turn_keeps_that_many_turns(store):
+    """fork(at_turn=k) replays like the source's first k turns (k < 0: all but the last -k; an id: through it)."""
     source = await _thread(store, turn("t-1", "a"), turn("t-2", "b"), turn("t-3", "c"))
     full = (await store.read(source.id)).turns
-    by_position = await store.fork(source.id, at_turn=1)
+    by_count = await store.fork(source.id, at_turn=2)
     by_id = await store.fork(source.id, at_turn="t-2")
-    for child in (by_position, by_id):
+    all_but_last = await store.fork(source.id, at_turn=-1)
+    for child in (by_count, by_id, all_but_last):
         assert (await store.read(child.id)).turns == full[:2]
-    last = await store.fork(source.id, at_turn=-1)
-    assert (await store.read(last.id)).turns == full
+    every = await store.fork(source.id, at_turn=3)
+    assert (await store.read(every.id)).turns == full
 
 
 async def test_fork_at_an_open_turn_closes_it(store):
     """A fork ending inside an unfinished turn gets the interruption marker."""
     source = await _thread(store, turn("t-1", "a", end="open"), turn("t-2", "b"))
-    child = await store.fork(source.id, at_turn=0)
+    child = await store.fork(source.id, at_turn=1)
     turns = (await store.read(child.id)).turns
     assert [(t.id, t.status) for t in turns] == [("t-1", "interrupted")]
     assert isinstance((await store.read_lines(child.id))[-1].payload, ev.TurnAbortedEvent)
@@ -295,7 +296,7 @@ async def test_fork_at_an_open_turn_closes_it(store):
 async def test_fork_rejects_missing_turns_archived_and_unknown_sources(store):
     """Bad at_turn is InvalidInput; archived sources ThreadArchived; unknown ThreadNotFound."""
     source = await _thread(store, turn("t-1", "a"))
-    for bad in (5, "t-missing", 1.5, True):
+    for bad in (0, 2, -1, "t-missing", 1.5, True):
         with pytest.raises(InvalidInput):
             await store.fork(source.id, at_turn=bad)
     with pytest.raises(ThreadNotFound):
@@ -304,7 +305,7 @@ async def test_fork_rejects_missing_turns_archived_and_unknown_sources(store):
     with pytest.raises(ThreadArchived):
         await store.fork(source.id)
     with pytest.raises(ThreadArchived):
-        await store.fork(source.id, at_turn=0)
+        await store.fork(source.id, at_turn=1)
 
 
 async def test_fork_and_source_diverge_after_the_fork(store):
@@ -331,7 +332,7 @@ async def test_fork_of_a_fork_reads_the_whole_lineage(store):
 async def test_deleting_a_forked_source_keeps_its_forks_whole(store):
     """Forks stay readable and exportable after their source (and its source) is deleted."""
     root = await _thread(store, turn("t-1", "a"), turn("t-2", "b"))
-    child = await store.fork(root.id, at_turn=0)
+    child = await store.fork(root.id, at_turn=1)
     grandchild = await store.fork(child.id)
     expected = {tid: await store.export_rollout(tid) for tid in (child.id, grandchild.id)}
     await store.delete(root.id)
@@ -349,13 +350,14 @@ async def test_deleting_a_forked_source_keeps_its_forks_whole(store):
 
 
 async def test_rollback_appends_a_marker_and_drops_turns(store):
-    """rollback(n) appends thread_rolled_back{n} and returns the thread without its last n turns."""
+    """rollback(n) appends thread_rolled_back{n}; the thread reads without its last n turns."""
     info = await _thread(store, turn("t-1", "a"), turn("t-2", "b"), turn("t-3", "c"))
-    thread = await store.rollback(info.id, 2)
-    assert [t.id for t in thread.turns] == ["t-1"]
+    after = await store.rollback(info.id, 2)
+    assert [t.id for t in (await store.read(info.id)).turns] == ["t-1"]
     last = (await store.read_lines(info.id))[-1]
     assert isinstance(last.payload, ev.ThreadRolledBackEvent) and last.payload.num_turns == 2
-    assert thread.last_seq == info.last_seq + 1
+    assert after.last_seq == info.last_seq + 1
+    assert isinstance(after, ThreadInfo) and type(after) is type(await store.fork(info.id))
 
 
 async def test_rollback_rejects_bad_counts_archived_and_unknown_threads(store):
@@ -446,18 +448,33 @@ async def test_list_sorts_by_updated_at(store):
 
 
 async def test_list_filters_by_source_provider_cwd_and_search(store):
-    """Filters match exactly (search: name or preview, case-insensitive)."""
+    """Filters match exactly (search: name or preview, case-insensitive); [] lets every value through."""
     a = await _thread(store, user("Fix the PARSER"), cwd="/a", source="exec", timestamp=stamp(1))
     b = await _thread(store, user("write docs"), cwd="/b", source="vscode", model_provider="ollama",
                       timestamp=stamp(2))
     await store.set_name(b.id, "Docs Sprint")
+    every = {"source": [], "model_provider": []}
     assert await _page_ids(store, source="exec") == [a.id]
-    assert await _page_ids(store, source=["exec", "vscode"]) == [b.id, a.id]
-    assert await _page_ids(store, model_provider="ollama") == [b.id]
-    assert await _page_ids(store, cwd=["/a"]) == [a.id]
-    assert await _page_ids(store, search="parser") == [a.id]
-    assert await _page_ids(store, search="sprint") == [b.id]
-    assert await _page_ids(store, search="nothing like it") == []
+    assert await _page_ids(store, source=["exec", "vscode"], model_provider=[]) == [b.id, a.id]
+    assert await _page_ids(store, model_provider="ollama", source=[]) == [b.id]
+    assert await _page_ids(store, cwd=["/a"], **every) == [a.id]
+    assert await _page_ids(store, search="parser", **every) == [a.id]
+    assert await _page_ids(store, search="sprint", **every) == [b.id]
+    assert await _page_ids(store, search="nothing like it", **every) == []
+
+
+async def test_default_list_shows_what_codex_thread_list_shows(store):
+    """A plain list() holds interactive sources (cli, vscode) of the default provider, as Codex's thread/list {}."""
+    shown = [await _thread(store, source="cli", timestamp=stamp(1)),
+             await _thread(store, source="vscode", model_provider=None, timestamp=stamp(2))]
+    hidden = [await _thread(store, source=source, timestamp=stamp(3 + i))
+              for i, source in enumerate(["exec", "mcp", "unknown", {"subagent": "review"}, {"custom": "x"}])]
+    hidden.append(await _thread(store, source="cli", model_provider="azure", timestamp=stamp(9)))
+    code = await store.start_thread(ev.SessionMeta(cwd="/x", model_provider="openai"))
+    assert (code.source, code.model_provider) == ("unknown", "openai")
+    assert sorted(await _page_ids(store)) == sorted(t.id for t in shown)
+    everything = await _page_ids(store, source=[], model_provider=[])
+    assert sorted(everything) == sorted(t.id for t in [*shown, *hidden, code])
 
 
 async def test_list_rejects_bad_arguments(store):
@@ -501,23 +518,24 @@ async def test_metadata_follows_the_threads_own_session_meta_lines(store):
 
 async def test_import_then_export_gives_the_file_back(store):
     """import_rollout keeps every line's bytes; export_rollout returns them newline-terminated."""
-    source = MemoryStore()
+    source = await MemoryStore.open()
     info = await _thread(source, turn("t-1", "a"), turn("t-2", "b"))
     data = await source.export_rollout(info.id)
-    thread_id = await store.import_rollout(data)
-    assert thread_id == info.id
+    result = await store.import_rollout(data)
+    assert (result.thread_id, result.status, result.lines_added) == (info.id, "new", info.last_seq)
+    thread_id = result.thread_id
     assert await store.export_rollout(thread_id) == data
     assert (await store.read(thread_id)).turns == (await source.read(info.id)).turns
     imported = await store.info(thread_id)
     assert (imported.preview, imported.last_seq, imported.created_at) == ("a", info.last_seq, info.created_at)
 
 
-async def test_import_rejects_duplicates_empty_and_meta_less_sources(store):
-    """Re-importing, empty input, a missing file or no session_meta are InvalidInput."""
+async def test_import_rejects_empty_and_meta_less_sources(store):
+    """Empty input, a missing file or no session_meta are InvalidInput; re-importing changes nothing."""
     data = encode_line(ev.SessionMetaLine(timestamp=stamp(), payload=meta(id=UNKNOWN))) + b"\n"
     await store.import_rollout(data)
-    with pytest.raises(InvalidInput):
-        await store.import_rollout(data)
+    again = await store.import_rollout(data)
+    assert (again.status, again.lines_added, again.last_seq) == ("unchanged", 0, 1)
     for bad in (b"", b"\n\n", b"{not json}\n", encode_line(user("x")[1]) + b"\n", "/nonexistent/file.jsonl"):
         with pytest.raises(InvalidInput):
             await store.import_rollout(bad)
@@ -535,7 +553,7 @@ async def test_a_deleted_thread_can_be_imported_again(store):
     data = await store.export_rollout(info.id)
     child = await store.fork(info.id)
     await store.delete(info.id)
-    assert await store.import_rollout(data) == info.id
+    assert (await store.import_rollout(data)).thread_id == info.id
     assert await store.export_rollout(info.id) == data
     assert (await store.read_lines(child.id))[1:] == await store.read_lines(info.id)
 
@@ -559,7 +577,7 @@ async def test_a_closed_store_refuses_calls(store):
 async def test_event_with_unknown_payload_is_stored_and_replayed(store):
     """Unknown event types are kept verbatim and ignored by replay."""
     info = await store.start_thread(meta())
-    data = b'{"timestamp":"t","type":"event_msg","payload":{"type":"brand_new_event","x":1}}'
+    data = b'{"timestamp":"2026-06-01T10:00:01.000Z","type":"event_msg","payload":{"type":"brand_new_event","x":1}}'
     await store.append(info.id, [decode_line(data), event(ev.AgentMessageEvent(message="hi"))])
     assert (await _bytes(store, info.id))[1] == data
     assert [len(t.items) for t in (await store.read(info.id)).turns] == [1]

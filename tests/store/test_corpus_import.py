@@ -16,7 +16,7 @@ pytestmark = pytest.mark.asyncio
 async def test_corpus_file_round_trips_through_the_store(store, path):
     """Import, then export equals the file line by line and read equals replay.build_turns."""
     data = path.read_bytes()
-    thread_id = await store.import_rollout(path)
+    thread_id = (await store.import_rollout(path)).thread_id
     exported = await store.export_rollout(thread_id)
     original = [line for line in data.splitlines() if line.strip()]
     assert exported.splitlines() == original  # byte for byte, CRLF endings aside

@@ -15,11 +15,11 @@ import zstandard
 import rollout
 from rollout import events as ev
 from rollout.codec import encode_line
+from rollout.codex_home import CodexHome, parse_rollout_name
 from rollout.errors import ThreadNotFound, WriterLocked
 from store import MemoryStore, SqliteStore
-from store.codex_home import CodexHome, parse_rollout_name
+from store.copy import copy_threads, iter_threads
 from store.files import FileStore
-from store.migrate import copy_threads, iter_threads
 from tests.store.conftest import event, meta, stamp, turn, user
 
 UUID = "019e2a5c-0000-7000-8000-000000000001"
@@ -157,11 +157,12 @@ async def test_rollback_and_rename_only_append(home):
         assert Path(info.path).read_bytes() == before
         entry = json.loads((home / "session_index.jsonl").read_bytes().splitlines()[-1])
         assert (entry["id"], entry["thread_name"]) == (info.id, "My thread")
-        thread = await store.rollback(info.id, 1)
+        rolled = await store.rollback(info.id, 1)
+        thread = await store.read(info.id)
         after = Path(info.path).read_bytes()
     assert after.startswith(before) and after.count(b"\n") == before.count(b"\n") + 1
     assert json.loads(after.splitlines()[-1])["payload"] == {"type": "thread_rolled_back", "num_turns": 1}
-    assert [t.id for t in thread.turns] == ["t-1"] and thread.name == "My thread"
+    assert [t.id for t in thread.turns] == ["t-1"] and thread.name == rolled.name == "My thread"
 
 
 async def test_archive_moves_the_file_and_unarchive_brings_it_back_touched(home):
@@ -361,7 +362,7 @@ async def test_filestore_reads_like_the_memory_oracle(home):
         for store in (files, memory):
             info = await _thread(store, turn("t-1", "a"), [event(ev.TokenCountEvent(), 3)], turn("t-2", "b"))
             await store.rollback(info.id, 1)
-            child = await store.fork(info.id, at_turn=0)
+            child = await store.fork(info.id, at_turn=1)
             found.append([([_untimed(j) for j in _json(await store.read_lines(t))[1:]],
                            (await store.read(t)).turns) for t in (info.id, child.id)])
         assert found[0] == found[1]
@@ -415,3 +416,26 @@ async def test_a_deep_refresh_sees_appends_made_elsewhere(home):
         assert report.indexed >= 1
         page = await store.list(sort="updated_at")
     assert [t.id for t in page.data] == [old.id, new.id] and page.data[0].last_seq == 4
+
+
+async def test_an_append_that_wrote_its_lines_succeeds_even_if_the_file_moves(home, monkeypatch):
+    """Another process archiving the file right after the write cannot fail the append (a retry would duplicate)."""
+    async with FileStore.open(home) as store:
+        info = await _thread(store, turn("t-1", "a"))
+        path = Path(info.path)
+        target = home / "archived_sessions" / path.name
+        original = rollout.RolloutWriter.write_raw
+
+        def write_then_archive(self, records):
+            written = original(self, records)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(path, target)  # what `codex archive` does from another process
+            return written
+
+        monkeypatch.setattr(rollout.RolloutWriter, "write_raw", write_then_archive)
+        seq = await store.append(info.id, user("once"))
+        monkeypatch.setattr(rollout.RolloutWriter, "write_raw", original)
+        after = await store.info(info.id)
+    assert seq == after.last_seq == info.last_seq + 2
+    assert after.archived and after.path == str(target)
+    assert target.read_bytes().count(b'"once"') == 2  # the response item and the user_message event, once each

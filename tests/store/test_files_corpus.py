@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from rollout.codex_home import CodexHome, parse_rollout_name, rollout_name
 from rollout.reader import read_rollout
 from store import MemoryStore
-from store.base import import_plan
-from store.codex_home import CodexHome, parse_rollout_name, rollout_name
+from store.copy import iter_threads
 from store.files import FileStore
-from store.migrate import iter_threads
+from store.plan import import_plan
 from tests.corpus import corpus_files
 
 pytestmark = pytest.mark.skipif(not corpus_files(), reason="corpus not found")
@@ -30,7 +30,7 @@ def _place_corpus(root: Path) -> dict[str, bool]:
         parts = source.name.split("__")
         archived = "archived_sessions" in parts
         name = parts[-1]
-        state, _ = import_plan(source)
+        state = import_plan(source).state
         if parse_rollout_name(name) is None:  # e.g. docs__example.jsonl: name it from its session_meta
             name = rollout_name(state.id, datetime.fromtimestamp(state.created_ms / 1000).astimezone())
         stamp = parse_rollout_name(name).stamp
@@ -60,14 +60,14 @@ async def test_corpus_home_lists_every_thread_with_its_metadata(tmp_path):
     async with MemoryStore.open() as oracle:
         expected = {}
         for source in corpus_files():
-            info = await oracle.info(await oracle.import_rollout(source))
+            info = await oracle.info((await oracle.import_rollout(source)).thread_id)
             expected[info.id] = info
     async with FileStore.open(root) as store:
         listed = [info async for info in iter_threads(store)]
         small_pages = []
         cursor = None
         while True:
-            page = await store.list(limit=7, cursor=cursor, archived=None)
+            page = await store.list(limit=7, cursor=cursor, archived=None, source=[], model_provider=[])
             small_pages += page.data
             if not (cursor := page.next_cursor):
                 break
@@ -78,7 +78,7 @@ async def test_corpus_home_lists_every_thread_with_its_metadata(tmp_path):
         want = expected[info.id]
         fields = ("preview", "created_at", "updated_at", "cwd", "source", "model_provider", "last_seq")
         assert {f: getattr(info, f) for f in fields} == {f: getattr(want, f) for f in fields}, info.path
-        assert info.name == names.get(info.id)
+        assert info.name == names.get(info.id, want.name)
         assert info.archived == placed[info.id]
     assert all(info.preview for info in listed)
 

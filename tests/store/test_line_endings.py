@@ -25,7 +25,7 @@ async def test_crlf_file_exports_byte_for_byte(store, tmp_path, every):
     data = _crlf(SAMPLE.read_bytes(), every)
     path = tmp_path / SAMPLE.name
     path.write_bytes(data)
-    thread_id = await store.import_rollout(path)
+    thread_id = (await store.import_rollout(path)).thread_id
     assert await store.export_rollout(thread_id) == data
 
 
@@ -34,5 +34,5 @@ async def test_crlf_file_reads_like_the_lf_file(store, tmp_path):
     path = tmp_path / SAMPLE.name
     path.write_bytes(_crlf(SAMPLE.read_bytes()))
     assert read_rollout(path).lines == read_rollout(SAMPLE).lines
-    thread_id = await store.import_rollout(path)
+    thread_id = (await store.import_rollout(path)).thread_id
     assert [t.id for t in (await store.read(thread_id)).turns] == ["turn-1", "turn-2"]

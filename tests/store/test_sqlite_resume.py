@@ -9,7 +9,7 @@ import pytest
 import replay
 from rollout.codec import decode_line
 from store import SqliteStore, Tuning
-from store.query import Reader
+from store.sqlite.reader import Reader
 
 from .conftest import TINY, meta, sql, turn, user
 

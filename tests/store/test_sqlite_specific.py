@@ -12,9 +12,9 @@ import replay
 from rollout import events as ev
 from rollout.errors import Conflict, CorruptLog, SchemaTooNew, StoreError
 from store import SqliteStore, Tuning
-from store.batch import Writer
-from store.query import Reader
-from store.schema import SCHEMA_VERSION
+from store.sqlite.reader import Reader
+from store.sqlite.schema import SCHEMA_VERSION
+from store.sqlite.writer import Writer
 
 from .conftest import TINY, meta, raw, sql, turn, user
 
@@ -181,7 +181,7 @@ async def test_a_deleted_source_keeps_only_what_its_forks_read(tmp_path):
         info = await store.start_thread(meta())
         for number in range(10):
             await store.append(info.id, turn(f"t-{number}", "p"))
-        child = await store.fork(info.id, at_turn=1)
+        child = await store.fork(info.id, at_turn=2)
         await store.delete(info.id)
         assert sql(path, "SELECT COUNT(*) FROM threads WHERE deleted = 1") == [(1,)]
         kept = sql(path, "SELECT MAX(last) FROM chunks JOIN threads USING (tkey) WHERE deleted = 1")[0][0]

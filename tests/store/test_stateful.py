@@ -1,4 +1,4 @@
-"""Random start/append/fork/rollback/archive/delete sequences: SqliteStore reads what MemoryStore reads."""
+"""Random start/append/fork/rollback/archive/delete sequences: every backend reads what MemoryStore reads."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 
 from rollout import events as ev
 from rollout.codec import decode_line, encode_line
-from store import MemoryStore, SqliteStore
+from store import FileStore, MemoryStore, SqliteStore
 
 from .conftest import TINY, event, meta, turn, user
 
-_EXTRA = decode_line(b'{"timestamp":"t","type":"event_msg","payload":{"type":"agent_message","message":"x","new":1}}')
+_EXTRA = decode_line(b'{"timestamp":"2026-06-01T10:00:01.000Z","type":"event_msg","payload":{"type":"agent_message","message":"x","new":1}}')
 _PIECES = st.one_of(
     st.builds(lambda tid, end: turn(tid, f"do {tid}", end=end),
               st.sampled_from(["t-1", "t-2", "t-3"]), st.sampled_from(["complete", "abort", "open"])),
@@ -42,7 +42,7 @@ def _outcome(loop: asyncio.AbstractEventLoop, call: Any) -> Any:
 
 
 class StoreMachine(RuleBasedStateMachine):
-    """Drives a MemoryStore (the oracle) and a SqliteStore with tiny packing thresholds in lockstep."""
+    """Drives a MemoryStore (the oracle) and another backend in lockstep (``self.sql``: the other one)."""
 
     threads = Bundle("threads")
 
@@ -50,13 +50,15 @@ class StoreMachine(RuleBasedStateMachine):
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.folder = tempfile.mkdtemp(prefix="store-stateful-")
-        self.opened = SqliteStore.open(Path(self.folder) / "s.db", tuning=TINY)
-        self.sql = self.loop.run_until_complete(self.opened.__aenter__())
-        self.mem = MemoryStore()
-        self.ids: dict[str, str] = {}  # sqlite id -> memory id
+        self.sql = self.loop.run_until_complete(self.backend(Path(self.folder)))
+        self.mem = self.loop.run_until_complete(MemoryStore.open())
+        self.ids: dict[str, str] = {}  # backend id -> memory id
+
+    async def backend(self, folder: Path) -> Any:
+        return await SqliteStore.open(folder / "s.db", tuning=TINY)
 
     def teardown(self) -> None:
-        self.loop.run_until_complete(self.opened.__aexit__(None, None, None))
+        self.loop.run_until_complete(self.sql.close())
         self.loop.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -131,11 +133,12 @@ class StoreMachine(RuleBasedStateMachine):
 
     @invariant()
     def listing_holds_the_same_threads(self) -> None:
-        mem, sql = self.both("list", None, limit=1000, archived=None)
+        mem, sql = self.both("list", None, limit=1000, archived=None, source=[], model_provider=[])
         assert sorted(t.id for t in mem.data) == sorted(self.ids[t.id] for t in sql.data)
         ids, cursor = [], None
         while True:
-            page = self.loop.run_until_complete(self.sql.list(limit=2, cursor=cursor, archived=None))
+            page = self.loop.run_until_complete(self.sql.list(limit=2, cursor=cursor, archived=None, source=[],
+                                                              model_provider=[]))
             ids += [t.id for t in page.data]
             if not (cursor := page.next_cursor):
                 break
@@ -157,5 +160,14 @@ class StoreMachine(RuleBasedStateMachine):
         return out
 
 
+class FileMachine(StoreMachine):
+    """The same sequences on a FileStore over a fresh Codex home."""
+
+    async def backend(self, folder: Path) -> Any:
+        return await FileStore.open(folder / "home", refresh_interval=0)
+
+
 StoreMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+FileMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=25, deadline=None)
 test_sqlite_store_matches_the_memory_oracle = StoreMachine.TestCase
+test_file_store_matches_the_memory_oracle = FileMachine.TestCase

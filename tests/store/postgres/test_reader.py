@@ -97,8 +97,8 @@ async def test_list_pages_follow_the_keyset_without_skips_or_repeats(db):
     expected = sorted(ids, key=lambda t: (1_000 + ids.index(t) // 3, t), reverse=True)
     seen, after = [], None
     while True:
-        query = msgspec.structs.replace(list_query(limit=3, cursor=None, sort="created_at", archived=False, source=None,
-                                                   model_provider=None, cwd=None, search=None), after=after)
+        query = msgspec.structs.replace(list_query(limit=3, cursor=None, sort="created_at", archived=False, source=[],
+                                                   model_provider=[], cwd=None, search=None), after=after)
         page = [msgspec.msgpack.decode(s)["id"] for s in await db.read(reader.list_page, query)]
         seen += page[:3]
         if len(page) <= 3:
@@ -106,7 +106,7 @@ async def test_list_pages_follow_the_keyset_without_skips_or_repeats(db):
         last = seen[-1]
         after = (1_000 + ids.index(last) // 3, last)
     assert seen == expected
-    query = list_query(limit=10, cursor=None, sort="updated_at", archived=False, source=None, model_provider=None,
+    query = list_query(limit=10, cursor=None, sort="updated_at", archived=False, source=[], model_provider=[],
                        cwd="/w1", search=None)
     assert [msgspec.msgpack.decode(s)["id"] for s in await db.read(reader.list_page, query)] == ids[1::2]
 

@@ -11,8 +11,9 @@ gives the exact original bytes. Each distinct string is stored once, shared by
 every line and thread that contains it.
 
 :func:`pack` is thread-safe (compressors are per thread), so chunks are
-compressed on worker threads, off the writer's critical path. zstd errors never
-escape: packing raises ``StoreError``, reading ``CorruptLog``.
+compressed on worker threads, off the writer's critical path. zstd itself is
+:mod:`rollout.compression`; its errors become ``StoreError`` when packing and
+``CorruptLog`` when reading.
 
 Must not import: rollout.cli, rich, asyncio.
 """
@@ -20,14 +21,13 @@ Must not import: rollout.cli, rich, asyncio.
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
 import msgspec
-import zstandard
 
-from rollout.errors import CorruptLog, StoreError
+from rollout import compression
+from rollout.errors import CompressionError, CorruptLog, StoreError
 
 __all__ = [
     "NO_DICTIONARY",
@@ -47,7 +47,6 @@ __all__ = [
 _QUOTE, _BACKSLASH, _REF = b'"', 0x5C, b"\x00"
 _HASH = 32
 _BLOB_LEVEL = 3
-_local = threading.local()
 
 
 class Dictionary(msgspec.Struct, frozen=True):
@@ -134,32 +133,12 @@ def splice(data: bytes, lookup: Callable[[bytes], bytes]) -> bytes:
     return b"".join(parts)
 
 
-def _compressor(dictionary: Dictionary, level: int) -> zstandard.ZstdCompressor:
-    """This thread's compressor for ``dictionary`` at ``level`` (built once per thread)."""
-    cache = getattr(_local, "compressors", None)
-    if cache is None:
-        cache = _local.compressors = {}
-    key = (dictionary.zdict, level)
-    found = cache.get(key)
-    if found is None:
-        zdict = zstandard.ZstdCompressionDict(dictionary.data) if dictionary.zdict else None
-        found = zstandard.ZstdCompressor(level=level, dict_data=zdict, write_checksum=False, write_dict_id=False)
-        if len(cache) > 8:
-            cache.clear()
-        cache[key] = found
-    return found
-
-
-def _compress(compressor: zstandard.ZstdCompressor, data: bytes) -> bytes:
+def compress(data: bytes, level: int, dictionary: Dictionary = NO_DICTIONARY) -> bytes:
+    """One zstd frame of ``data`` (thread-safe). Raises StoreError."""
     try:
-        return compressor.compress(data)
-    except zstandard.ZstdError as exc:
-        raise StoreError(f"zstd compression failed: {exc}") from exc
-
-
-def compress(data: bytes, level: int) -> bytes:
-    """One zstd frame of ``data`` without a dictionary (thread-safe). Raises StoreError."""
-    return _compress(_compressor(NO_DICTIONARY, level), data)
+        return compression.compress(data, level=level, dictionary=dictionary.data or None)
+    except CompressionError as exc:
+        raise StoreError(str(exc)) from exc
 
 
 def pack(lines: list[bytes], *, blob_min: int, dictionary: Dictionary, level: int) -> Packed:
@@ -171,13 +150,13 @@ def pack(lines: list[bytes], *, blob_min: int, dictionary: Dictionary, level: in
 
 def repack(body: bytes, found: dict[bytes, bytes], *, dictionary: Dictionary, level: int, size: int) -> Packed:
     """Compress an already split chunk body (lines with references joined by newlines)."""
-    frame = _compress(_compressor(dictionary, level), body)
+    frame = compress(body, level, dictionary)
     blobs = {digest: _blob(text) for digest, text in found.items()}
     return Packed(dictionary.zdict, frame, blobs, size)
 
 
 def _blob(text: bytes) -> tuple[int | None, bytes]:
-    frame = _compress(_compressor(NO_DICTIONARY, _BLOB_LEVEL), text)
+    frame = compress(text, _BLOB_LEVEL)
     return (0, frame) if len(frame) < len(text) else (None, text)
 
 
@@ -195,9 +174,9 @@ def train(frames: list[tuple[int, int, bytes]], size: int, level: int) -> bytes:
     """
     samples = [line for *_, body in _plain_bodies(frames) for line in body.split(b"\n") if line]
     try:
-        return zstandard.train_dictionary(size, samples, level=level).as_bytes()
-    except zstandard.ZstdError as exc:
-        raise StoreError(f"zstd dictionary training failed: {exc}") from exc
+        return compression.train_dictionary(samples, size, level=level)
+    except CompressionError as exc:
+        raise StoreError(str(exc)) from exc
 
 
 def recompress(frames: list[tuple[int, int, bytes]], dictionary: bytes, level: int) -> list[tuple[int, int, bytes, bytes]]:
@@ -206,18 +185,16 @@ def recompress(frames: list[tuple[int, int, bytes]], dictionary: bytes, level: i
     Returns:
         ``(tkey, seq, old frame, new frame)`` for each chunk.
     """
-    compressor = zstandard.ZstdCompressor(
-        level=level, dict_data=zstandard.ZstdCompressionDict(dictionary), write_checksum=False, write_dict_id=False
-    )
-    return [(tkey, seq, old, _compress(compressor, body)) for tkey, seq, old, body in _plain_bodies(frames)]
+    trained = Dictionary(-1, dictionary)
+    return [(tkey, seq, old, compress(body, level, trained)) for tkey, seq, old, body in _plain_bodies(frames)]
 
 
 def _plain_bodies(frames: list[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes, bytes]]:
-    plain = zstandard.ZstdDecompressor()
+    plain = compression.Decompressor()
     try:
         return [(tkey, seq, frame, plain.decompress(frame)) for tkey, seq, frame in frames]
-    except zstandard.ZstdError as exc:
-        raise CorruptLog(f"corrupt zstd frame: {exc}") from exc
+    except CompressionError as exc:
+        raise CorruptLog(str(exc)) from exc
 
 
 def bulk(lines: list[bytes], *, blob_min: int, dictionary: Dictionary, level: int,
@@ -257,7 +234,7 @@ class Unpacker:
     ) -> None:
         self._fetch_dictionary = fetch_dictionary
         self._fetch_blob = fetch_blob
-        self._decompressors: dict[int, zstandard.ZstdDecompressor] = {0: zstandard.ZstdDecompressor()}
+        self._decompressors: dict[int, compression.Decompressor] = {0: compression.Decompressor()}
         self._blobs: OrderedDict[bytes, bytes] = OrderedDict()
         self._cached = cached_blobs
 
@@ -278,21 +255,21 @@ class Unpacker:
         decompressor = self._decompressors.get(zdict) or self._load(zdict)
         try:
             return decompressor.decompress(data)
-        except zstandard.ZstdError as exc:
-            raise CorruptLog(f"corrupt zstd frame: {exc}") from exc
+        except CompressionError as exc:
+            raise CorruptLog(str(exc)) from exc
 
     def forget(self) -> None:
         """Drop cached dictionaries and blobs (after the writer rolled back)."""
         self._decompressors = {0: self._decompressors[0]}
         self._blobs.clear()
 
-    def _load(self, zdict: int) -> zstandard.ZstdDecompressor:
+    def _load(self, zdict: int) -> compression.Decompressor:
         dictionary = self._fetch_dictionary(zdict)
         if dictionary is None:
             raise CorruptLog(f"zstd dictionary {zdict} is missing")
         try:
-            made = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
-        except zstandard.ZstdError as exc:
+            made = compression.Decompressor(dictionary)
+        except CompressionError as exc:
             raise CorruptLog(f"zstd dictionary {zdict} is corrupt: {exc}") from exc
         self._decompressors[zdict] = made
         return made

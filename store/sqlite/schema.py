@@ -1,8 +1,9 @@
 """The SQLite schema, its migrations, and how connections are opened.
 
-Tables (version 2):
+Tables (version 3):
 
-* ``threads``: one row per thread: listing columns (indexed), the fork pointer
+* ``threads``: one row per thread: listing columns (indexed; ``model_provider`` holds
+  Codex's default ``openai`` for a thread that names none, from version 3), the fork pointer
   (``parent_tkey``, ``parent_upto``: this thread's lines 2..upto+1 are its
   parent's lines 1..upto), the end of its settled chunks (``packed_upto``) and
   the number of chunks after it, and the msgpack ``ThreadState``.
@@ -29,13 +30,15 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import urllib.parse
 
 import msgspec
 
 from rollout.errors import CorruptLog, RolloutError, SchemaTooNew, StoreError
 
-from .state import now_ms
+from ..clock import now_ms
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SYNCHRONOUS", "Tuning", "connect", "migrate", "translate"]
 
@@ -111,20 +114,33 @@ INSERT INTO settings VALUES ('undict_bytes', 0);
 #: ``(version, name, sql)`` in order; a database records each one it applied.
 _V2 = "ALTER TABLE snapshots ADD COLUMN context BLOB"
 
-MIGRATIONS: list[tuple[int, str, str]] = [(1, "initial schema", _V1), (2, "resume context snapshots", _V2)]
+_V3 = "UPDATE threads SET model_provider = 'openai' WHERE model_provider IS NULL"
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "initial schema", _V1),
+    (2, "resume context snapshots", _V2),
+    (3, "default model provider in the listing column", _V3),
+]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
-def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False) -> sqlite3.Connection:
+def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False,
+            immutable: bool = False) -> sqlite3.Connection:
     """Open a connection in WAL mode, autocommit (transactions are explicit).
+
+    Args:
+        readonly: a reader's connection (``query_only``).
+        immutable: the file may not be written by this process: open it read-only, and
+            if SQLite cannot even create its shared-memory file there, as an immutable
+            file (only when no write-ahead log holds uncheckpointed pages).
 
     Raises:
         sqlite3.Error: the file cannot be opened (callers translate it).
     """
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn = _open_file(path, immutable)
     try:
         conn.execute("PRAGMA busy_timeout = 30000")
-        if readonly:
+        if readonly or immutable:
             conn.execute("PRAGMA query_only = 1")
         else:
             if conn.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new file: free pages can be returned
@@ -138,6 +154,22 @@ def connect(path: str, *, synchronous: str = "FULL", readonly: bool = False) -> 
         conn.close()
         raise
     return conn
+
+
+def _open_file(path: str, immutable: bool) -> sqlite3.Connection:
+    if not immutable:
+        return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path))
+    conn = sqlite3.connect(uri + "?mode=ro", uri=True, isolation_level=None, check_same_thread=False, timeout=30.0)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        wal = path + "-wal"
+        if os.path.exists(wal) and os.path.getsize(wal) > 0:
+            raise
+    return sqlite3.connect(uri + "?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

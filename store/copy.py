@@ -13,20 +13,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from rollout.errors import InvalidInput
-
-from .api import ThreadInfo
-from .base import Store
+from .core import Store
 from .listing import MAX_LIMIT
+from .plan import import_plan
+from .thread import ThreadInfo
 
 __all__ = ["copy_threads", "iter_threads"]
 
 
 async def iter_threads(store: Store, *, archived: bool | None = None) -> AsyncIterator[ThreadInfo]:
-    """Every thread of ``store`` (active and archived by default), oldest first per page walk."""
+    """Every thread of ``store`` (active and archived by default, of every source and provider), newest first."""
     cursor = None
     while True:
-        page = await store.list(limit=MAX_LIMIT, cursor=cursor, archived=archived)
+        page = await store.list(limit=MAX_LIMIT, cursor=cursor, archived=archived, source=[], model_provider=[])
         for info in page.data:
             yield info
         if page.next_cursor is None:
@@ -50,7 +49,8 @@ async def copy_threads(src: Store, dst: Store, *, skip_existing: bool = False, c
         The number of threads copied.
 
     Raises:
-        InvalidInput: a thread already exists in ``dst`` (unless ``skip_existing``).
+        InvalidInput: a thread already exists in ``dst`` (unless ``skip_existing``);
+            nothing of it is written then.
         RolloutError: any read or write failure of either store.
     """
     infos = [info async for info in iter_threads(src)]
@@ -68,23 +68,14 @@ async def copy_threads(src: Store, dst: Store, *, skip_existing: bool = False, c
 
 
 async def _copy_one(src: Store, dst: Store, info: ThreadInfo, skip_existing: bool) -> int:
-    data = await src.export_rollout(info.id)
-    try:
-        thread_id = await dst.import_rollout(data)
-    except InvalidInput:
-        if skip_existing and await _exists(dst, info.id):
-            return 0
-        raise
+    plan = await dst._compute(import_plan, await src.export_rollout(info.id))
+    result = await dst._import_plan(plan, existing="skip" if skip_existing else "refuse")
+    if result.status != "new":
+        return 0
+    thread_id = result.thread_id
     if info.name:
         await dst.set_name(thread_id, info.name)
     if info.archived:
         await dst.archive(thread_id)
     return 1
 
-
-async def _exists(store: Store, thread_id: str) -> bool:
-    try:
-        await store.info(thread_id)
-    except LookupError:
-        return False
-    return True

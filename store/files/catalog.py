@@ -11,6 +11,7 @@ The files are the truth. The catalog finds what changed without reading every fi
 
 What a thread is comes from the shared :mod:`store.state` folding, with one file
 specific rule: a thread was last updated when its file was (``mtime``), as for Codex.
+The states the catalog hands out carry the thread's name, archive flag and file path.
 When one id has several files, the active one wins over an archived copy, then the
 larger. Everything repaired is counted in :class:`IndexReport` and logged.
 
@@ -30,14 +31,14 @@ from pathlib import Path
 from msgspec.structs import replace
 
 from rollout import events as ev
+from rollout.codex_home import CodexHome, RolloutFile, parse_rollout_name
 from rollout.errors import EmptyRollout, StoreError, ThreadNotFound, UnreadableRollout
 from rollout.reader import Problem, read_rollout
+from rollout.session_index import file_signature, ids_by_name, latest_names, read_entries
 
-from .codex_home import CodexHome, RolloutFile, parse_rollout_name
-from .file_index import FileIndex, FileRow, Filters, ThreadRow
-from .listing import ListQuery, matches
-from .session_index import file_signature, ids_by_name, latest_names, read_entries
-from .state import STATE_DECODER, STATE_ENCODER, ThreadState, absorb, facts, parse_ms
+from ..listing import ListQuery, matches
+from ..state import STATE_DECODER, STATE_ENCODER, ThreadState, initial_state
+from .index import FileIndex, FileRow, Filters, ThreadRow
 
 __all__ = ["Catalog", "IndexReport", "mtime_ms"]
 
@@ -201,10 +202,7 @@ class Catalog:
         if meta is None:
             log.warning("%s: not indexed: no session_meta", found.path)
             return None
-        updated = mtime_ms(stat)
-        created = parse_ms(meta.payload.timestamp) or parse_ms(meta.timestamp) or _stamp_ms(found.stamp) or updated
-        state = ThreadState(id=meta.payload.id, created_ms=created, updated_ms=updated)
-        return absorb(state, facts(result.lines), 1, len(result.lines), updated)
+        return initial_state(meta, result.lines, mtime_ms(stat), created_ms=_stamp_ms(found.stamp))
 
     def _note_problems(self, path: Path, problems: list[Problem]) -> None:
         torn = [p for p in problems if p.kind == "torn"]
@@ -239,7 +237,7 @@ class Catalog:
     def row(self, path: Path, state: ThreadState, stat: os.stat_result) -> ThreadRow:
         """The index row of a thread stored in ``path`` (updated = the file's mtime)."""
         archived = self.home.is_archived(path)
-        state = replace(state, name=None, archived=archived, updated_ms=mtime_ms(stat))
+        state = replace(state, name=None, path=None, archived=archived, updated_ms=mtime_ms(stat))
         return ThreadRow(
             id=state.id,
             path=self.home.relative(path),
@@ -256,7 +254,7 @@ class Catalog:
         filters = Filters(
             line_count=state.last_seq,
             source_kind=state.source_kind,
-            model_provider=meta.model_provider if meta else None,
+            model_provider=state.model_provider,
             cwd=meta.cwd if meta else None,
             preview=state.preview,
         )
@@ -274,10 +272,12 @@ class Catalog:
             self._put(row, state)
         return row
 
-    def state(self, row: ThreadRow) -> ThreadState:
-        """The thread state of a row, with its current name."""
+    def state(self, row: ThreadRow, name: str | None = None, *, named: bool = False) -> ThreadState:
+        """The thread state of a row, with its current name (looked up unless ``named``),
+        archive flag and absolute path."""
         state = STATE_DECODER.decode(row.info)
-        return replace(state, name=self.index.name(row.id))
+        name = name if named else self.index.name(row.id)
+        return replace(state, name=name, archived=row.archived, path=self.home.absolute(row.path))
 
     def path(self, row: ThreadRow) -> Path:
         return self.home.root / row.path
@@ -338,8 +338,9 @@ class Catalog:
             raise StoreError(f"{self.path(row)}: cannot stat: {exc}") from exc
         return (stat.st_size, stat.st_mtime_ns) == (row.size, row.mtime_ns)
 
-    def page(self, query: ListQuery) -> tuple[list[tuple[ThreadRow, ThreadState]], bool]:
-        """The threads of one page (newest first) and whether more follow; rows are verified."""
+    def page(self, query: ListQuery) -> list[ThreadState]:
+        """Up to ``query.limit + 1`` threads matching ``query``, newest first; the first
+        ``limit`` rows are verified against their files (the extra one only says "more")."""
         for _ in range(3):
             found = self._candidates(query)
             stale = [row for row, _ in found[: query.limit] if not self._fresh(row)]
@@ -347,28 +348,22 @@ class Catalog:
                 break
             for row in stale:
                 self._verified(row)
-        return found[: query.limit], len(found) > query.limit
+        return [state for _, state in found]
 
     def _candidates(self, query: ListQuery) -> list[tuple[ThreadRow, ThreadState]]:
-        where = [
-            (f"{column} IN ({', '.join('?' * len(values))})", values)
-            for column, values in (("source_kind", query.sources), ("model_provider", query.providers),
-                                   ("cwd", query.cwds))
-            if values is not None
-        ]
         batch = query.limit + 1 if query.search is None else max(4 * (query.limit + 1), 256)
-        after, found = query.after, []
+        found: list[tuple[ThreadRow, ThreadState]] = []
         while len(found) <= query.limit:
-            rows = self.index.page(archived=query.archived, sort=query.sort, limit=batch, after=after, where=where)
+            rows = self.index.page(query, batch)
             names = self.index.names(row.id for row in rows)
             for row in rows:
-                state = replace(STATE_DECODER.decode(row.info), name=names.get(row.id))
+                state = self.state(row, names.get(row.id), named=True)
                 if matches(query, state):
                     found.append((row, state))
             if len(rows) < batch:
                 break
             last = rows[-1]
-            after = (last.created_ms if query.sort == "created_at" else last.updated_ms, last.id)
+            query = replace(query, after=(last.created_ms if query.sort == "created_at" else last.updated_ms, last.id))
         return found[: query.limit + 1]
 
 

@@ -9,7 +9,7 @@ Malformed, non-UTF-8 and torn lines are skipped; CRLF is tolerated.
 Reading is incremental: :func:`read_entries` starts at a byte offset and returns the
 offset after the last complete line, so a caller can keep up with appends cheaply.
 
-Must not import: replay, rollout.cli, rich, asyncio.
+Must not import: replay, store, rollout.cli, rich, asyncio.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from pathlib import Path
 
 import msgspec
 
-from rollout.errors import StoreError, WriterError, WriterLocked
-from rollout.writer import RolloutWriter
-
 from .codex_home import utc_stamp
+from .errors import StoreError, WriterError, WriterLocked
+from .writer import RolloutWriter
 
 __all__ = ["NameEntry", "append_name", "ids_by_name", "latest_names", "read_entries"]
 

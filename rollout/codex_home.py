@@ -4,7 +4,7 @@
 
     $CODEX_HOME/sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<uuid>.jsonl   active threads
     $CODEX_HOME/archived_sessions/rollout-...-<uuid>.jsonl[.zst]               archived (flat)
-    $CODEX_HOME/session_index.jsonl                                           names (see names.py)
+    $CODEX_HOME/session_index.jsonl                                           names (see session_index.py)
 
 Directory names and the stamp in a file name are the machine's **local** time; every
 timestamp inside a file is UTC. A ``.zst`` sibling of a plain ``.jsonl`` is ignored, as
@@ -12,8 +12,9 @@ Codex does, and a compressed file is decompressed back to plain JSONL before any
 New files appear atomically: they are written under a temporary name that no reader
 lists, then hard-linked into place without clobbering anything.
 
-Everything here is synchronous and does plain file I/O; :mod:`store.files` calls it from
-its worker thread. Must not import: replay, rollout.cli, rich, asyncio.
+Everything here is synchronous and does plain file I/O; ``store.files`` calls it from its
+worker thread and the ``rollout`` command uses it to find files. Must not import: replay,
+store, rollout.cli, rich, asyncio.
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from rollout.compression import open_decompressed
-from rollout.errors import RolloutError, StoreError, UnreadableRollout, WriterError
-from rollout.writer import RolloutWriter
+from .compression import open_decompressed
+from .errors import RolloutError, StoreError, UnreadableRollout, WriterError
+from .writer import RolloutWriter
 
 __all__ = [
     "ARCHIVED",
     "SESSIONS",
+    "SESSION_INDEX",
     "CodexHome",
     "RolloutFile",
     "RolloutName",
+    "is_codex_home",
     "parse_rollout_name",
     "rollout_name",
     "touch",
@@ -46,6 +49,7 @@ __all__ = [
 
 SESSIONS = "sessions"
 ARCHIVED = "archived_sessions"
+SESSION_INDEX = "session_index.jsonl"
 _PREFIX = "rollout-"
 _STAMP = "%Y-%m-%dT%H-%M-%S"
 _STAMP_LEN = 19  # YYYY-MM-DDThh-mm-ss
@@ -74,7 +78,8 @@ def parse_rollout_name(name: str) -> RolloutName | None:
     """Split a rollout file name, or return None when it is not one (spec §2.1).
 
     The part after ``rollout-`` is scanned from the right for a ``-`` whose suffix is a
-    UUID; what precedes it must be a ``YYYY-MM-DDThh-mm-ss`` stamp.
+    UUID; what precedes it must be a ``YYYY-MM-DDThh-mm-ss`` stamp. A second id after
+    an underscore (``<uuid>_<uuid>``, seen in files of desktop Codex) is ignored.
     """
     if not name.startswith(_PREFIX):
         return None
@@ -85,6 +90,7 @@ def parse_rollout_name(name: str) -> RolloutName | None:
         core = name[len(_PREFIX) : -len(".jsonl")]
     else:
         return None
+    core = _without_second_id(core)
     pos = len(core)
     while (pos := core.rfind("-", 0, pos)) > 0:
         if _is_uuid(core[pos + 1 :]):
@@ -93,6 +99,12 @@ def parse_rollout_name(name: str) -> RolloutName | None:
                 return RolloutName(stamp, core[pos + 1 :], compressed)
             return None
     return None
+
+
+def _without_second_id(core: str) -> str:
+    """``<stamp>-<uuid>`` of a name that ends in ``<uuid>_<uuid>`` (Codex reads those by the first id)."""
+    head, sep, tail = core.rpartition("_")
+    return head if sep and _is_uuid(tail) else core
 
 
 def _is_uuid(text: str) -> bool:
@@ -113,6 +125,12 @@ def _is_stamp(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def is_codex_home(path: str | os.PathLike[str]) -> bool:
+    """True for a folder laid out like ``~/.codex`` (it has ``sessions/`` or ``archived_sessions/``)."""
+    root = Path(path)
+    return (root / SESSIONS).is_dir() or (root / ARCHIVED).is_dir()
 
 
 def rollout_name(thread_id: str, created: datetime) -> str:
@@ -137,7 +155,7 @@ class CodexHome:
         self.root = Path(root)
         self.sessions = self.root / SESSIONS
         self.archived = self.root / ARCHIVED
-        self.session_index = self.root / "session_index.jsonl"
+        self.session_index = self.root / SESSION_INDEX
         self.sidecar = self.root / ".rollout-engine"
         self._prefix = os.fspath(self.root) + os.sep
 
@@ -213,7 +231,8 @@ class CodexHome:
 
     def find(self, thread_id: str) -> list[RolloutFile]:
         """Files whose name carries ``thread_id``, active ones first (fallback of §6.5)."""
-        hits = [f for f in self.scan() if f.thread_id == thread_id]
+        wanted = thread_id.lower()
+        hits = [f for f in self.scan() if f.thread_id.lower() == wanted]
         return sorted(hits, key=lambda f: (f.archived, str(f.path)))
 
     # ------------------------------------------------------------------ moves

@@ -1,21 +1,20 @@
 """The writer: applies a batch of write commands in one SQLite transaction.
 
-Runs on the store's single writer thread, which owns the only connection that
-writes. ``Writer.run`` takes every command queued since the last batch, opens
-one ``BEGIN IMMEDIATE`` transaction, runs each command inside its own SAVEPOINT
-(a command that fails -- ``Conflict``, ``ThreadNotFound``, a SQLite error --
-is rolled back alone and the others still commit; a lone command needs none),
-then merges tails of tiny chunks, writes each changed thread row once, and
-commits: one fsync per batch.
+Runs on the store's single writer thread, which owns the only connection that writes.
+``Writer.run`` takes every command queued since the last batch, opens one ``BEGIN
+IMMEDIATE`` transaction, runs each command inside its own SAVEPOINT (a command that
+fails -- ``Conflict``, ``ThreadNotFound``, a SQLite error -- is rolled back alone and the
+others still commit; a lone command needs none), then merges tails of tiny chunks,
+writes each changed thread row once, and commits: one fsync per batch.
 
-Each append becomes one chunk row, compressed here at a fast zstd level (zstd
-releases the GIL, so the event loop keeps accepting writes meanwhile).
+Each append becomes one chunk row, compressed here at a fast zstd level (zstd releases
+the GIL, so the event loop keeps accepting writes meanwhile). What each command does is
+in :mod:`store.sqlite.command`; every statement is in :mod:`store.sqlite.tables`.
 
-Commands check everything they can before their first statement and update the
-writer's in-memory thread cache only after their last one, so a rolled-back
-command leaves the cache as it was; a failed COMMIT empties the cache. If
-another connection committed since the last batch (``PRAGMA data_version``),
-the cache is dropped too.
+Commands check everything they can before their first statement and update the writer's
+in-memory thread cache only after their last one, so a rolled-back command leaves the
+cache as it was; a failed COMMIT empties the cache. If another connection committed since
+the last batch (``PRAGMA data_version``), the cache is dropped too.
 
 Must not import: rollout.cli, rich, asyncio.
 """
@@ -24,7 +23,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 
@@ -32,17 +32,13 @@ from rollout import events as ev
 from rollout.codec import decode_line
 from rollout.errors import CorruptLog, DecodeError, RolloutError, StoreError, ThreadArchived, ThreadNotFound
 
+from ..clock import Clock
+from ..state import STATE_DECODER, STATE_ENCODER, ThreadState
 from .blobs import NO_DICTIONARY, Dictionary, Packed, Unpacker, pack, repack
 from .schema import Tuning, translate
-from .state import STATE_DECODER, STATE_ENCODER, Clock, ThreadState
+from .tables import Tables
 
-__all__ = ["Command", "Entry", "Writer"]
-
-
-class Command(Protocol):
-    """One queued write; ``run`` may raise any RolloutError before its first statement."""
-
-    def run(self, writer: Writer) -> Any: ...
+__all__ = ["Entry", "Writer"]
 
 
 class Entry:
@@ -62,19 +58,6 @@ class Entry:
 
 _CACHED_ROWS = 4096
 _KEEP_FREE_PAGES = 1024  # free pages are reused by new chunks; only return what is well beyond that
-_COLUMNS = (
-    "created_ms, updated_ms, last_seq, archived, source_kind, model_provider, cwd, name, preview, "
-    "packed_upto, tail_chunks, state"
-)
-_UPDATE = f"UPDATE threads SET ({_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE tkey = ?"
-_INSERT = (
-    f"INSERT INTO threads (id, parent_tkey, parent_upto, {_COLUMNS}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_LOAD = (
-    "SELECT tkey, state, parent_tkey, parent_upto, packed_upto, tail_chunks, deleted "
-    "FROM threads WHERE id = ?"
-)
 
 
 class _BatchLost(Exception):
@@ -85,24 +68,28 @@ class Writer:
     """Owns the writing connection; every method runs on the writer thread.
 
     Attributes:
+        tables: the named statements over the writing connection.
+        clock: strictly increasing write times.
         dictionary: the dictionary new chunks are compressed with.
         undict_bytes: raw bytes stored without a dictionary (training starts past a threshold).
 
     Args:
-        conn: a connection from :func:`store.schema.connect` (already migrated).
+        conn: a connection from :func:`store.sqlite.schema.connect` (already migrated).
         tuning: storage knobs.
+        apply: runs one command on this writer (:func:`store.sqlite.command.apply`).
     """
 
-    def __init__(self, conn: sqlite3.Connection, tuning: Tuning) -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, tuning: Tuning, apply: Callable[[Writer, Any], Any]) -> None:
+        self.tables = Tables(conn)
         self.tuning = tuning
         self.clock = Clock()
         self.dictionary: Dictionary = NO_DICTIONARY
+        self.undict_bytes = 0
+        self._apply = apply
         self._known: set[int] = {0}
         self._installed: Dictionary | None = None
-        self.undict_bytes = 0
         self._saved_undict = 0
-        self._unpacker = Unpacker(self._fetch_dictionary, self._fetch_blob)
+        self._unpacker = Unpacker(self.tables.dictionary, self.tables.blob)
         self._cache: OrderedDict[str, Entry] = OrderedDict()
         self._dirty: dict[int, Entry] = {}
         self._forced: set[int] = set()
@@ -110,9 +97,13 @@ class Writer:
         self._version = -1
         self._load_settings()
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.tables.conn
+
     # ------------------------------------------------------------------ batches
 
-    def run(self, commands: list[Command]) -> list[tuple[bool, Any]]:
+    def run(self, commands: list[Any]) -> list[tuple[bool, Any]]:
         """Apply ``commands`` in one transaction; ``(ok, result or exception)`` for each."""
         try:
             self._begin()
@@ -120,7 +111,7 @@ class Writer:
             results = [self._one(command, alone=alone) for command in commands]
             if self.conn.in_transaction:  # False only when a lone command failed and rolled it back
                 self._finish()
-                self.conn.execute("COMMIT")
+                self.tables.commit()
         except Exception as exc:  # noqa: BLE001 -- any failure loses the whole batch: nothing was committed
             self._abort()
             return [(False, _batch_error(exc)) for _ in commands]
@@ -137,55 +128,54 @@ class Writer:
         return results
 
     def _begin(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.tables.begin(immediate=True)
         # We hold the write lock and our own commits keep data_version: it holds until the next batch.
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        version = self.tables.data_version()
         if version != self._version:  # another connection wrote: nothing cached is trusted
             self._cache.clear()
             self._load_settings()
             self._version = version
 
-    def _one(self, command: Command, *, alone: bool = False) -> tuple[bool, Any]:
+    def _one(self, command: Any, *, alone: bool = False) -> tuple[bool, Any]:
         """Run one command; alone in its batch, the transaction is its unit (no SAVEPOINT)."""
         if not alone:
-            self.conn.execute("SAVEPOINT command")
+            self.tables.savepoint()
         try:
-            value = command.run(self)
+            value = self._apply(self, command)
         except Exception as exc:
             if not self.conn.in_transaction:
                 raise _BatchLost(str(exc)) from exc
             if alone:
-                self.conn.execute("ROLLBACK")
+                self.tables.rollback()
                 self.undict_bytes, self._installed = self._saved_undict, None
             else:
-                self.conn.execute("ROLLBACK TO command")
-                self.conn.execute("RELEASE command")
+                self.tables.rollback_to_savepoint()
             return False, translate(exc)
         if not alone:
-            self.conn.execute("RELEASE command")
+            self.tables.release()
         return True, value
 
     def _finish(self) -> None:
         for entry in self._dirty.values():
             self._settle_tail(entry, entry.tkey in self._forced)
         if self._dirty:
-            self.conn.executemany(_UPDATE, [(*_row(e), e.tkey) for e in self._dirty.values()])
+            self.tables.update_threads([(*_row(e), e.tkey) for e in self._dirty.values()])
         if self.undict_bytes != self._saved_undict:
-            self.conn.execute("UPDATE settings SET value = ? WHERE key = 'undict_bytes'", (self.undict_bytes,))
+            self.tables.set_undict_bytes(self.undict_bytes)
 
     def vacuum(self, keep: int = 0) -> None:
         """Return free pages beyond ``keep`` to the file system, in a transaction of its own.
 
         Only databases created by this code (``auto_vacuum = INCREMENTAL``) shrink.
         """
-        free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+        free = self.tables.free_pages()
         if free > keep and not self.conn.in_transaction:
-            self.conn.executescript(f"PRAGMA incremental_vacuum({free - keep});")
+            self.tables.vacuum(free - keep)
 
     def _abort(self) -> None:
         if self.conn.in_transaction:
             try:
-                self.conn.execute("ROLLBACK")
+                self.tables.rollback()
             except sqlite3.Error:
                 pass
         self._cache.clear()
@@ -200,12 +190,10 @@ class Writer:
             pass  # reloaded at the next batch (data_version differs from -1)
 
     def _load_settings(self) -> None:
-        row = self.conn.execute("SELECT id, data FROM dictionaries ORDER BY id DESC LIMIT 1").fetchone()
+        row = self.tables.newest_dictionary()
         self.dictionary = Dictionary(row[0], row[1]) if row else NO_DICTIONARY
-        self._known = {0, *(zdict for (zdict,) in self.conn.execute("SELECT id FROM dictionaries"))}
-        self.undict_bytes = self._saved_undict = self.conn.execute(
-            "SELECT value FROM settings WHERE key = 'undict_bytes'"
-        ).fetchone()[0]
+        self._known = {0, *self.tables.dictionary_ids()}
+        self.undict_bytes = self._saved_undict = self.tables.undict_bytes()
 
     # ------------------------------------------------------------------ threads
 
@@ -215,7 +203,7 @@ class Writer:
         if entry is not None:
             self._cache.move_to_end(thread_id)
             return entry
-        row = self.conn.execute(_LOAD, (thread_id,)).fetchone()
+        row = self.tables.thread_by_id(thread_id)
         if row is None or row[6]:
             raise ThreadNotFound(thread_id)
         entry = Entry(row[0], _decode_state(row[1], thread_id), row[2], row[3], row[4], row[5])
@@ -229,16 +217,11 @@ class Writer:
             raise ThreadArchived(thread_id)
         return entry
 
-    def exists(self, thread_id: str) -> bool:
-        """Whether a live thread row has this id."""
-        return self.conn.execute("SELECT 1 FROM threads WHERE id = ?", (thread_id,)).fetchone() is not None
-
     def insert_thread(self, state: ThreadState, parent: Entry | None = None, upto: int | None = None,
                       packed_upto: int = 0) -> Entry:
         """Insert a new thread row; returns its entry (hand it to :meth:`commit_entry`)."""
         entry = Entry(0, state, parent.tkey if parent else None, upto, packed_upto, 0)
-        cur = self.conn.execute(_INSERT, (state.id, entry.parent_tkey, upto, *_row(entry)))
-        entry.tkey = cur.lastrowid
+        entry.tkey = self.tables.insert_thread(state.id, entry.parent_tkey, upto, _row(entry))
         return entry
 
     def commit_entry(self, entry: Entry, *, settle: bool = False) -> None:
@@ -260,16 +243,14 @@ class Writer:
         seq = entry.state.meta_seq
         if not seq:
             return None
-        row = self.conn.execute(
-            "SELECT seq, zdict, data FROM chunks WHERE tkey = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
-            (entry.tkey, seq),
-        ).fetchone()
+        row = self.tables.chunk_at_or_before(entry.tkey, seq)
         if row is None:
             raise CorruptLog(f"thread {entry.state.id}: line {seq} is missing")
         try:
-            return decode_line(self._unpacker.lines(row[1], row[2])[seq - row[0]]).payload  # type: ignore[union-attr]
+            line = decode_line(self._unpacker.lines(row[1], row[2])[seq - row[0]])
         except (DecodeError, IndexError) as exc:
             raise CorruptLog(f"thread {entry.state.id}: line {seq} does not decode: {exc}") from exc
+        return line.payload if isinstance(line, ev.SessionMetaLine) else None
 
     # ------------------------------------------------------------------ chunks
 
@@ -282,12 +263,11 @@ class Writer:
         """
         if packed.zdict not in self._known:
             raise StoreError(f"chunk compressed with unknown dictionary {packed.zdict}; retry the write")
-        for digest, (zdict, data) in packed.blobs.items():
-            if self.conn.execute("SELECT 1 FROM blobs WHERE hash = ?", (digest,)).fetchone() is None:
-                self.conn.execute("INSERT INTO blobs (hash, zdict, data) VALUES (?, ?, ?)", (digest, zdict, data))
-            self.conn.execute("INSERT INTO chunk_blobs VALUES (?, ?, ?)", (tkey, first_seq, digest))
-        self.conn.execute("INSERT INTO chunks (tkey, seq, last, zdict, data) VALUES (?, ?, ?, ?, ?)",
-                          (tkey, first_seq, first_seq + count - 1, packed.zdict, packed.frame))
+        if packed.blobs:
+            for digest, (zdict, data) in packed.blobs.items():
+                self.tables.put_blob(digest, zdict, data)
+            self.tables.link_blobs(tkey, first_seq, packed.blobs)
+        self.tables.insert_chunk(tkey, first_seq, first_seq + count - 1, packed.zdict, packed.frame)
         if packed.zdict == 0:
             self.undict_bytes += packed.size
 
@@ -307,41 +287,29 @@ class Writer:
 
     def _merge_tail(self, entry: Entry) -> None:
         lo = entry.packed_upto + 1
-        rows = self.conn.execute(
-            "SELECT seq, last, zdict, data FROM chunks WHERE tkey = ? AND seq >= ? ORDER BY seq", (entry.tkey, lo)
-        ).fetchall()
+        rows = self.tables.chunks_from(entry.tkey, lo)
         if not rows or rows[0][0] != lo or rows[-1][1] != entry.state.last_seq:
             raise CorruptLog(f"thread {entry.state.id}: lines {lo}..{entry.state.last_seq} are not all stored")
         body = b"\n".join(self._unpacker.body(zdict, data) for _, _, zdict, data in rows)
-        hashes = self.conn.execute(
-            "SELECT DISTINCT hash FROM chunk_blobs WHERE tkey = ? AND seq >= ?", (entry.tkey, lo)
-        ).fetchall()
-        self.conn.execute("DELETE FROM chunk_blobs WHERE tkey = ? AND seq >= ?", (entry.tkey, lo))
-        self.conn.execute("DELETE FROM chunks WHERE tkey = ? AND seq >= ?", (entry.tkey, lo))
+        hashes = self.tables.blob_links_after(entry.tkey, lo - 1)
+        self.tables.delete_chunks_after(entry.tkey, lo - 1)
         merged = repack(body, {}, dictionary=self.dictionary, level=self.tuning.append_level, size=0)
         self.insert_chunk(entry.tkey, lo, entry.state.last_seq - lo + 1, merged)
-        self.conn.executemany("INSERT INTO chunk_blobs VALUES (?, ?, ?)", [(entry.tkey, lo, h) for (h,) in hashes])
+        if hashes:
+            self.tables.link_blobs(entry.tkey, lo, hashes)
 
     def delete_chunks(self, tkey: int, after_seq: int = 0) -> None:
         """Delete a thread's chunks that start after ``after_seq``, and blobs nobody uses any more."""
-        hashes = self.conn.execute(
-            "SELECT DISTINCT hash FROM chunk_blobs WHERE tkey = ? AND seq > ?", (tkey, after_seq)
-        ).fetchall()
-        self.conn.execute("DELETE FROM chunk_blobs WHERE tkey = ? AND seq > ?", (tkey, after_seq))
-        self.conn.execute("DELETE FROM chunks WHERE tkey = ? AND seq > ?", (tkey, after_seq))
-        self.conn.executemany(
-            "DELETE FROM blobs WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM chunk_blobs WHERE hash = ?)",
-            [(h, h) for (h,) in hashes],
-        )
+        hashes = self.tables.blob_links_after(tkey, after_seq)
+        self.tables.delete_chunks_after(tkey, after_seq)
+        self.tables.delete_unused_blobs(hashes)
         self._freed = True
 
     # ------------------------------------------------------------------ dictionary
 
     def install_dictionary(self, data: bytes, created_ms: int) -> int:
         """Record a trained dictionary; new chunks use it once this batch commits. Returns its id."""
-        zdict = self.conn.execute(
-            "INSERT INTO dictionaries (data, created_ms) VALUES (?, ?)", (data, created_ms)
-        ).lastrowid
+        zdict = self.tables.insert_dictionary(data, created_ms)
         self._known.add(zdict)
         self._installed = Dictionary(zdict, data)
         return zdict
@@ -349,24 +317,14 @@ class Writer:
     def rewrite(self, zdict: int, rewrites: list[tuple[int, int, bytes, bytes]]) -> None:
         """Swap in chunks recompressed with dictionary ``zdict``.
 
-        ``rewrites`` are ``(tkey, seq, old frame, new frame)`` for chunks stored
-        without a dictionary; a chunk changed since (merged, deleted, its key
-        reused) no longer holds the old frame and is left alone.
+        ``rewrites`` are ``(tkey, seq, old frame, new frame)`` for chunks stored without a
+        dictionary; a chunk changed since (merged, deleted, its key reused) no longer holds
+        the old frame and is left alone.
         """
         if zdict not in self._known:
             raise StoreError(f"unknown dictionary {zdict}")
-        self.conn.executemany(
-            "UPDATE chunks SET zdict = ?, data = ? WHERE tkey = ? AND seq = ? AND zdict = 0 AND data = ?",
-            [(zdict, new, tkey, seq, old) for tkey, seq, old, new in rewrites],
-        )
+        self.tables.recompress_chunks(zdict, rewrites)
         self._freed = True
-
-    def _fetch_dictionary(self, zdict: int) -> bytes | None:
-        found = self.conn.execute("SELECT data FROM dictionaries WHERE id = ?", (zdict,)).fetchone()
-        return None if found is None else found[0]
-
-    def _fetch_blob(self, digest: bytes) -> tuple[int | None, bytes] | None:
-        return self.conn.execute("SELECT zdict, data FROM blobs WHERE hash = ?", (digest,)).fetchone()
 
     def _vacuum_quietly(self, keep: int) -> None:
         try:
@@ -387,7 +345,7 @@ def _row(entry: Entry) -> tuple[Any, ...]:
     meta = s.meta
     return (
         s.created_ms, s.updated_ms, s.last_seq, int(s.archived), s.source_kind,
-        meta.model_provider if meta else None, meta.cwd if meta else None, s.name, s.preview,
+        s.model_provider, meta.cwd if meta else None, s.name, s.preview,
         entry.packed_upto, entry.tail_chunks, STATE_ENCODER.encode(s),
     )
 

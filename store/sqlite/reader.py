@@ -14,6 +14,8 @@ Replay state is cached per thread (:class:`TurnCache`): a ``HistoryBuilder``
 append feeds them one line. A cold read starts from the newest persisted
 snapshot of both and replays only the lines after it.
 
+Every statement is a named method of :class:`store.sqlite.tables.Tables`.
+
 Must not import: rollout.cli, rich, asyncio.
 """
 
@@ -30,25 +32,27 @@ import msgspec
 from replay import ContextBuilder, HistoryBuilder, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.codec import decode_line
+from rollout.compression import ZSTD_MAGIC
 from rollout.errors import CorruptLog, DecodeError, ThreadArchived, ThreadNotFound
 
+from ..listing import ListQuery, folded_contains
+from ..state import STATE_DECODER, ThreadState
 from .blobs import Unpacker, compress
-from .listing import ListQuery, folded_contains
-from .state import STATE_DECODER, ThreadState, fork_span, open_turn_after
+from .tables import Tables
 
 __all__ = [
     "Reader",
     "Row",
     "TurnCache",
-    "fork_point_job",
+    "open_turn_job",
     "pack_snapshot",
     "raw_lines_job",
     "read_lines_job",
     "resume_job",
+    "spans_job",
+    "state_job",
     "turns_job",
 ]
-
-_ROW = "SELECT tkey, state, parent_tkey, parent_upto FROM threads WHERE id = ? AND deleted = 0"
 
 
 class Row(msgspec.Struct, frozen=True):
@@ -58,9 +62,6 @@ class Row(msgspec.Struct, frozen=True):
     state: ThreadState
     parent_tkey: int | None
     parent_upto: int | None
-
-
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def pack_snapshot(parts: tuple[bytes, bytes], level: int) -> tuple[bytes, bytes]:
@@ -120,27 +121,27 @@ class Reader:
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        conn.create_function("folded_contains", 2, folded_contains, deterministic=True)
-        self.unpacker = Unpacker(self._dictionary, self._blob)
-        self._forks: dict[int, tuple[int | None, int | None]] = {}
+        self.tables = Tables(conn)
+        self.tables.add_function("folded_contains", 2, folded_contains)
+        self.unpacker = Unpacker(self.tables.dictionary, self.tables.blob)
+        self._forks: dict[int, tuple[int | None, int]] = {}
 
     def close(self) -> None:
-        self.conn.close()
+        self.tables.conn.close()
 
     def snapshot(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` inside one read transaction."""
-        self.conn.execute("BEGIN")
+        self.tables.begin()
         try:
             return fn(*args)
         finally:
-            self.conn.execute("COMMIT")
+            self.tables.commit()
 
     # ------------------------------------------------------------------ rows
 
     def row(self, thread_id: str) -> Row:
         """The live thread ``thread_id``. Raises ThreadNotFound."""
-        found = self.conn.execute(_ROW, (thread_id,)).fetchone()
+        found = self.tables.live_thread(thread_id)
         if found is None:
             raise ThreadNotFound(thread_id)
         try:
@@ -151,26 +152,7 @@ class Reader:
 
     def list_page(self, query: ListQuery) -> list[ThreadState]:
         """Up to ``query.limit + 1`` threads matching ``query``, newest first."""
-        column = "created_ms" if query.sort == "created_at" else "updated_ms"
-        where, args = ["deleted = 0"], []
-        if query.archived is not None:
-            where.append("archived = ?")
-            args.append(int(query.archived))
-        for name, values in (("source_kind", query.sources), ("model_provider", query.providers),
-                             ("cwd", query.cwds)):
-            if values is not None:
-                where.append(f"{name} IN ({', '.join('?' * len(values))})")
-                args += values
-        if query.search is not None:
-            where.append("(folded_contains(name, ?) OR folded_contains(preview, ?))")
-            args += (query.search, query.search)
-        if query.after is not None:
-            where.append(f"({column}, id) < (?, ?)")
-            args += query.after
-        sql = (f"SELECT state FROM threads WHERE {' AND '.join(where)} "
-               f"ORDER BY {column} DESC, id DESC LIMIT ?")
-        rows = self.conn.execute(sql, (*args, query.limit + 1)).fetchall()
-        return [STATE_DECODER.decode(state) for (state,) in rows]
+        return [STATE_DECODER.decode(state) for state in self.tables.page(query, query.search)]
 
     # ------------------------------------------------------------------ lines
 
@@ -217,25 +199,18 @@ class Reader:
             tkey = parent
         return heads + tails[::-1]
 
-    def _fork_of(self, tkey: int) -> tuple[int | None, int | None]:
+    def _fork_of(self, tkey: int) -> tuple[int | None, int]:
         known = self._forks.get(tkey)
         if known is None:
-            found = self.conn.execute(
-                "SELECT parent_tkey, parent_upto FROM threads WHERE tkey = ?", (tkey,)
-            ).fetchone()
+            found = self.tables.fork_of(tkey)
             if found is None:
                 raise CorruptLog(f"thread row {tkey} needed by a fork is missing")
             known = self._forks[tkey] = (found[0], found[1] or 0)
         return known
 
     def _fetch(self, tkey: int, lo: int, hi: int) -> list[bytes]:
-        first = self.conn.execute(
-            "SELECT seq FROM chunks WHERE tkey = ? AND seq <= ? ORDER BY seq DESC LIMIT 1", (tkey, lo)
-        ).fetchone()
-        rows = self.conn.execute(
-            "SELECT seq, last, zdict, data FROM chunks WHERE tkey = ? AND seq BETWEEN ? AND ? ORDER BY seq",
-            (tkey, first[0] if first else lo, hi),
-        )
+        first = self.tables.chunk_start(tkey, lo)
+        rows = self.tables.chunks_between(tkey, lo if first is None else first, hi)
         out: list[bytes] = []
         for seq, last, zdict, data in rows:
             block = self.unpacker.lines(zdict, data)
@@ -246,14 +221,7 @@ class Reader:
 
     def undict_frames(self) -> list[tuple[int, int, bytes]]:
         """``(tkey, seq, frame)`` of every chunk stored without a dictionary."""
-        return self.conn.execute("SELECT tkey, seq, data FROM chunks WHERE zdict = 0").fetchall()
-
-    def _dictionary(self, zdict: int) -> bytes | None:
-        found = self.conn.execute("SELECT data FROM dictionaries WHERE id = ?", (zdict,)).fetchone()
-        return None if found is None else found[0]
-
-    def _blob(self, digest: bytes) -> tuple[int | None, bytes] | None:
-        return self.conn.execute("SELECT zdict, data FROM blobs WHERE hash = ?", (digest,)).fetchone()
+        return self.tables.undict_frames()
 
     # ------------------------------------------------------------------ replay
 
@@ -273,13 +241,22 @@ class Reader:
             if context is None:  # a rollback discarded a compaction already applied: rebuild
                 entry.context = ContextBuilder.of(self.lines(row, 1, entry.seq))
                 context = entry.context.context()
+            if context is None:
+                raise CorruptLog(f"thread {row.state.id}: its resume context cannot be rebuilt")
             return builder.snapshot(items_view="full"), self._due(row, entry, every), context
 
-    def spans(self, row: Row, cache: TurnCache) -> list[TurnSpan]:
-        """``replay.turn_boundaries`` of the thread's lines, from the cached builder."""
+    def spans(self, row: Row, cache: TurnCache) -> tuple[list[TurnSpan], str | None]:
+        """``replay.turn_boundaries`` of the thread's lines and its open turn, from the cached builder."""
         entry = cache.entry(row.tkey)
         with entry.lock:
-            return self._ready(row, entry).spans()
+            builder = self._ready(row, entry)
+            return builder.spans(), builder.open_turn_id
+
+    def open_turn(self, row: Row, cache: TurnCache) -> str | None:
+        """``replay``'s open turn of the whole thread, from the cached builder."""
+        entry = cache.entry(row.tkey)
+        with entry.lock:
+            return self._ready(row, entry).open_turn_id
 
     def _ready(self, row: Row, entry: _Builder) -> HistoryBuilder:
         """The entry's turn builder, fed through ``row``'s last line (call with ``entry.lock`` held)."""
@@ -318,10 +295,7 @@ class Reader:
 
     def _restore(self, row: Row, entry: _Builder) -> None:
         """Start the entry's turn builder from the newest persisted snapshot (or from nothing)."""
-        found = self.conn.execute(
-            "SELECT seq, data FROM snapshots WHERE tkey = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
-            (row.tkey, row.state.last_seq),
-        ).fetchone()
+        found = self.tables.turn_snapshot(row.tkey, row.state.last_seq)
         entry.builder, entry.seq, entry.context = HistoryBuilder(), 0, None
         if found is not None:
             try:
@@ -332,11 +306,7 @@ class Reader:
 
     def _restore_context(self, row: Row, upto: int) -> tuple[ContextBuilder, int]:
         """A context builder from the newest persisted snapshot at or before ``upto`` (or a new one)."""
-        found = self.conn.execute(
-            "SELECT seq, context FROM snapshots WHERE tkey = ? AND seq <= ? AND context IS NOT NULL "
-            "ORDER BY seq DESC LIMIT 1",
-            (row.tkey, upto),
-        ).fetchone()
+        found = self.tables.context_snapshot(row.tkey, upto)
         if found is not None:
             try:
                 return ContextBuilder.load(self._unframe(found[1])), found[0]
@@ -346,7 +316,7 @@ class Reader:
 
     def _unframe(self, data: bytes) -> bytes:
         """A stored snapshot part, decompressed if it was stored compressed."""
-        return self.unpacker.decompress(0, data) if data[:4] == _ZSTD_MAGIC else data
+        return self.unpacker.decompress(0, data) if data[:4] == ZSTD_MAGIC else data
 
 
 # --------------------------------------------------------------------------- jobs (one read transaction each)
@@ -377,9 +347,16 @@ def resume_job(reader: Reader, cache: TurnCache, thread_id: str, every: int) -> 
     return row, turns, due, context
 
 
-def fork_point_job(reader: Reader, cache: TurnCache, thread_id: str, at_turn: int | str) -> tuple[int, str | None]:
+def state_job(reader: Reader, thread_id: str) -> ThreadState:
+    return reader.row(thread_id).state
+
+
+def open_turn_job(reader: Reader, cache: TurnCache, thread_id: str) -> tuple[ThreadState, str | None]:
     row = reader.row(thread_id)
-    if row.state.archived:
-        raise ThreadArchived(thread_id)
-    span = fork_span(reader.spans(row, cache), at_turn)
-    return span.end, open_turn_after(reader.lines(row, span.start + 1, span.end))
+    return row.state, reader.open_turn(row, cache)
+
+
+def spans_job(reader: Reader, cache: TurnCache, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
+    row = reader.row(thread_id)
+    spans, open_turn = reader.spans(row, cache)
+    return row.state, spans, open_turn

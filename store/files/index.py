@@ -16,7 +16,7 @@ id need, so it can always be thrown away and rebuilt. It never touches Codex's o
 * ``idempotency``: append idempotency keys.
 
 Stale rows are found by comparing ``(path, size, mtime_ns)`` with the file system and
-repaired by the caller (:mod:`store.files`). A sidecar that is missing, unreadable or of an
+repaired by the caller (:mod:`store.files.catalog`). A sidecar that is missing, unreadable or of an
 unknown schema is replaced by an empty one, and :attr:`FileIndex.rebuilt` says so.
 
 Synchronous ``sqlite3``; one connection, used from one worker thread. ``sqlite3`` errors
@@ -36,11 +36,13 @@ from typing import Any
 
 from rollout.errors import StoreError
 
+from ..listing import ListQuery, sql_conditions
+
 __all__ = ["SCHEMA_VERSION", "FileIndex", "FileRow", "Filters", "ThreadRow"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: model_provider holds the default provider; states carry model settings
 
 _SCHEMA = """
 CREATE TABLE threads (
@@ -242,39 +244,15 @@ class FileIndex:
     def drop_thread(self, thread_id: str) -> None:
         self._exec("DELETE FROM threads WHERE id = ?", (thread_id,))
 
-    def thread_ids(self) -> set[str]:
-        return {row[0] for row in self._all("SELECT id FROM threads", ())}
+    def page(self, query: ListQuery, limit: int) -> list[ThreadRow]:
+        """Up to ``limit`` rows passing ``query``'s SQL conditions, newest first by ``(sort key, id)``.
 
-    def page(
-        self,
-        *,
-        archived: bool | None,
-        sort: str,
-        limit: int,
-        after: tuple[int, str] | None,
-        where: Iterable[tuple[str, tuple[Any, ...]]] = (),
-    ) -> list[ThreadRow]:
-        """Rows newest first by ``(sort key, id)``, strictly after the ``after`` key.
-
-        Args:
-            archived: archived rows only (True), active only (False), or both (None).
-            where: extra ``(sql condition, parameters)`` filters, ANDed.
+        ``query.search`` is left to the caller (names live in their own table).
         """
-        key = {"created_at": "created_ms", "updated_at": "updated_ms"}[sort]
-        clauses: list[str] = []
-        params: list[Any] = []
-        if archived is not None:
-            clauses.append("archived = ?")
-            params.append(int(archived))
-        if after is not None:
-            clauses.append(f"({key}, id) < (?, ?)")
-            params += list(after)
-        for clause, values in where:
-            clauses.append(clause)
-            params += list(values)
+        where, params = sql_conditions(query)
         sql = (
-            f"SELECT {_THREAD_COLUMNS} FROM threads WHERE {' AND '.join(clauses) or '1'} "
-            f"ORDER BY {key} DESC, id DESC LIMIT ?"
+            f"SELECT {_THREAD_COLUMNS} FROM threads WHERE {' AND '.join(where) or '1'} "
+            f"ORDER BY {query.column} DESC, id DESC LIMIT ?"
         )
         return [ThreadRow.from_values(r) for r in self._all(sql, (*params, limit))]
 

@@ -1,0 +1,178 @@
+"""How the writer applies each write command (the core's, and three of its own).
+
+:func:`apply` runs on the writer thread, inside the batch's transaction and the command's
+SAVEPOINT. The rules come from the core's commands (:mod:`store.write`); this module only
+looks up what they need and stores what they decide, through the writer and its named
+statements: no SQL here. Each command raises project errors (``Conflict``,
+``ThreadNotFound``, ...) before touching the database, and hands its changed thread entry
+to ``writer.commit_entry`` as its very last step.
+
+The SQLite-only commands are frozen dataclasses too: :class:`InstallDictionary`,
+:class:`Rewrite` and :class:`SaveSnapshot`.
+
+Must not import: rollout.cli, rich, asyncio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..clock import new_thread_id, now_ms
+from ..state import ThreadState
+from ..write import Append, Appended, Delete, Fork, SetArchived, SetName, Start, ThreadExists
+from .blobs import Packed
+from .writer import Writer
+
+__all__ = ["InstallDictionary", "PackedImport", "Rewrite", "SaveSnapshot", "apply"]
+
+
+@dataclass(frozen=True, slots=True)
+class PackedImport:
+    """An :class:`~store.write.Import` whose lines were packed off the writer thread."""
+
+    state: ThreadState
+    chunks: list[tuple[int, int, Packed]]
+
+
+@dataclass(frozen=True, slots=True)
+class InstallDictionary:
+    """A trained dictionary, and chunks recompressed with it (see ``Writer.rewrite``)."""
+
+    data: bytes
+    rewrites: list[tuple[int, int, bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """Chunks stored without a dictionary, recompressed with dictionary ``zdict``."""
+
+    zdict: int
+    rewrites: list[tuple[int, int, bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveSnapshot:
+    """Replay builders' state for a thread at ``seq`` (a cache: skipped if the thread is gone)."""
+
+    tkey: int
+    seq: int
+    data: bytes
+    context: bytes
+
+
+def apply(writer: Writer, command: Any) -> Any:
+    """Run one command on the writer thread; returns what the core expects of ``_write``."""
+    match command:
+        case Append():
+            return _append(writer, command)
+        case Start():
+            return _start(writer, command)
+        case Fork():
+            return _fork(writer, command)
+        case SetName():
+            entry = writer.thread(command.thread_id)
+            entry.state = command.apply(entry.state)
+            writer.commit_entry(entry)
+            return entry.state
+        case SetArchived():
+            entry = writer.thread(command.thread_id)
+            entry.state = command.apply(entry.state, writer.clock.tick())
+            writer.commit_entry(entry, settle=command.archived)
+            return entry.state
+        case Delete():
+            return _delete(writer, command)
+        case PackedImport():
+            return _import(writer, command)
+        case InstallDictionary():
+            zdict = writer.install_dictionary(command.data, now_ms())
+            writer.rewrite(zdict, command.rewrites)
+            return zdict
+        case Rewrite():
+            writer.rewrite(command.zdict, command.rewrites)
+            return None
+        case SaveSnapshot():
+            if not writer.tables.row_gone(command.tkey):
+                writer.tables.save_snapshot(command.tkey, command.seq, command.data, command.context)
+            return None
+    raise TypeError(f"not a write command: {command!r}")
+
+
+def _start(writer: Writer, command: Start) -> ThreadState:
+    if writer.tables.id_taken(command.state.id):
+        raise ThreadExists(command.state.id)
+    entry = writer.insert_thread(command.stamped(writer.clock.tick()))
+    writer.insert_chunk(entry.tkey, 1, 1, writer.pack([command.raw]))
+    entry.tail_chunks = 1
+    writer.commit_entry(entry)
+    return entry.state
+
+
+def _append(writer: Writer, command: Append) -> Appended:
+    """Stored as one chunk, compressed by the writer once the checks pass."""
+    entry = writer.thread(command.thread_id) if command.archived_ok else writer.writable(command.thread_id)
+    key_seq = None if command.key is None else writer.tables.key_seq(entry.tkey, command.key)
+    plan = command.plan(entry.state, key_seq, writer.clock.tick())
+    if plan.repeat:
+        return Appended(plan.last_seq, 0, entry.state)
+    if command.raw:
+        writer.insert_chunk(entry.tkey, plan.first_seq, len(command.raw), writer.pack(command.raw))
+    if command.key is not None:
+        writer.tables.put_key(entry.tkey, command.key, plan.last_seq)
+    if command.raw:
+        entry.state = plan.state
+        entry.tail_chunks += 1
+        writer.commit_entry(entry)
+    return Appended(plan.last_seq, len(command.raw), entry.state)
+
+
+def _fork(writer: Writer, command: Fork) -> ThreadState:
+    """The child points at the source's first ``upto`` lines; only its meta (and tail) are stored."""
+    source = writer.writable(command.thread_id)
+    while writer.tables.id_taken(child_id := new_thread_id()):
+        pass
+    plan = command.plan(source.state, writer.meta_payload(source), child_id, writer.clock.tick())
+    entry = writer.insert_thread(plan.state, source, plan.upto, packed_upto=plan.upto + 1)
+    writer.insert_chunk(entry.tkey, 1, 1, writer.pack([plan.meta_raw]))
+    if plan.tail_raw:
+        writer.insert_chunk(entry.tkey, plan.upto + 2, len(plan.tail_raw), writer.pack(plan.tail_raw))
+        entry.tail_chunks = 1
+    writer.commit_entry(entry)
+    return plan.state
+
+
+def _delete(writer: Writer, command: Delete) -> int:
+    """Hide the row; purge what no fork reads any more. Returns the deleted row's tkey."""
+    entry = writer.thread(command.thread_id)
+    writer.tables.drop_keys_and_snapshots(entry.tkey)
+    writer.tables.mark_deleted(entry.tkey)
+    _collect(writer, entry.tkey)
+    writer.forget(command.thread_id)
+    return entry.tkey
+
+
+def _collect(writer: Writer, tkey: int | None) -> None:
+    """Purge deleted rows nobody reads from any more, walking up the fork chain."""
+    tables = writer.tables
+    while tkey is not None:
+        row = tables.deleted_parent(tkey)
+        if row is None or not row[0]:
+            return
+        need = tables.furthest_child_read(tkey)
+        if need is not None:
+            writer.delete_chunks(tkey, after_seq=need)
+            return
+        writer.delete_chunks(tkey)
+        tables.drop_thread_row(tkey)
+        tkey = row[1]
+
+
+def _import(writer: Writer, command: PackedImport) -> ThreadState:
+    if writer.tables.id_taken(command.state.id):
+        raise ThreadExists(command.state.id)
+    entry = writer.insert_thread(command.state, packed_upto=command.state.last_seq)
+    for first, count, packed in command.chunks:
+        writer.insert_chunk(entry.tkey, first, count, packed)
+    writer.commit_entry(entry)
+    return command.state
+

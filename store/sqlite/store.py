@@ -1,0 +1,304 @@
+"""``SqliteStore``: the embedded default backend, one SQLite file in WAL mode.
+
+Threads of execution:
+
+* one **writer** thread owns the only writing connection; writes are grouped into one
+  transaction per batch (:mod:`store.sqlite.group_commit`) and applied by
+  :mod:`store.sqlite.command`. A caller returns only once its lines are durable.
+* ``readers`` reader threads, each with a read-only connection, run every read inside
+  one read transaction (a consistent WAL snapshot), round robin.
+* two packer threads compress imports, and train the zstd dictionary in the background
+  once enough data exists.
+
+Each append becomes one chunk row, compressed by the writer (zstd with the store's
+dictionary, long strings split out as shared blobs, see :mod:`store.sqlite.blobs`).
+Forks are pointers (:mod:`store.sqlite.reader`). Replay state is cached per thread and
+snapshotted. A database the process may not write is opened read-only: reads work,
+writes raise ``StoreError`` naming the file.
+
+Must not import: rollout.cli, rich.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import msgspec
+
+from replay import ResumeContext, Turn, TurnSpan
+from rollout import events as ev
+from rollout.errors import InvalidInput, RolloutError, StoreError
+
+from ..core import Opening, Store
+from ..listing import ListQuery
+from ..state import ThreadState
+from ..write import Command, Delete, Import
+from .blobs import bulk, recompress, train
+from .command import InstallDictionary, PackedImport, Rewrite, SaveSnapshot, apply
+from .group_commit import GroupCommit
+from .reader import (
+    Reader,
+    TurnCache,
+    open_turn_job,
+    pack_snapshot,
+    raw_lines_job,
+    read_lines_job,
+    resume_job,
+    spans_job,
+    state_job,
+    turns_job,
+)
+from .schema import SYNCHRONOUS, Tuning, connect, migrate, translate
+from .writer import Writer
+
+__all__ = ["SqliteStore"]
+
+
+def _guarded(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    try:
+        return fn(*args)
+    except RolloutError:
+        raise
+    except (sqlite3.Error, msgspec.DecodeError, OSError) as exc:
+        raise translate(exc) from exc
+
+
+class _Lane:
+    """A one-thread executor and the object that lives on that thread."""
+
+    def __init__(self, name: str) -> None:
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self.obj: Any = None
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, _guarded, fn, args)
+
+
+def writable(path: str) -> bool:
+    """Whether this process may write the database at ``path`` (and its journal beside it)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(path):
+        return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
+    return os.access(folder, os.W_OK)
+
+
+class SqliteStore(Store):
+    """Threads in one SQLite database.
+
+    Args:
+        path: the database file (created if missing).
+        synchronous: SQLite ``synchronous`` level: ``"FULL"`` (default; every commit is
+            fsynced), ``"NORMAL"``, ``"OFF"`` or ``"EXTRA"``.
+        readers: reader threads (and connections).
+        tuning: storage knobs (:class:`store.sqlite.schema.Tuning`).
+        readonly: open without a writer; None (default): when the file may not be written.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "FULL", readers: int = 2,
+                 tuning: Tuning | None = None, readonly: bool | None = None) -> None:
+        super().__init__()
+        if str(synchronous).upper() not in SYNCHRONOUS:
+            raise InvalidInput(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
+        if isinstance(readers, bool) or not isinstance(readers, int) or readers < 1:
+            raise InvalidInput(f"readers must be an int >= 1, not {readers!r}")
+        self.path = os.fspath(path)
+        self.tuning = tuning or Tuning()
+        self.readonly = not writable(self.path) if readonly is None else readonly
+        self._synchronous = str(synchronous).upper()
+        self._writer = _Lane("store-writer")
+        self._readers = [_Lane(f"store-reader-{i}") for i in range(readers)]
+        self._packers = ThreadPoolExecutor(2, thread_name_prefix="store-packer")
+        self._commits = GroupCommit(self._writer.executor, self._run_batch, max_batch=self.tuning.max_batch,
+                                    committed=self._maybe_train)
+        self._training: asyncio.Task[None] | None = None
+        self._snapshots: set[asyncio.Task[None]] = set()
+        self._train_at = self.tuning.dictionary_after
+        self._turn = 0
+        self._cache = TurnCache(self.tuning.cached_threads)
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, synchronous: str = "FULL", readers: int = 2,
+             tuning: Tuning | None = None, readonly: bool | None = None) -> Opening[SqliteStore]:
+        """Open (creating or migrating) the database: ``async with SqliteStore.open(path) as store``,
+        or ``store = await SqliteStore.open(path)`` and ``await store.close()`` later.
+
+        Raises:
+            SchemaTooNew: the database was written by a newer rollout-engine.
+            CorruptLog: the file is not a SQLite database.
+            StoreError: it cannot be opened.
+        """
+        return Opening(cls(path, synchronous=synchronous, readers=readers, tuning=tuning, readonly=readonly))
+
+    async def _start(self) -> None:
+        if not self.readonly:
+            self._writer.obj = await self._writer.call(self._open_writer)
+        elif not os.path.exists(self.path):
+            raise StoreError(f"{self.path}: no such database (and it is read-only here)")
+        for lane in self._readers:
+            lane.obj = await lane.call(self._open_reader)
+
+    def _open_writer(self) -> Writer:
+        conn = connect(self.path, synchronous=self._synchronous)
+        try:
+            migrate(conn)
+            return Writer(conn, self.tuning, apply)
+        except BaseException:
+            conn.close()
+            raise
+
+    def _open_reader(self) -> Reader:
+        return Reader(connect(self.path, synchronous=self._synchronous, readonly=True,
+                              immutable=self.readonly))
+
+    async def _stop(self) -> None:
+        if self._training is not None:
+            await self._training
+        while self._snapshots:  # a snapshot being compressed still gets saved
+            await asyncio.gather(*self._snapshots)
+        self._closed = True
+        if self._writer.obj is not None:
+            await self._commits.drain()  # what is queued still commits
+        failed: list[RolloutError] = []
+        for lane in (self._writer, *self._readers):
+            try:
+                if lane.obj is not None:
+                    await lane.call(lane.obj.close)
+            except RolloutError as exc:  # keep closing the others; report the first failure
+                failed.append(exc)
+            finally:
+                lane.obj = None
+                lane.executor.shutdown(wait=True)
+        self._packers.shutdown(wait=True)
+        if failed:
+            raise failed[0]
+
+    # ------------------------------------------------------------------ writes
+
+    async def _write(self, command: Command) -> Any:
+        if isinstance(command, Import):
+            t = self.tuning
+            chunks = await self._pack(bulk, command.raw, blob_min=t.blob_min, dictionary=self._dictionary(),
+                                      level=t.bulk_level, chunk_lines=t.chunk_lines, chunk_bytes=t.chunk_bytes)
+            return await self._submit(PackedImport(command.state, chunks))
+        result = await self._submit(command)
+        if isinstance(command, Delete):
+            self._cache.drop(result)  # its replay builder is no use any more
+            return None
+        return result
+
+    def _dictionary(self) -> Any:
+        writer: Writer | None = self._writer.obj
+        if writer is None:
+            raise StoreError(f"{self.path} is read-only: cannot write to it")
+        return writer.dictionary
+
+    async def _submit(self, command: Any) -> Any:
+        if self._closed:
+            raise StoreError("store is closed")
+        if self._writer.obj is None:
+            raise StoreError(f"{self.path} is read-only: cannot {_verb(command)}")
+        return await self._commits.submit(command)
+
+    def _run_batch(self, commands: list[Any]) -> list[tuple[bool, Any]]:
+        return _guarded(self._writer.obj.run, (commands,))
+
+    # ------------------------------------------------------------------ packing and the dictionary
+
+    async def _pack(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        call = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._packers, _guarded, call, ())
+
+    def _maybe_train(self) -> None:
+        writer: Writer = self._writer.obj
+        if (self._training is None and not self._closed and writer is not None and writer.dictionary.zdict == 0
+                and writer.undict_bytes >= self._train_at):
+            self._training = asyncio.get_running_loop().create_task(self._train(), name="store-dictionary")
+
+    async def _train(self) -> None:
+        """Train the dictionary off the writer thread, install it, then recompress what was stored without."""
+        level = self.tuning.bulk_level
+        try:
+            frames = await self._read(Reader.undict_frames)
+            data = await self._pack(train, frames, self.tuning.dictionary_size, level)
+            rewrites = await self._pack(recompress, frames, data, level)
+            zdict = await self._submit(InstallDictionary(data, rewrites))
+            late = await self._read(Reader.undict_frames)  # stored while we were training
+            if late:
+                await self._submit(Rewrite(zdict, await self._pack(recompress, late, data, level)))
+        except RolloutError:  # too little or too uniform data, or closing: try again with twice as much
+            self._train_at = 2 * max(self._writer.obj.undict_bytes, self._train_at)
+        finally:
+            self._training = None
+
+    def _snapshot_later(self, tkey: int, seq: int, data: tuple[bytes, bytes]) -> None:
+        """Compress a replay snapshot on a packer thread, then queue it (off the reader's path)."""
+        if not self._closed and self._writer.obj is not None:
+            task = asyncio.get_running_loop().create_task(self._save_snapshot(tkey, seq, data))
+            self._snapshots.add(task)
+            task.add_done_callback(self._snapshots.discard)
+
+    async def _save_snapshot(self, tkey: int, seq: int, data: tuple[bytes, bytes]) -> None:
+        try:
+            turns, context = await self._pack(pack_snapshot, data, self.tuning.snapshot_level)
+        except RolloutError:
+            return  # a snapshot is only a cache
+        if not self._closed:
+            self._commits.queue(SaveSnapshot(tkey, seq, turns, context))
+
+    # ------------------------------------------------------------------ reads
+
+    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._closed:
+            raise StoreError("store is closed")
+        self._turn = (self._turn + 1) % len(self._readers)
+        lane = self._readers[self._turn]
+        return await lane.call(lane.obj.snapshot, fn, lane.obj, *args)
+
+    async def _compute(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._closed:
+            raise StoreError("store is closed")
+        return await self._pack(fn, *args)
+
+    async def _state(self, thread_id: str) -> ThreadState:
+        return await self._read(state_job, thread_id)
+
+    async def _lines(self, thread_id: str, after: int, upto: int | None) -> list[ev.Line]:
+        return await self._read(read_lines_job, thread_id, after, upto)
+
+    async def _raw(self, thread_id: str) -> list[bytes]:
+        return await self._read(raw_lines_job, thread_id)
+
+    async def _page(self, query: ListQuery) -> list[ThreadState]:
+        return await self._read(Reader.list_page, query)
+
+    async def _turns(self, thread_id: str, items_view: str) -> tuple[ThreadState, list[Turn]]:
+        row, turns, due = await self._read(turns_job, self._cache, thread_id, items_view, self.tuning.snapshot_every)
+        if due is not None:
+            self._snapshot_later(row.tkey, *due)
+        return row.state, turns
+
+    async def _resumed(self, thread_id: str) -> tuple[ThreadState, list[Turn], ResumeContext]:
+        row, turns, due, context = await self._read(resume_job, self._cache, thread_id, self.tuning.snapshot_every)
+        if due is not None:
+            self._snapshot_later(row.tkey, *due)
+        return row.state, turns, context
+
+    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
+        return await self._read(spans_job, self._cache, thread_id)
+
+    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, str | None]:
+        return await self._read(open_turn_job, self._cache, thread_id)
+
+
+def _verb(command: Any) -> str:
+    """What a write command would have done, for the read-only error."""
+    return {"Append": "append", "Start": "start a thread", "Fork": "fork", "SetName": "name a thread",
+            "SetArchived": "archive or unarchive", "Delete": "delete a thread",
+            "PackedImport": "import"}.get(type(command).__name__, "write to it")

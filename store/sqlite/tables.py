@@ -1,0 +1,270 @@
+"""Every SQL statement of the SQLite backend, each behind a named method.
+
+:class:`Tables` wraps one connection (the writer's or a reader's); the writer, the
+commands and the readers call these methods and never hold SQL themselves. The tables
+are described in :mod:`store.sqlite.schema`. Errors are ``sqlite3`` exceptions; the
+store translates them at its boundary.
+
+Must not import: rollout.cli, rich, asyncio.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..listing import ListQuery, sql_conditions
+
+__all__ = ["ROW_COLUMNS", "Tables"]
+
+#: the thread row columns the writer keeps up to date (after ``id``, ``parent_tkey``, ``parent_upto``)
+ROW_COLUMNS = (
+    "created_ms, updated_ms, last_seq, archived, source_kind, model_provider, cwd, name, preview, "
+    "packed_upto, tail_chunks, state"
+)
+_UPDATE = f"UPDATE threads SET ({ROW_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE tkey = ?"
+_INSERT = (
+    f"INSERT INTO threads (id, parent_tkey, parent_upto, {ROW_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class Tables:
+    """Named statements over one connection.
+
+    Args:
+        conn: a connection from :func:`store.sqlite.schema.connect`.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def _one(self, sql: str, *args: Any) -> Any:
+        return self.conn.execute(sql, args).fetchone()
+
+    # ------------------------------------------------------------------ transactions
+
+    def begin(self, *, immediate: bool = False) -> None:
+        self.conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.conn.execute("ROLLBACK")
+
+    def savepoint(self) -> None:
+        self.conn.execute("SAVEPOINT command")
+
+    def release(self) -> None:
+        self.conn.execute("RELEASE command")
+
+    def rollback_to_savepoint(self) -> None:
+        self.conn.execute("ROLLBACK TO command")
+        self.conn.execute("RELEASE command")
+
+    def data_version(self) -> int:
+        return self._one("PRAGMA data_version")[0]
+
+    def free_pages(self) -> int:
+        return self._one("PRAGMA freelist_count")[0]
+
+    def vacuum(self, pages: int) -> None:
+        self.conn.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
+
+    # ------------------------------------------------------------------ threads
+
+    def thread_by_id(self, thread_id: str) -> tuple[Any, ...] | None:
+        """``(tkey, state, parent_tkey, parent_upto, packed_upto, tail_chunks, deleted)``."""
+        return self._one(
+            "SELECT tkey, state, parent_tkey, parent_upto, packed_upto, tail_chunks, deleted "
+            "FROM threads WHERE id = ?", thread_id,
+        )
+
+    def live_thread(self, thread_id: str) -> tuple[Any, ...] | None:
+        """``(tkey, state, parent_tkey, parent_upto)`` of a thread that is not deleted."""
+        return self._one(
+            "SELECT tkey, state, parent_tkey, parent_upto FROM threads WHERE id = ? AND deleted = 0", thread_id
+        )
+
+    def id_taken(self, thread_id: str) -> bool:
+        return self._one("SELECT 1 FROM threads WHERE id = ?", thread_id) is not None
+
+    def insert_thread(self, thread_id: str, parent_tkey: int | None, parent_upto: int | None,
+                      row: tuple[Any, ...]) -> int:
+        """Insert a thread row (``row`` in :data:`ROW_COLUMNS` order); returns its tkey."""
+        return self.conn.execute(_INSERT, (thread_id, parent_tkey, parent_upto, *row)).lastrowid or 0
+
+    def update_threads(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Rewrite thread rows: each is :data:`ROW_COLUMNS` values, then the tkey."""
+        self.conn.executemany(_UPDATE, rows)
+
+    def mark_deleted(self, tkey: int) -> None:
+        """Hide a thread row (its id is freed; forks may still read its chunks)."""
+        self.conn.execute("UPDATE threads SET deleted = 1, id = id || char(0) || tkey WHERE tkey = ?", (tkey,))
+
+    def deleted_parent(self, tkey: int) -> tuple[int, int | None] | None:
+        """``(deleted, parent_tkey)`` of a row, or None."""
+        return self._one("SELECT deleted, parent_tkey FROM threads WHERE tkey = ?", tkey)
+
+    def row_gone(self, tkey: int) -> bool:
+        """Whether a row is missing or deleted."""
+        row = self._one("SELECT deleted FROM threads WHERE tkey = ?", tkey)
+        return row is None or bool(row[0])
+
+    def furthest_child_read(self, tkey: int) -> int | None:
+        """The most lines any fork of ``tkey`` reads from it, or None without forks."""
+        return self._one("SELECT MAX(parent_upto) FROM threads WHERE parent_tkey = ?", tkey)[0]
+
+    def drop_thread_row(self, tkey: int) -> None:
+        self.conn.execute("DELETE FROM threads WHERE tkey = ?", (tkey,))
+
+    def fork_of(self, tkey: int) -> tuple[int | None, int | None] | None:
+        """``(parent_tkey, parent_upto)`` of a row, or None."""
+        return self._one("SELECT parent_tkey, parent_upto FROM threads WHERE tkey = ?", tkey)
+
+    def page(self, query: ListQuery, search: str | None) -> list[bytes]:
+        """States of up to ``query.limit + 1`` live threads matching ``query``, newest first.
+
+        ``search`` is matched by the connection's ``folded_contains`` function.
+        """
+        where, args = sql_conditions(query)
+        where.insert(0, "deleted = 0")
+        if search is not None:
+            where.append("(folded_contains(name, ?) OR folded_contains(preview, ?))")
+            args += (search, search)
+        sql = (f"SELECT state FROM threads WHERE {' AND '.join(where)} "
+               f"ORDER BY {query.column} DESC, id DESC LIMIT ?")
+        return [state for (state,) in self.conn.execute(sql, (*args, query.limit + 1))]
+
+    def add_function(self, name: str, arity: int, fn: Callable[..., Any]) -> None:
+        self.conn.create_function(name, arity, fn, deterministic=True)
+
+    # ------------------------------------------------------------------ chunks and blobs
+
+    def chunk_at_or_before(self, tkey: int, seq: int) -> tuple[int, int | None, bytes] | None:
+        """``(seq, zdict, data)`` of the chunk holding line ``seq`` (the last starting at or before it)."""
+        return self._one(
+            "SELECT seq, zdict, data FROM chunks WHERE tkey = ? AND seq <= ? ORDER BY seq DESC LIMIT 1", tkey, seq
+        )
+
+    def chunk_start(self, tkey: int, seq: int) -> int | None:
+        """The first seq of the chunk holding line ``seq``."""
+        row = self._one("SELECT seq FROM chunks WHERE tkey = ? AND seq <= ? ORDER BY seq DESC LIMIT 1", tkey, seq)
+        return None if row is None else row[0]
+
+    def chunks_between(self, tkey: int, lo: int, hi: int) -> Iterable[tuple[int, int, int | None, bytes]]:
+        """``(seq, last, zdict, data)`` of chunks starting in ``lo..hi``, in order."""
+        return self.conn.execute(
+            "SELECT seq, last, zdict, data FROM chunks WHERE tkey = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+            (tkey, lo, hi),
+        )
+
+    def chunks_from(self, tkey: int, lo: int) -> list[tuple[int, int, int | None, bytes]]:
+        """``(seq, last, zdict, data)`` of chunks starting at ``lo`` or later, in order."""
+        return self.conn.execute(
+            "SELECT seq, last, zdict, data FROM chunks WHERE tkey = ? AND seq >= ? ORDER BY seq", (tkey, lo)
+        ).fetchall()
+
+    def insert_chunk(self, tkey: int, seq: int, last: int, zdict: int | None, data: bytes) -> None:
+        self.conn.execute("INSERT INTO chunks (tkey, seq, last, zdict, data) VALUES (?, ?, ?, ?, ?)",
+                          (tkey, seq, last, zdict, data))
+
+    def put_blob(self, digest: bytes, zdict: int | None, data: bytes) -> None:
+        """Store a blob unless one with that hash exists."""
+        if self._one("SELECT 1 FROM blobs WHERE hash = ?", digest) is None:
+            self.conn.execute("INSERT INTO blobs (hash, zdict, data) VALUES (?, ?, ?)", (digest, zdict, data))
+
+    def blob(self, digest: bytes) -> tuple[int | None, bytes] | None:
+        return self._one("SELECT zdict, data FROM blobs WHERE hash = ?", digest)
+
+    def link_blobs(self, tkey: int, seq: int, digests: Iterable[bytes]) -> None:
+        self.conn.executemany("INSERT INTO chunk_blobs VALUES (?, ?, ?)", [(tkey, seq, d) for d in digests])
+
+    def blob_links_after(self, tkey: int, after_seq: int) -> list[bytes]:
+        """Distinct blob hashes referenced by the thread's chunks starting after ``after_seq``."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT hash FROM chunk_blobs WHERE tkey = ? AND seq > ?", (tkey, after_seq)
+        ).fetchall()
+        return [digest for (digest,) in rows]
+
+    def delete_chunks_after(self, tkey: int, after_seq: int) -> None:
+        """Delete the chunks (and their blob links) starting after ``after_seq``."""
+        self.conn.execute("DELETE FROM chunk_blobs WHERE tkey = ? AND seq > ?", (tkey, after_seq))
+        self.conn.execute("DELETE FROM chunks WHERE tkey = ? AND seq > ?", (tkey, after_seq))
+
+    def delete_unused_blobs(self, digests: Iterable[bytes]) -> None:
+        self.conn.executemany(
+            "DELETE FROM blobs WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM chunk_blobs WHERE hash = ?)",
+            [(d, d) for d in digests],
+        )
+
+    def undict_frames(self) -> list[tuple[int, int, bytes]]:
+        """``(tkey, seq, frame)`` of every chunk stored without a dictionary."""
+        return self.conn.execute("SELECT tkey, seq, data FROM chunks WHERE zdict = 0").fetchall()
+
+    def recompress_chunks(self, zdict: int, rewrites: list[tuple[int, int, bytes, bytes]]) -> None:
+        """Swap ``(tkey, seq, old, new)`` frames, only where the chunk still holds ``old``."""
+        self.conn.executemany(
+            "UPDATE chunks SET zdict = ?, data = ? WHERE tkey = ? AND seq = ? AND zdict = 0 AND data = ?",
+            [(zdict, new, tkey, seq, old) for tkey, seq, old, new in rewrites],
+        )
+
+    # ------------------------------------------------------------------ dictionaries and settings
+
+    def newest_dictionary(self) -> tuple[int, bytes] | None:
+        return self._one("SELECT id, data FROM dictionaries ORDER BY id DESC LIMIT 1")
+
+    def dictionary_ids(self) -> set[int]:
+        return {zdict for (zdict,) in self.conn.execute("SELECT id FROM dictionaries")}
+
+    def dictionary(self, zdict: int) -> bytes | None:
+        row = self._one("SELECT data FROM dictionaries WHERE id = ?", zdict)
+        return None if row is None else row[0]
+
+    def insert_dictionary(self, data: bytes, created_ms: int) -> int:
+        return self.conn.execute(
+            "INSERT INTO dictionaries (data, created_ms) VALUES (?, ?)", (data, created_ms)
+        ).lastrowid or 0
+
+    def undict_bytes(self) -> int:
+        return self._one("SELECT value FROM settings WHERE key = 'undict_bytes'")[0]
+
+    def set_undict_bytes(self, value: int) -> None:
+        self.conn.execute("UPDATE settings SET value = ? WHERE key = 'undict_bytes'", (value,))
+
+    # ------------------------------------------------------------------ idempotency and snapshots
+
+    def key_seq(self, tkey: int, key: str) -> int | None:
+        row = self._one("SELECT seq FROM idempotency WHERE tkey = ? AND key = ?", tkey, key)
+        return None if row is None else row[0]
+
+    def put_key(self, tkey: int, key: str, seq: int) -> None:
+        self.conn.execute("INSERT INTO idempotency (tkey, key, seq) VALUES (?, ?, ?)", (tkey, key, seq))
+
+    def drop_keys_and_snapshots(self, tkey: int) -> None:
+        self.conn.execute("DELETE FROM idempotency WHERE tkey = ?", (tkey,))
+        self.conn.execute("DELETE FROM snapshots WHERE tkey = ?", (tkey,))
+
+    def save_snapshot(self, tkey: int, seq: int, data: bytes, context: bytes) -> None:
+        """Keep the snapshot at ``seq`` and drop older ones."""
+        self.conn.execute(
+            "INSERT INTO snapshots (tkey, seq, data, context) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (tkey, seq) DO UPDATE SET data = excluded.data, context = excluded.context",
+            (tkey, seq, data, context),
+        )
+        self.conn.execute("DELETE FROM snapshots WHERE tkey = ? AND seq < ?", (tkey, seq))
+
+    def turn_snapshot(self, tkey: int, upto: int) -> tuple[int, bytes] | None:
+        """``(seq, data)`` of the newest snapshot at or before ``upto``."""
+        return self._one(
+            "SELECT seq, data FROM snapshots WHERE tkey = ? AND seq <= ? ORDER BY seq DESC LIMIT 1", tkey, upto
+        )
+
+    def context_snapshot(self, tkey: int, upto: int) -> tuple[int, bytes] | None:
+        """``(seq, context)`` of the newest snapshot with a resume context at or before ``upto``."""
+        return self._one(
+            "SELECT seq, context FROM snapshots WHERE tkey = ? AND seq <= ? AND context IS NOT NULL "
+            "ORDER BY seq DESC LIMIT 1", tkey, upto,
+        )
