@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 from msgspec.structs import replace
 
 from rollout import events as ev
+from rollout.codec import decode_line
 from rollout.codex_home import CodexHome, touch
 from rollout.errors import (
     CorruptLog,
@@ -55,7 +56,7 @@ from rollout.reader import Problem, ReadResult, iter_rollout, read_rollout
 from rollout.session_index import append_name
 from rollout.writer import Durability, RolloutWriter
 
-from ..clock import new_thread_id, now_ms, thread_key
+from ..clock import new_thread_id, now_ms, parse_ms, thread_key
 from ..core import Opening, Store
 from ..line import check_name, check_seq, encode_checked
 from ..listing import ListQuery
@@ -63,6 +64,7 @@ from ..state import ThreadState
 from ..write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
 from .catalog import Catalog, IndexReport
 from .index import FileIndex, ThreadRow
+from .segments import join_reads
 
 __all__ = ["FileStore"]
 
@@ -171,10 +173,15 @@ class FileStore(Store):
         return report
 
     def _read(self, row: ThreadRow) -> ReadResult:
+        """The thread's log: its file, or its segment files one after another."""
         try:
+            if row.segments:
+                return join_reads([read_rollout(self.home.root / rel) for rel in row.segments])
             return read_rollout(self.catalog.path(row))
         except (EmptyRollout, UnreadableRollout) as exc:
             raise CorruptLog(f"thread {row.id}: {exc}") from exc
+        except FileNotFoundError as exc:
+            raise CorruptLog(f"thread {row.id}: a segment file went missing: {exc.filename}") from exc
 
     def _writable(self, thread_id: str) -> ThreadRow:
         row = self.catalog.locate(thread_id)
@@ -190,9 +197,13 @@ class FileStore(Store):
             self._moved(row, plain)
         return plain
 
-    def _moved(self, row: ThreadRow, target: Path) -> ThreadRow:
+    def _moved(self, row: ThreadRow, target: Path, segments: list[str] | None = None) -> ThreadRow:
+        """Record the thread's file (its newest segment's) at ``target``; ``segments``: every segment's new place."""
         self.catalog.index.drop_file(row.path)
-        return self.catalog.record(target, self.catalog.state(row))
+        rel = self.home.relative(target)
+        if segments is None and row.segments:
+            segments = [*row.segments[:-1], rel]
+        return self.catalog.record(target, self.catalog.state(row), segments)
 
     # ------------------------------------------------------------------ writes
 
@@ -205,8 +216,8 @@ class FileStore(Store):
         match command:
             case Start():
                 return self._new_thread(command.stamped(now_ms()), [command.raw])
-            case Import(state=state, raw=raw):
-                return self._new_thread(state, raw)
+            case Import(state=state, raw=raw, segment=segment):
+                return self._new_thread(state, raw, segment)
             case Append():
                 return self._append(command)
             case Fork():
@@ -221,15 +232,18 @@ class FileStore(Store):
                 return self._delete(command.thread_id)
         raise TypeError(f"not a write command: {command!r}")
 
-    def _new_thread(self, state: ThreadState, raw: list[bytes]) -> ThreadState:
-        path = self.home.active_path(state.id, state.created_ms)
+    def _new_thread(self, state: ThreadState, raw: list[bytes], segment: str | None = None) -> ThreadState:
+        path = self.home.active_path(state.id, state.created_ms, segment)
         if self.catalog.taken(state.id) or path.exists():
             raise ThreadExists(state.id)
         self.home.create(path, raw)
         touch(path, state.updated_ms)
-        return self.catalog.state(self.catalog.record(path, state), state.name, named=True)
+        segments = [self.home.relative(path)] if segment else None
+        return self.catalog.state(self.catalog.record(path, state, segments), state.name, named=True)
 
     def _append(self, command: Append) -> Appended:
+        if command.new_segment is not None:
+            return self._new_segment(command, command.new_segment)
         thread_id = command.thread_id
         locate = self.catalog.locate if command.archived_ok else self._writable
         path = self._plain(locate(thread_id))
@@ -247,20 +261,36 @@ class FileStore(Store):
                 raise StoreError(f"thread {thread_id} moved while appending; retry")
             if command.raw:
                 writer.write_raw(command.raw)
-                self._after_append(writer, path, plan.state)
+                self._after_append(writer, path, plan.state, row.segments)
         if command.key is not None:
             index.put_idempotency(thread_id, command.key, plan.last_seq)
         return Appended(plan.last_seq, len(command.raw), replace(plan.state, path=state.path))
 
-    def _after_append(self, writer: RolloutWriter, path: Path, state: ThreadState) -> None:
+    def _after_append(self, writer: RolloutWriter, path: Path, state: ThreadState,
+                      segments: list[str] | None) -> None:
         """The file's time and the index after a write that has succeeded: never raises, since a
         retry would write the lines twice; the index repairs itself from the file later."""
         ns = state.updated_ms * 1_000_000
         try:
             os.utime(writer.fileno(), ns=(ns, ns))  # the open file, wherever it was moved to
-            self.catalog.record(path, state)
+            self.catalog.record(path, state, segments)
         except (OSError, RolloutError) as exc:
             log.warning("%s: appended, but the index is stale until the next lookup: %s", path, exc)
+
+    def _new_segment(self, command: Append, segment: str) -> Appended:
+        """A later segment of a paginated thread: a new file beside the thread's, as Codex writes it."""
+        row = self.catalog.locate(command.thread_id) if command.archived_ok else self._writable(command.thread_id)
+        state = self.catalog.state(row)
+        plan = command.plan(state, None, now_ms())
+        created = parse_ms(decode_line(command.raw[0]).timestamp) or now_ms()
+        path = self.home.active_path(row.id, created, segment)
+        if row.archived:
+            path = self.home.archived_path(path)
+        self.home.create(path, command.raw)
+        touch(path, plan.state.updated_ms)
+        segments = [*(row.segments or [row.path]), self.home.relative(path)]
+        self.catalog.record(path, plan.state, segments)
+        return Appended(plan.last_seq, len(command.raw), replace(plan.state, path=str(path)))
 
     def _fork(self, command: Fork) -> ThreadState:
         row = self._writable(command.thread_id)
@@ -287,17 +317,31 @@ class FileStore(Store):
         path = self.catalog.path(row)
         if command.archived and not row.archived:
             target = self.home.archived_path(path)
+            segments = self._move_segments(row, self.home.archived_path)
             self.home.move(path, target)
-            row = self._moved(row, target)
+            row = self._moved(row, target, segments)
         elif not command.archived:
+            segments = None
             if row.archived:
                 path = self._plain(row)
                 target = self.home.unarchived_path(path)
+                segments = self._move_segments(self.catalog.locate(command.thread_id), self.home.unarchived_path)
                 self.home.move(path, target)
                 path = target
             touch(path, command.apply(self.catalog.state(row), now_ms()).updated_ms)
-            row = self._moved(row, path)
+            row = self._moved(row, path, segments)
         return self.catalog.state(row)
+
+    def _move_segments(self, row: ThreadRow, where: Callable[[Path], Path]) -> list[str] | None:
+        """Move a segmented thread's earlier segment files (the newest moves last); their new places."""
+        if not row.segments:
+            return None
+        moved = []
+        for rel in row.segments[:-1]:
+            source = self.home.root / rel
+            self.home.move(source, where(source))
+            moved.append(self.home.relative(where(source)))
+        return [*moved, self.home.relative(where(self.catalog.path(row)))]
 
     def _delete(self, thread_id: str) -> None:
         row = self.catalog.locate(thread_id)
