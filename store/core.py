@@ -25,6 +25,7 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any, Generic, Literal, TypeVar
@@ -46,7 +47,8 @@ from .line import (
 )
 from .listing import encode_cursor, list_query, sort_ms
 from .plan import ImportPlan, import_plan
-from .segmented import Lineage, SegmentReads, continues_itself, fork_copy, joined_rollout, place, segment_id
+from .search.projection import Searchable
+from .segmented import Lineage, continues_itself, fork_copy, joined_rollout, place, segment_id
 from .state import facts, initial_state, thread_info
 from .thread import ImportResult, Page, ResumedThread, Thread, ThreadInfo
 from .write import Append, Appended, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
@@ -78,7 +80,7 @@ class Opening(Generic[S]):
         await self.store.close()
 
 
-class Store(SegmentReads):
+class Store(Searchable):
     """Async thread storage: start, append, read, resume, fork, rollback, list, archive, delete.
 
     Open a backend with ``async with Backend.open(...) as store`` or ``store = await
@@ -88,6 +90,8 @@ class Store(SegmentReads):
     def __init__(self) -> None:
         self._status = "new"
         self._feed = Feed()
+        self._dirty: set[str] = set()
+        self._projecting: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -114,6 +118,7 @@ class Store(SegmentReads):
         if self._status == "open":
             self._status = "closing"
             try:
+                await self._finish_projection()
                 await self._stop()
             finally:
                 self._status = "closed"

@@ -39,7 +39,7 @@ from rollout.errors import StoreError
 
 from ..listing import ListQuery, sql_conditions
 
-__all__ = ["SCHEMA_VERSION", "FileIndex", "FileRow", "Filters", "ThreadRow"]
+__all__ = ["SCHEMA_VERSION", "FileIndex", "FileRow", "Filters", "ThreadRow", "translated_sqlite"]
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class FileIndex:
             db.close()
             return self._replace(path, f"index schema {version} replaced by {SCHEMA_VERSION}")
         self.rebuilt = "no index"
-        with _translated("create the index"):
+        with translated_sqlite("create the index"):
             db.execute("PRAGMA journal_mode=WAL")  # persistent: set once, when created
         return self._create(db)
 
@@ -207,13 +207,18 @@ class FileIndex:
 
     @staticmethod
     def _create(db: sqlite3.Connection) -> sqlite3.Connection:
-        with _translated("create the index"):
+        with translated_sqlite("create the index"):
             db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
         return db
 
     def close(self) -> None:
-        with _translated("close the index"):
+        with translated_sqlite("close the index"):
             self._db.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The sidecar's connection, for the search index's tables (:mod:`store.search.fts5`)."""
+        return self._db
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -221,14 +226,14 @@ class FileIndex:
         if self._db.in_transaction:
             yield
             return
-        with _translated("write the index"):
+        with translated_sqlite("write the index"):
             self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        with _translated("commit the index"):
+        with translated_sqlite("commit the index"):
             self._db.execute("COMMIT")
 
     # ------------------------------------------------------------------ threads
@@ -339,20 +344,21 @@ class FileIndex:
     # ------------------------------------------------------------------ plumbing
 
     def _exec(self, sql: str, params: Iterable[Any]) -> None:
-        with _translated("write the index"):
+        with translated_sqlite("write the index"):
             self._db.execute(sql, tuple(params))
 
     def _one(self, sql: str, params: Iterable[Any]) -> tuple[Any, ...] | None:
-        with _translated("read the index"):
+        with translated_sqlite("read the index"):
             return self._db.execute(sql, tuple(params)).fetchone()
 
     def _all(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
-        with _translated("read the index"):
+        with translated_sqlite("read the index"):
             return self._db.execute(sql, tuple(params)).fetchall()
 
 
 @contextmanager
-def _translated(action: str) -> Iterator[None]:
+def translated_sqlite(action: str) -> Iterator[None]:
+    """``sqlite3`` errors inside become ``StoreError("cannot <action>: ...")``."""
     try:
         yield
     except sqlite3.Error as exc:

@@ -60,10 +60,13 @@ from ..clock import new_thread_id, now_ms, parse_ms, thread_key
 from ..core import Opening, Store
 from ..line import check_name, check_seq, encode_checked
 from ..listing import ListQuery
+from ..search.fts5 import Fts5Index
+from ..search.hits import Hit, Mark, Update
+from ..search.query import SearchQuery
 from ..state import ThreadState
 from ..write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
 from .catalog import Catalog, IndexReport
-from .index import FileIndex, ThreadRow
+from .index import FileIndex, ThreadRow, translated_sqlite
 from .segments import join_reads
 
 __all__ = ["FileStore"]
@@ -91,6 +94,7 @@ class FileStore(Store):
         self.readonly = False
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="filestore")
         self._catalog: Catalog | None = None
+        self._search: Fts5Index | None = None
         self._synced_at = 0.0
 
     @classmethod
@@ -122,6 +126,9 @@ class FileStore(Store):
         self.readonly = not os.access(root, os.W_OK)
         index = FileIndex(":memory:" if self.readonly else self.home.sidecar / "index.sqlite")
         self._catalog = Catalog(self.home, index)
+        self._search = Fts5Index(index.connection)
+        with translated_sqlite("create the search index"):
+            self._search.create()
         self._sync()
 
     async def _stop(self) -> None:
@@ -407,6 +414,37 @@ class FileStore(Store):
         path = self.catalog.path(self.catalog.locate(thread_id))
         return _slice(iter_rollout(path), start, end, thread_id)
 
+    # ------------------------------------------------------------------ search (FTS5 in the sidecar index)
+
+    async def _index_stale(self) -> list[str]:
+        return await self._call(self._stale_now)
+
+    def _stale_now(self) -> list[str]:
+        if time.monotonic() - self._synced_at >= self.refresh_interval:
+            self._sync()
+        with translated_sqlite("read the search index"):
+            return self.searcher.stale("SELECT id, line_count FROM threads")
+
+    async def _index_mark(self, thread_id: str) -> Mark | None:
+        return await self._call(self._searching, self.searcher.mark, thread_id)
+
+    async def _index_write(self, thread_id: str, update: Update | None) -> None:
+        await self._call(self._searching, self.searcher.write_now, thread_id, update)
+
+    async def _index_query(self, query: SearchQuery) -> list[Hit]:
+        return await self._call(self._searching, self.searcher.query, query)
+
+    @property
+    def searcher(self) -> Fts5Index:
+        if self._search is None:
+            raise StoreError("store is not open")
+        return self._search
+
+    @staticmethod
+    def _searching(fn: Callable[..., T], *args: Any) -> T:
+        with translated_sqlite("use the search index"):
+            return fn(*args)
+
 
 def _translated(fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn``; an OS error that escaped the layers below becomes a StoreError."""
@@ -436,3 +474,4 @@ def _slice(lines: Iterator[ev.Line], start: int, end: int | None, thread_id: str
                 yield line
     except (EmptyRollout, UnreadableRollout) as exc:
         raise CorruptLog(f"thread {thread_id}: {exc}") from exc
+
