@@ -32,6 +32,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from rollout import events as ev
 from rollout.errors import InvalidInput, StoreError, ThreadArchived
+from rollout.reader import read_rollout
 
 from .clock import new_thread_id, now_ms, thread_key
 from .feed import Change, ChangeKind, Feed
@@ -425,6 +426,34 @@ class Store(Searchable):
         return ImportResult(thread_id=key, status="appended", lines_added=done.written, last_seq=done.last_seq,
                             source=plan.source)
 
+    async def import_tail(self, thread_id: str, data: bytes, *, expected_seq: int,
+                          written_at: int | None = None) -> ImportResult:
+        """Append the lines a rollout file gained since it was imported (``rollout sync``'s fast path).
+
+        Args:
+            thread_id: the thread the file holds.
+            data: the file's bytes after the last line already stored (complete lines only).
+            expected_seq: the thread's last seq when the file was last imported.
+            written_at: the file's mtime (unix ms); None: now.
+
+        Returns:
+            ``appended`` (or ``unchanged`` for no decodable line).
+
+        Raises:
+            Conflict: the thread changed since (fall back to :meth:`import_rollout`).
+            ThreadNotFound.
+        """
+        self._check()
+        key = thread_key(thread_id)
+        lines = [] if not data.strip() else await self._compute(_tail_lines, data)
+        if not lines:
+            return ImportResult(thread_id=key, status="unchanged", last_seq=expected_seq)
+        raw = [encode_checked(line, index) for index, line in enumerate(lines)]
+        done: Appended = await self._write(Append(key, raw, facts(lines), expected_seq=expected_seq,
+                                                  written_at=written_at, archived_ok=True))
+        self._emit("appended", key, done.last_seq)
+        return ImportResult(thread_id=key, status="appended", lines_added=done.written, last_seq=done.last_seq)
+
     async def export_rollout(self, thread_id: str) -> bytes:
         """The thread as rollout JSONL bytes (one ``\\n``-terminated line per seq).
 
@@ -486,3 +515,7 @@ class Store(Searchable):
         next_cursor = encode_cursor(query.sort, sort_ms(page[-1], query.sort), page[-1].id) if more else None
         return Page(data=[thread_info(state, listed=True) for state in page], next_cursor=next_cursor)
 
+
+def _tail_lines(data: bytes) -> list[ev.Line]:
+    """The decodable lines of a file's new tail (undecodable ones skipped, as Codex's reader does)."""
+    return read_rollout(data).lines

@@ -177,20 +177,18 @@ class Fts5Index:
             args.append(query.since_ms)
         weights = ", ".join(map(str, WEIGHTS))
         select = (
-            f"SELECT i.thread_id, i.turn_index, i.turn_id, i.item_id, i.kind, i.role, i.time_ms, i.repeat, m.cwd, "
+            f"SELECT i.thread_id AS thread_id, i.turn_index AS turn_index, i.turn_id, i.item_id, i.kind, i.role, "
+            f"i.time_ms AS time_ms, i.repeat, m.cwd, "
             f"bm25(search_text, {weights}) AS score, "
             f"snippet(search_text, -1, char(2), char(3), '…', {_SNIPPET_TOKENS}) AS snip"
         )
-        if query.threads:
-            select += f", row_number() OVER (PARTITION BY i.thread_id ORDER BY bm25(search_text, {weights})) AS n"
         sql = (f"{select} FROM search_text JOIN search_items i ON i.rowid = search_text.rowid "
                f"JOIN search_marks m ON m.thread_id = i.thread_id WHERE {' AND '.join(where)}")
-        if query.threads:
-            sql = f"SELECT * FROM ({sql}) WHERE n = 1"
-            sql += " ORDER BY score, time_ms DESC, thread_id, turn_index"
-        else:
-            sql += " ORDER BY score, i.time_ms DESC, i.thread_id, i.turn_index"
-        sql += " LIMIT ? OFFSET ?"
+        order = "score, time_ms DESC, thread_id, turn_index"
+        if query.threads:  # FTS5's functions cannot feed a window: rank the materialized matches
+            sql = (f"WITH found AS MATERIALIZED ({sql}) SELECT * FROM (SELECT *, row_number() OVER "
+                   f"(PARTITION BY thread_id ORDER BY {order}) AS n FROM found) WHERE n = 1")
+        sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
         rows = self.conn.execute(sql, (*args, query.limit + 1, query.offset)).fetchall()
         forks = self._forks({row[0] for row in rows})
         return [_hit(row, forks.get(row[0], [])) for row in rows]
