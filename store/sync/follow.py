@@ -64,7 +64,7 @@ def _watchfiles() -> Any:
 async def _watch(watchfiles: Any, syncer: Syncer, on_pass: Callable[[SyncReport], None], stop: asyncio.Event) -> None:
     roots = [str(source if source.is_dir() else source.parent) for source in syncer.sources]
     async for changes in watchfiles.awatch(*roots, debounce=_DEBOUNCE_MS, step=50, stop_event=stop,
-                                           recursive=True, raise_interrupt=False):
+                                           recursive=True):
         folders = set()
         for _, path in changes:
             folders.add(os.path.realpath(os.path.dirname(path)))
