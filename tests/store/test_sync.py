@@ -45,7 +45,7 @@ async def all_ids(store) -> set[str]:
 
 
 async def test_first_pass_imports_everything_and_a_second_pass_reads_nothing(synced):
-    store, syncer, placed, _ = synced
+    store, syncer, _, _ = synced
     first = await syncer.run()
     assert (first.new, first.appended, first.failed, first.diverged) == (5, 1, 0, 0)  # the revert segment appends
     assert len(await all_ids(store)) == 5
