@@ -57,11 +57,12 @@ _CHUNK = 1 << 20
 
 
 class RolloutName(NamedTuple):
-    """The parts of ``rollout-<stamp>-<uuid>.jsonl[.zst]``."""
+    """The parts of ``rollout-<stamp>-<uuid>[_<segment uuid>].jsonl[.zst]``."""
 
     stamp: str
     thread_id: str
     compressed: bool
+    segment_id: str | None = None  # a paginated thread's later segment (Codex 0.152+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +79,9 @@ def parse_rollout_name(name: str) -> RolloutName | None:
     """Split a rollout file name, or return None when it is not one (spec §2.1).
 
     The part after ``rollout-`` is scanned from the right for a ``-`` whose suffix is a
-    UUID; what precedes it must be a ``YYYY-MM-DDThh-mm-ss`` stamp. A second id after
-    an underscore (``<uuid>_<uuid>``, seen in files of desktop Codex) is ignored.
+    UUID; what precedes it must be a ``YYYY-MM-DDThh-mm-ss`` stamp. A second id after an
+    underscore (``<uuid>_<uuid>``) names a later segment of a paginated thread
+    (:attr:`RolloutName.segment_id`); the thread is the first id.
     """
     if not name.startswith(_PREFIX):
         return None
@@ -90,21 +92,21 @@ def parse_rollout_name(name: str) -> RolloutName | None:
         core = name[len(_PREFIX) : -len(".jsonl")]
     else:
         return None
-    core = _without_second_id(core)
+    core, segment = _second_id(core)
     pos = len(core)
     while (pos := core.rfind("-", 0, pos)) > 0:
         if _is_uuid(core[pos + 1 :]):
             stamp = core[:pos]
             if _is_stamp(stamp):
-                return RolloutName(stamp, core[pos + 1 :], compressed)
+                return RolloutName(stamp, core[pos + 1 :], compressed, segment)
             return None
     return None
 
 
-def _without_second_id(core: str) -> str:
-    """``<stamp>-<uuid>`` of a name that ends in ``<uuid>_<uuid>`` (Codex reads those by the first id)."""
+def _second_id(core: str) -> tuple[str, str | None]:
+    """``<stamp>-<uuid>`` and the segment id of a name that ends in ``<uuid>_<uuid>``."""
     head, sep, tail = core.rpartition("_")
-    return head if sep and _is_uuid(tail) else core
+    return (head, tail.lower()) if sep and _is_uuid(tail) else (core, None)
 
 
 def _is_uuid(text: str) -> bool:
@@ -133,9 +135,11 @@ def is_codex_home(path: str | os.PathLike[str]) -> bool:
     return (root / SESSIONS).is_dir() or (root / ARCHIVED).is_dir()
 
 
-def rollout_name(thread_id: str, created: datetime) -> str:
-    """The file name Codex gives a thread created at ``created`` (rendered in local time)."""
-    return f"{_PREFIX}{created.astimezone().strftime(_STAMP)}-{thread_id}.jsonl"
+def rollout_name(thread_id: str, created: datetime, segment_id: str | None = None) -> str:
+    """The file name Codex gives a thread created at ``created`` (rendered in local time), or
+    one of its later segments, created then."""
+    tail = f"_{segment_id}" if segment_id else ""
+    return f"{_PREFIX}{created.astimezone().strftime(_STAMP)}-{thread_id}{tail}.jsonl"
 
 
 def utc_stamp(when: datetime | None = None) -> str:
@@ -161,14 +165,14 @@ class CodexHome:
 
     # ------------------------------------------------------------------ naming
 
-    def active_path(self, thread_id: str, created: datetime | int) -> Path:
-        """``sessions/YYYY/MM/DD/<name>`` for a thread created at ``created`` (a datetime or
-        unix ms), dated in local time."""
+    def active_path(self, thread_id: str, created: datetime | int, segment_id: str | None = None) -> Path:
+        """``sessions/YYYY/MM/DD/<name>`` for a thread (or its later segment ``segment_id``)
+        created at ``created`` (a datetime or unix ms), dated in local time."""
         if isinstance(created, int):
             created = datetime.fromtimestamp(created / 1000, tz=UTC)
         local = created.astimezone()
         day = self.sessions / f"{local.year:04d}" / f"{local.month:02d}" / f"{local.day:02d}"
-        return day / rollout_name(thread_id, created)
+        return day / rollout_name(thread_id, created, segment_id)
 
     def archived_path(self, path: Path) -> Path:
         """Where archiving moves ``path``: flat in ``archived_sessions/``."""

@@ -2,7 +2,8 @@
 
 A backend implements ``_start``/``_stop``, ``_write`` (run one command of
 :mod:`store.write` atomically), ``_state`` (look up), ``_lines`` and ``_raw`` (read
-rows) and ``_page`` (list by key). The derived reads here (``_turns``, ``_resumed``,
+rows) and ``_page`` (list by key); and, to be searchable, the four ``_index_*``
+primitives of the search projection (:mod:`store.search.projection`). The derived reads here (``_turns``, ``_resumed``,
 ``_spans``, ``_open_turn``, ``_fork_point``) rebuild from the whole thread with
 ``replay``; a backend with a replay cache overrides them.
 
@@ -18,10 +19,12 @@ from typing import Any, TypeVar
 import replay
 from replay import ResumeContext, Turn, TurnSpan
 from rollout import events as ev
-from rollout.errors import ThreadArchived, ThreadNotFound
+from rollout.errors import StoreError, ThreadArchived, ThreadNotFound
 
 from .listing import ListQuery
 from .plan import kept_end
+from .search.hits import Hit, Mark, Update
+from .search.query import SearchQuery
 from .state import ThreadState
 from .write import Command
 
@@ -73,6 +76,24 @@ class Backend(ABC):
     @abstractmethod
     async def _page(self, query: ListQuery) -> list[ThreadState]:
         """Up to ``query.limit + 1`` threads matching ``query``, after its cursor, newest first."""
+
+    # ------------------------------------------------------------------ the search index (store.search)
+
+    async def _index_stale(self) -> list[str]:
+        """Threads whose index watermark is not their ``last_seq`` (deleted ones included)."""
+        raise StoreError(f"{type(self).__name__} keeps no search index")
+
+    async def _index_mark(self, thread_id: str) -> Mark | None:
+        """The thread's watermark in the index, or None when it is not indexed."""
+        raise StoreError(f"{type(self).__name__} keeps no search index")
+
+    async def _index_write(self, thread_id: str, update: Update | None) -> None:
+        """Apply one thread's projection atomically (None: drop the thread's rows)."""
+        raise StoreError(f"{type(self).__name__} keeps no search index")
+
+    async def _index_query(self, query: SearchQuery) -> list[Hit]:
+        """Up to ``query.limit + 1`` hits from ``query.offset``, best first."""
+        raise StoreError(f"{type(self).__name__} keeps no search index")
 
     # ------------------------------------------------------------------ derived reads (backends may do better)
 

@@ -25,15 +25,16 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any, Generic, Literal, TypeVar
 
 from rollout import events as ev
 from rollout.errors import InvalidInput, StoreError, ThreadArchived
+from rollout.reader import read_rollout
 
-from .backend import Backend
-from .clock import now_ms, thread_key
+from .clock import new_thread_id, now_ms, thread_key
 from .feed import Change, ChangeKind, Feed
 from .line import (
     check_items_view,
@@ -46,7 +47,9 @@ from .line import (
     start_line,
 )
 from .listing import encode_cursor, list_query, sort_ms
-from .plan import ImportPlan, compare, import_plan
+from .plan import ImportPlan, import_plan
+from .search.projection import Searchable
+from .segmented import Lineage, continues_itself, fork_copy, joined_rollout, place, segment_id
 from .state import facts, initial_state, thread_info
 from .thread import ImportResult, Page, ResumedThread, Thread, ThreadInfo
 from .write import Append, Appended, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
@@ -78,7 +81,7 @@ class Opening(Generic[S]):
         await self.store.close()
 
 
-class Store(Backend):
+class Store(Searchable):
     """Async thread storage: start, append, read, resume, fork, rollback, list, archive, delete.
 
     Open a backend with ``async with Backend.open(...) as store`` or ``store = await
@@ -88,6 +91,8 @@ class Store(Backend):
     def __init__(self) -> None:
         self._status = "new"
         self._feed = Feed()
+        self._dirty: set[str] = set()
+        self._projecting: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -114,6 +119,7 @@ class Store(Backend):
         if self._status == "open":
             self._status = "closing"
             try:
+                await self._finish_projection()
                 await self._stop()
             finally:
                 self._status = "closed"
@@ -221,8 +227,19 @@ class Store(Backend):
         self._check()
         key = thread_key(thread_id)
         kept = check_kept(at_turn)
+        if (await self._state(key)).segment_starts:
+            return await self._fork_copy(key, kept)
         upto, open_turn = await self._fork_point(key, kept)
         state = await self._write(Fork(key, upto, open_turn))
+        self._emit("forked", state.id, state.last_seq, key)
+        return thread_info(state)
+
+    async def _fork_copy(self, key: str, kept: int | str | None) -> ThreadInfo:
+        history = await self._history(key)
+        command: Import = await self._compute(fork_copy, history, kept, new_thread_id(), now_ms())
+        state = await self._write(command)
+        if state.name:
+            await self._write(SetName(state.id, state.name))
         self._emit("forked", state.id, state.last_seq, key)
         return thread_info(state)
 
@@ -243,7 +260,7 @@ class Store(Backend):
         key = thread_key(thread_id)
         if isinstance(num_turns, bool) or not isinstance(num_turns, int) or not 1 <= num_turns < 1 << 32:
             raise InvalidInput(f"num_turns must be an int >= 1 (u32), not {num_turns!r}")
-        state, spans, _ = await self._spans(key)
+        state, spans, _ = await self._history_spans(key)
         if state.archived:
             raise ThreadArchived(key)
         if not spans:
@@ -339,7 +356,7 @@ class Store(Backend):
         """
         self._check()
         view = check_items_view(items_view)
-        state, turns = await self._turns(thread_key(thread_id), view)
+        state, turns = await self._history_turns(thread_key(thread_id), view)
         return thread_info(state, turns=turns)
 
     async def resume(self, thread_id: str) -> ResumedThread:
@@ -349,7 +366,7 @@ class Store(Backend):
             ThreadNotFound, ThreadArchived (unarchive it first, as Codex requires).
         """
         self._check()
-        state, turns, context = await self._resumed(thread_key(thread_id))
+        state, turns, context = await self._history_resumed(thread_key(thread_id))
         return ResumedThread(thread=thread_info(state, turns=turns), context=context)
 
     # ------------------------------------------------------------------ files
@@ -378,8 +395,9 @@ class Store(Backend):
         key = plan.state.id
         # A re-import is expected ("update"): look first rather than pack a thread only to refuse it.
         if existing != "update" or not await self._exists(key):
+            segment = segment_id(plan.source) if continues_itself(plan.state) else None
             try:
-                state = await self._write(Import(plan.state, plan.raw))
+                state = await self._write(Import(plan.state, plan.raw, segment))
             except ThreadExists:
                 if existing == "refuse":
                     raise
@@ -387,36 +405,81 @@ class Store(Backend):
                     return ImportResult(thread_id=key, status="unchanged", source=plan.source)
             else:
                 self._emit("started", key, state.last_seq)
+                gap = (await self.lineage(key)).gap if state.segment_starts else None
                 return ImportResult(thread_id=key, status="new", lines_added=len(plan.raw),
-                                    last_seq=state.last_seq, source=plan.source)
+                                    last_seq=state.last_seq, source=plan.source, gap=gap)
         return await self._reimport(plan)
 
     async def _reimport(self, plan: ImportPlan) -> ImportResult:
         key = plan.state.id
         stored = await self._raw(key)
-        result = ImportResult(thread_id=key, status="unchanged", last_seq=len(stored), source=plan.source)
-        differs = compare(plan, stored)
-        if differs is not None:
-            return ImportResult(thread_id=key, status="diverged", last_seq=len(stored), source=plan.source,
-                                detail=differs)
-        if len(stored) == len(plan.raw):
-            return result
+        where = place(plan, await self._state(key), stored)
+        if where.action in ("unchanged", "diverged"):
+            return ImportResult(thread_id=key, status=where.action, last_seq=len(stored), source=plan.source,
+                                detail=where.detail)
+        new_segment = segment_id(plan.source) if where.action == "segment" else None
         done: Appended = await self._write(Append(
-            key, plan.raw[len(stored):], facts(plan.lines[len(stored):]), expected_seq=len(stored),
-            written_at=plan.state.updated_ms, archived_ok=True,
+            key, plan.raw[where.first:], facts(plan.lines[where.first:]), expected_seq=len(stored),
+            written_at=plan.state.updated_ms, archived_ok=True, new_segment=new_segment,
         ))
         self._emit("appended", key, done.last_seq)
         return ImportResult(thread_id=key, status="appended", lines_added=done.written, last_seq=done.last_seq,
                             source=plan.source)
 
+    async def import_tail(self, thread_id: str, data: bytes, *, expected_seq: int,
+                          written_at: int | None = None) -> ImportResult:
+        """Append the lines a rollout file gained since it was imported (``rollout sync``'s fast path).
+
+        Args:
+            thread_id: the thread the file holds.
+            data: the file's bytes after the last line already stored (complete lines only).
+            expected_seq: the thread's last seq when the file was last imported.
+            written_at: the file's mtime (unix ms); None: now.
+
+        Returns:
+            ``appended`` (or ``unchanged`` for no decodable line).
+
+        Raises:
+            Conflict: the thread changed since (fall back to :meth:`import_rollout`).
+            ThreadNotFound.
+        """
+        self._check()
+        key = thread_key(thread_id)
+        lines = [] if not data.strip() else await self._compute(_tail_lines, data)
+        if not lines:
+            return ImportResult(thread_id=key, status="unchanged", last_seq=expected_seq)
+        raw = [encode_checked(line, index) for index, line in enumerate(lines)]
+        done: Appended = await self._write(Append(key, raw, facts(lines), expected_seq=expected_seq,
+                                                  written_at=written_at, archived_ok=True))
+        self._emit("appended", key, done.last_seq)
+        return ImportResult(thread_id=key, status="appended", lines_added=done.written, last_seq=done.last_seq)
+
     async def export_rollout(self, thread_id: str) -> bytes:
         """The thread as rollout JSONL bytes (one ``\\n``-terminated line per seq).
+
+        A paginated thread stored in segments exports as one file of its resolved history
+        (:func:`store.segmented.joined_rollout`): its own ``session_meta`` first, no
+        ``history_base`` left, so the file reads alone.
 
         Raises:
             ThreadNotFound, CorruptLog.
         """
         self._check()
-        return b"".join(line + b"\n" for line in await self._raw(thread_key(thread_id)))
+        key = thread_key(thread_id)
+        if (await self._state(key)).segment_starts:
+            lines = joined_rollout(await self._history(key))
+            return b"".join(encode_checked(line, i) + b"\n" for i, line in enumerate(lines))
+        return b"".join(line + b"\n" for line in await self._raw(key))
+
+    async def lineage(self, thread_id: str) -> Lineage:
+        """The segments a paginated thread's history is read from, and the gap before them if a base
+        is missing (an empty lineage for a thread read straight from its own lines).
+
+        Raises:
+            ThreadNotFound, CorruptLog.
+        """
+        self._check()
+        return (await self._history(thread_key(thread_id))).lineage
 
     # ------------------------------------------------------------------ listing (last: it shadows ``list``)
 
@@ -452,3 +515,7 @@ class Store(Backend):
         next_cursor = encode_cursor(query.sort, sort_ms(page[-1], query.sort), page[-1].id) if more else None
         return Page(data=[thread_info(state, listed=True) for state in page], next_cursor=next_cursor)
 
+
+def _tail_lines(data: bytes) -> list[ev.Line]:
+    """The decodable lines of a file's new tail (undecodable ones skipped, as Codex's reader does)."""
+    return read_rollout(data).lines

@@ -170,7 +170,9 @@ def start_line(meta: Any, now: int) -> ev.SessionMetaLine:
 def fork_meta_line(source: ev.SessionMeta, child_id: str, source_id: str, now: int) -> ev.SessionMetaLine:
     """A fork's own first line: the source's meta with a new id, ``forked_from_id`` and time."""
     stamp = iso_ms(now)
-    payload = replace(source, id=child_id, forked_from_id=source_id, timestamp=stamp)
+    # A copy is a plain log: it continues no other segment, whatever its source's meta said.
+    payload = replace(source, id=child_id, forked_from_id=source_id, timestamp=stamp, history_base=None,
+                      forked_from_ordinal_exclusive=None)
     return ev.SessionMetaLine(timestamp=stamp, payload=payload)
 
 

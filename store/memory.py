@@ -4,13 +4,15 @@ It is the oracle the contract and stateful tests compare every other backend aga
 so it stays simple rather than fast: a fork copies the list of line bytes, reads replay
 the whole thread, ``list`` sorts every thread. Lines are kept as their encoded bytes and
 decoded on every read, as a durable backend does. Every primitive runs without
-awaiting, so each command is atomic on the event loop.
+awaiting, so each command is atomic on the event loop. Its search index is SQLite FTS5
+in an in-memory database, the same statements as the durable backends'.
 
 Must not import: rollout.cli, rich.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from rollout import events as ev
@@ -20,6 +22,9 @@ from rollout.errors import ThreadArchived, ThreadNotFound
 from .clock import Clock, new_thread_id
 from .core import Opening, Store
 from .listing import ListQuery, matches, sort_ms
+from .search.fts5 import Fts5Index
+from .search.hits import Hit, Mark, Update
+from .search.query import SearchQuery
 from .state import ThreadState
 from .write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
 
@@ -42,6 +47,7 @@ class MemoryStore(Store):
         super().__init__()
         self._threads: dict[str, _Thread] = {}
         self._clock = Clock()
+        self._search = Fts5Index(sqlite3.connect(":memory:", isolation_level=None))
 
     @classmethod
     def open(cls) -> Opening[MemoryStore]:
@@ -49,10 +55,10 @@ class MemoryStore(Store):
         return Opening(cls())
 
     async def _start(self) -> None:
-        pass
+        self._search.create()
 
     async def _stop(self) -> None:
-        pass
+        self._search.conn.close()
 
     def _get(self, thread_id: str, *, writable: bool = False) -> _Thread:
         thread = self._threads.get(thread_id)
@@ -130,3 +136,19 @@ class MemoryStore(Store):
         states = [t.state for t in self._threads.values() if matches(query, t.state) and query.after_key(t.state)]
         states.sort(key=lambda s: (sort_ms(s, query.sort), s.id), reverse=True)
         return states[: query.limit + 1]
+
+    # ------------------------------------------------------------------ search (an in-memory FTS5 index)
+
+    async def _index_stale(self) -> list[str]:
+        marks = self._search.watermarks()
+        stale = [key for key, thread in self._threads.items() if marks.get(key) != thread.state.last_seq]
+        return stale + [key for key in marks if key not in self._threads]
+
+    async def _index_mark(self, thread_id: str) -> Mark | None:
+        return self._search.mark(thread_id)
+
+    async def _index_write(self, thread_id: str, update: Update | None) -> None:
+        self._search.write_now(thread_id, update)
+
+    async def _index_query(self, query: SearchQuery) -> list[Hit]:
+        return self._search.query(query)

@@ -89,14 +89,19 @@ def _refused(path: str | None, reason: str) -> InvalidInput:
     return InvalidInput(f"{path}: {reason}" if path else f"cannot import: {reason}")
 
 
-def compare(plan: ImportPlan, stored: list[bytes]) -> str | None:
-    """Why the stored lines are not a prefix of the rollout's, or None when they are."""
+def compare(plan: ImportPlan, stored: list[bytes], *, first_seq: int = 1) -> str | None:
+    """Why the stored lines are not a prefix of the rollout's, or None when they are.
+
+    Args:
+        first_seq: the seq of ``stored[0]`` (a later segment of a thread starts past 1).
+    """
     where = f"{plan.source}: " if plan.source else ""
     if len(stored) > len(plan.raw):
         return (f"{where}thread {plan.state.id} is stored with {len(stored)} lines, "
                 f"the rollout has only {len(plan.raw)}")
-    for seq, (mine, theirs) in enumerate(zip(stored, plan.raw), 1):
+    for line, (mine, theirs) in enumerate(zip(stored, plan.raw), 1):
         if mine != theirs:
-            return f"{where}thread {plan.state.id}: stored line {seq} differs from the rollout's line {seq}"
+            return (f"{where}thread {plan.state.id}: stored line {line + first_seq - 1} differs from "
+                    f"the rollout's line {line}")
     return None
 

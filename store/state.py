@@ -76,6 +76,10 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
         name: name set with ``set_name``, or None.
         archived: archive flag.
         path: the thread's file, for stores that keep one (never persisted by them).
+        segment_starts: seqs of the thread's own ``session_meta`` lines that carry a
+            ``history_base``: where a paginated thread's later segment starts in its log
+            (seq 1 when even the first segment continues another history). Empty for a
+            thread read straight from its lines (see :mod:`store.segmented`).
     """
 
     id: str
@@ -93,6 +97,7 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str | None = None
     archived: bool = False
     path: str | None = None
+    segment_starts: list[int] = []
 
     @property
     def source_kind(self) -> str:
@@ -180,6 +185,8 @@ def absorb(state: ThreadState, found: list[Fact], first_seq: int, count: int, no
 def _absorb_meta(state: ThreadState, changes: dict[str, Any], meta: ev.SessionMeta, seq: int) -> None:
     if meta.id.lower() != state.id:
         return  # a fork's copy of its source's meta, or a foreign meta
+    if meta.history_base is not None:
+        changes["segment_starts"] = [*changes.get("segment_starts", state.segment_starts), seq]
     if state.meta is None and "meta" not in changes:
         changes["meta"], changes["meta_seq"] = slim(meta), seq
     if meta.git is not None:

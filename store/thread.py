@@ -152,6 +152,8 @@ class ImportResult(_V2):
         last_seq: the stored thread's last seq afterwards.
         source: the file imported from, when it was a path.
         detail: why the rollout diverged, naming the file, the thread and the line.
+        gap: for a paginated segment stored without the segment it continues from: what
+            is missing (the thread shows what follows; see ``Store.lineage``).
     """
 
     thread_id: str
@@ -160,4 +162,5 @@ class ImportResult(_V2):
     last_seq: int = 0
     source: str | None = None
     detail: str | None = None
+    gap: str | None = None
 

@@ -66,6 +66,7 @@ class Import:
 
     state: ThreadState
     raw: list[bytes]
+    segment: str | None = None  # a paginated segment's id (its file name's ``_<id>``), for FileStore
 
 
 class AppendPlan(NamedTuple):
@@ -92,6 +93,9 @@ class Append:
     Attributes:
         written_at: when the lines were written (an import's file mtime); None: now.
         archived_ok: append even to an archived thread (re-importing a grown file).
+        new_segment: the lines start a new segment of a paginated thread, with this
+            segment id: a backend keeping Codex's files writes them to a new file
+            (``rollout-<time>-<thread>_<segment>.jsonl``); others just append them.
     """
 
     thread_id: str
@@ -101,6 +105,7 @@ class Append:
     key: str | None = None
     written_at: int | None = None
     archived_ok: bool = False
+    new_segment: str | None = None
 
     def plan(self, state: ThreadState, key_seq: int | None, now: int) -> AppendPlan:
         """The append steps: a known idempotency key repeats its seq; a stale ``expected_seq``

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import DecodeError, RolloutError
-from . import inspect, serve_cmd, store_cmds, validate, view
+from . import inspect, search_cmd, serve_cmd, store_cmds, sync_cmd, validate, view
 from .failure import UsageError
 from .output import Output
 
@@ -33,6 +33,8 @@ examples:
   rollout import ~/.codex && rollout ls --limit 10
   rollout export 019e2a5c-0000-7000-8000-000000000001 -o thread.jsonl
   rollout view 019e2a5c-0000-7000-8000-000000000001 -o thread.html
+  rollout sync ~/.codex --db threads.db --follow
+  rollout search parse_rollout_name --since 7d
 
 Every command takes --json (JSON Lines on stdout) and --help.
 Exit status: 0 ok, 1 problems or errors, 2 usage.
@@ -86,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.register(sub, common)
     store_cmds.register(sub, common, where)
     view.register(sub, common, where)
+    sync_cmd.register(sub, common)
+    search_cmd.register(sub, common, where)
     serve_cmd.register(sub, common)
     return parser
 

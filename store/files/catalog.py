@@ -13,7 +13,8 @@ What a thread is comes from the shared :mod:`store.state` folding, with one file
 specific rule: a thread was last updated when its file was (``mtime``), as for Codex.
 The states the catalog hands out carry the thread's name, archive flag and file path.
 When one id has several files, the active one wins over an archived copy, then the
-larger. Everything repaired is counted in :class:`IndexReport` and logged.
+larger, except for a paginated thread's segment files, which together make its log
+(:mod:`store.files.segments`). Everything repaired is counted in :class:`IndexReport` and logged.
 
 Synchronous; used from :class:`store.files.FileStore`'s worker thread.
 Must not import: rollout.cli, rich, asyncio.
@@ -37,8 +38,10 @@ from rollout.reader import Problem, read_rollout
 from rollout.session_index import file_signature, ids_by_name, latest_names, read_entries
 
 from ..listing import ListQuery, matches
+from ..segmented import continues_itself
 from ..state import STATE_DECODER, STATE_ENCODER, ThreadState, initial_state
 from .index import FileIndex, FileRow, Filters, ThreadRow
+from .segments import segment_files
 
 __all__ = ["Catalog", "IndexReport", "mtime_ms"]
 
@@ -173,10 +176,25 @@ class Catalog:
         if state is None:
             return None
         current = self.index.thread(state.id)
+        if continues_itself(state) or (current is not None and current.segments is not None):
+            return self._index_segments(state.id)
         if current is not None and current.path != rel and not self._prefer(found, stat, current):
             log.warning("%s: thread %s also lives in %s; keeping that one", rel, state.id, current.path)
             return None
         row = self.row(found.path, state, stat)
+        self._put(row, state)
+        return row
+
+    def _index_segments(self, thread_id: str) -> ThreadRow | None:
+        """Read every file of a paginated thread kept in segments and record them as one log."""
+        group = segment_files(self.home, {f.path for f in self.index.files_of(thread_id)}, thread_id)
+        if group is None:
+            self.index.drop_thread(thread_id)
+            return None
+        current = group.current
+        root = self._file(self.home.root / group.parts[0].rel)
+        state = initial_state(group.meta, group.lines, mtime_ms(current.stat), created_ms=_stamp_ms(root.stamp))
+        row = self.row(self.home.root / current.rel, state, current.stat, group.rels)
         self._put(row, state)
         return row
 
@@ -214,9 +232,13 @@ class Catalog:
             log.info("%s: %d undecodable line(s) skipped", path, skipped - len(torn))
 
     def _forget_file(self, rel: str) -> None:
+        known = self.index.file(rel)
         self.index.drop_file(rel)
         row = self.index.thread_at(rel)
         if row is None:
+            owner = self.index.thread(known.thread_id) if known and known.thread_id else None
+            if owner is not None and owner.segments and rel in owner.segments:
+                self._index_segments(owner.id)  # an earlier segment went: the log is read again
             return
         self.index.drop_thread(row.id)
         self.report.dropped += 1
@@ -234,8 +256,10 @@ class Catalog:
 
     # ------------------------------------------------------------------ rows
 
-    def row(self, path: Path, state: ThreadState, stat: os.stat_result) -> ThreadRow:
-        """The index row of a thread stored in ``path`` (updated = the file's mtime)."""
+    def row(self, path: Path, state: ThreadState, stat: os.stat_result,
+            segments: list[str] | None = None) -> ThreadRow:
+        """The index row of a thread stored in ``path`` (updated = the file's mtime); ``segments``:
+        its segment files, oldest first, when it is kept in several."""
         archived = self.home.is_archived(path)
         state = replace(state, name=None, path=None, archived=archived, updated_ms=mtime_ms(stat))
         return ThreadRow(
@@ -247,6 +271,7 @@ class Catalog:
             created_ms=state.created_ms,
             updated_ms=state.updated_ms,
             info=STATE_ENCODER.encode(state),
+            segments=segments,
         )
 
     def _put(self, row: ThreadRow, state: ThreadState) -> None:
@@ -260,10 +285,11 @@ class Catalog:
         )
         self.index.put_thread(row, filters)
 
-    def record(self, path: Path, state: ThreadState) -> ThreadRow:
-        """Index a file this store has just written, without reading it back."""
+    def record(self, path: Path, state: ThreadState, segments: list[str] | None = None) -> ThreadRow:
+        """Index a file this store has just written, without reading it back (``segments``: all the
+        thread's files, oldest first, ``path`` last, when it is kept in several)."""
         stat = path.stat()
-        row = self.row(path, state, stat)
+        row = self.row(path, state, stat, segments)
         with self.index.transaction():
             self.index.put_file(FileRow(row.path, self.home.relative(path.parent), row.size, row.mtime_ns, row.id))
             previous = self.index.thread_at(row.path)

@@ -6,7 +6,8 @@ id need, so it can always be thrown away and rebuilt. It never touches Codex's o
 
 * ``threads``: one row per thread id: its file, the file's ``(size, mtime_ns)`` when it was
   indexed, sort keys (``created_ms``, ``updated_ms``), filter columns, line count and the
-  listing record (an opaque blob the caller encodes);
+  listing record (an opaque blob the caller encodes); for a paginated thread kept in
+  several segment files, ``segments`` lists them oldest first (the file is the newest);
 * ``files``: every rollout file seen with its ``(size, mtime_ns)``, including files that
   hold no usable thread, so unchanged files are never re-read;
 * ``dirs``: ``mtime_ns`` of every rollout directory, to find new or removed files by
@@ -38,11 +39,11 @@ from rollout.errors import StoreError
 
 from ..listing import ListQuery, sql_conditions
 
-__all__ = ["SCHEMA_VERSION", "FileIndex", "FileRow", "Filters", "ThreadRow"]
+__all__ = ["SCHEMA_VERSION", "FileIndex", "FileRow", "Filters", "ThreadRow", "translated_sqlite"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: model_provider holds the default provider; states carry model settings
+SCHEMA_VERSION = 3  # 2: model_provider holds the default provider; 3: paginated threads' segment files
 
 _SCHEMA = """
 CREATE TABLE threads (
@@ -58,7 +59,8 @@ CREATE TABLE threads (
     model_provider TEXT,
     cwd TEXT,
     preview TEXT NOT NULL DEFAULT '',
-    info BLOB NOT NULL
+    info BLOB NOT NULL,
+    segments TEXT
 );
 CREATE INDEX threads_by_created ON threads (archived, created_ms DESC, id DESC);
 CREATE INDEX threads_by_updated ON threads (archived, updated_ms DESC, id DESC);
@@ -84,7 +86,7 @@ CREATE TABLE idempotency (
 );
 """
 
-_THREAD_COLUMNS = "id, path, archived, size, mtime_ns, created_ms, updated_ms, info"
+_THREAD_COLUMNS = "id, path, archived, size, mtime_ns, created_ms, updated_ms, info, segments"
 _FILTER_COLUMNS = "line_count, source_kind, model_provider, cwd, preview"
 
 
@@ -93,7 +95,8 @@ class ThreadRow:
     """What the index knows about one thread; ``path`` is relative to the home.
 
     ``info`` is the caller's encoded record (the thread state). The filter columns
-    (:class:`Filters`) are written beside it for SQL and never read back.
+    (:class:`Filters`) are written beside it for SQL and never read back. ``segments``:
+    the files of a thread kept in segments, oldest first (``path`` is the last), else None.
     """
 
     id: str
@@ -104,14 +107,17 @@ class ThreadRow:
     created_ms: int
     updated_ms: int
     info: bytes
+    segments: list[str] | None = None
 
     def values(self) -> tuple[Any, ...]:
+        segments = None if self.segments is None else "\n".join(self.segments)
         return (self.id, self.path, int(self.archived), self.size, self.mtime_ns, self.created_ms,
-                self.updated_ms, self.info)
+                self.updated_ms, self.info, segments)
 
     @classmethod
     def from_values(cls, row: tuple[Any, ...]) -> ThreadRow:
-        return cls(row[0], row[1], bool(row[2]), *row[3:])
+        segments = None if row[8] is None else row[8].split("\n")
+        return cls(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7], segments)
 
 
 @dataclass(slots=True)
@@ -183,7 +189,7 @@ class FileIndex:
             db.close()
             return self._replace(path, f"index schema {version} replaced by {SCHEMA_VERSION}")
         self.rebuilt = "no index"
-        with _translated("create the index"):
+        with translated_sqlite("create the index"):
             db.execute("PRAGMA journal_mode=WAL")  # persistent: set once, when created
         return self._create(db)
 
@@ -201,13 +207,18 @@ class FileIndex:
 
     @staticmethod
     def _create(db: sqlite3.Connection) -> sqlite3.Connection:
-        with _translated("create the index"):
+        with translated_sqlite("create the index"):
             db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
         return db
 
     def close(self) -> None:
-        with _translated("close the index"):
+        with translated_sqlite("close the index"):
             self._db.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The sidecar's connection, for the search index's tables (:mod:`store.search.fts5`)."""
+        return self._db
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -215,14 +226,14 @@ class FileIndex:
         if self._db.in_transaction:
             yield
             return
-        with _translated("write the index"):
+        with translated_sqlite("write the index"):
             self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        with _translated("commit the index"):
+        with translated_sqlite("commit the index"):
             self._db.execute("COMMIT")
 
     # ------------------------------------------------------------------ threads
@@ -233,7 +244,7 @@ class FileIndex:
 
     def put_thread(self, row: ThreadRow, filters: Filters) -> None:
         self._exec(
-            f"INSERT OR REPLACE INTO threads ({_THREAD_COLUMNS}, {_FILTER_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+            f"INSERT OR REPLACE INTO threads ({_THREAD_COLUMNS}, {_FILTER_COLUMNS}) VALUES ({', '.join('?' * 14)})",
             (*row.values(), *filters.values()),
         )
 
@@ -333,20 +344,21 @@ class FileIndex:
     # ------------------------------------------------------------------ plumbing
 
     def _exec(self, sql: str, params: Iterable[Any]) -> None:
-        with _translated("write the index"):
+        with translated_sqlite("write the index"):
             self._db.execute(sql, tuple(params))
 
     def _one(self, sql: str, params: Iterable[Any]) -> tuple[Any, ...] | None:
-        with _translated("read the index"):
+        with translated_sqlite("read the index"):
             return self._db.execute(sql, tuple(params)).fetchone()
 
     def _all(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
-        with _translated("read the index"):
+        with translated_sqlite("read the index"):
             return self._db.execute(sql, tuple(params)).fetchall()
 
 
 @contextmanager
-def _translated(action: str) -> Iterator[None]:
+def translated_sqlite(action: str) -> Iterator[None]:
+    """``sqlite3`` errors inside become ``StoreError("cannot <action>: ...")``."""
     try:
         yield
     except sqlite3.Error as exc:

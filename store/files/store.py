@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 from msgspec.structs import replace
 
 from rollout import events as ev
+from rollout.codec import decode_line
 from rollout.codex_home import CodexHome, touch
 from rollout.errors import (
     CorruptLog,
@@ -55,14 +56,18 @@ from rollout.reader import Problem, ReadResult, iter_rollout, read_rollout
 from rollout.session_index import append_name
 from rollout.writer import Durability, RolloutWriter
 
-from ..clock import new_thread_id, now_ms, thread_key
+from ..clock import new_thread_id, now_ms, parse_ms, thread_key
 from ..core import Opening, Store
 from ..line import check_name, check_seq, encode_checked
 from ..listing import ListQuery
+from ..search.fts5 import Fts5Index
+from ..search.hits import Hit, Mark, Update
+from ..search.query import SearchQuery
 from ..state import ThreadState
 from ..write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
 from .catalog import Catalog, IndexReport
-from .index import FileIndex, ThreadRow
+from .index import FileIndex, ThreadRow, translated_sqlite
+from .segments import join_reads
 
 __all__ = ["FileStore"]
 
@@ -89,6 +94,7 @@ class FileStore(Store):
         self.readonly = False
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="filestore")
         self._catalog: Catalog | None = None
+        self._search: Fts5Index | None = None
         self._synced_at = 0.0
 
     @classmethod
@@ -120,6 +126,9 @@ class FileStore(Store):
         self.readonly = not os.access(root, os.W_OK)
         index = FileIndex(":memory:" if self.readonly else self.home.sidecar / "index.sqlite")
         self._catalog = Catalog(self.home, index)
+        self._search = Fts5Index(index.connection)
+        with translated_sqlite("create the search index"):
+            self._search.create()
         self._sync()
 
     async def _stop(self) -> None:
@@ -171,10 +180,15 @@ class FileStore(Store):
         return report
 
     def _read(self, row: ThreadRow) -> ReadResult:
+        """The thread's log: its file, or its segment files one after another."""
         try:
+            if row.segments:
+                return join_reads([read_rollout(self.home.root / rel) for rel in row.segments])
             return read_rollout(self.catalog.path(row))
         except (EmptyRollout, UnreadableRollout) as exc:
             raise CorruptLog(f"thread {row.id}: {exc}") from exc
+        except FileNotFoundError as exc:
+            raise CorruptLog(f"thread {row.id}: a segment file went missing: {exc.filename}") from exc
 
     def _writable(self, thread_id: str) -> ThreadRow:
         row = self.catalog.locate(thread_id)
@@ -190,9 +204,13 @@ class FileStore(Store):
             self._moved(row, plain)
         return plain
 
-    def _moved(self, row: ThreadRow, target: Path) -> ThreadRow:
+    def _moved(self, row: ThreadRow, target: Path, segments: list[str] | None = None) -> ThreadRow:
+        """Record the thread's file (its newest segment's) at ``target``; ``segments``: every segment's new place."""
         self.catalog.index.drop_file(row.path)
-        return self.catalog.record(target, self.catalog.state(row))
+        rel = self.home.relative(target)
+        if segments is None and row.segments:
+            segments = [*row.segments[:-1], rel]
+        return self.catalog.record(target, self.catalog.state(row), segments)
 
     # ------------------------------------------------------------------ writes
 
@@ -205,8 +223,8 @@ class FileStore(Store):
         match command:
             case Start():
                 return self._new_thread(command.stamped(now_ms()), [command.raw])
-            case Import(state=state, raw=raw):
-                return self._new_thread(state, raw)
+            case Import(state=state, raw=raw, segment=segment):
+                return self._new_thread(state, raw, segment)
             case Append():
                 return self._append(command)
             case Fork():
@@ -221,15 +239,18 @@ class FileStore(Store):
                 return self._delete(command.thread_id)
         raise TypeError(f"not a write command: {command!r}")
 
-    def _new_thread(self, state: ThreadState, raw: list[bytes]) -> ThreadState:
-        path = self.home.active_path(state.id, state.created_ms)
+    def _new_thread(self, state: ThreadState, raw: list[bytes], segment: str | None = None) -> ThreadState:
+        path = self.home.active_path(state.id, state.created_ms, segment)
         if self.catalog.taken(state.id) or path.exists():
             raise ThreadExists(state.id)
         self.home.create(path, raw)
         touch(path, state.updated_ms)
-        return self.catalog.state(self.catalog.record(path, state), state.name, named=True)
+        segments = [self.home.relative(path)] if segment else None
+        return self.catalog.state(self.catalog.record(path, state, segments), state.name, named=True)
 
     def _append(self, command: Append) -> Appended:
+        if command.new_segment is not None:
+            return self._new_segment(command, command.new_segment)
         thread_id = command.thread_id
         locate = self.catalog.locate if command.archived_ok else self._writable
         path = self._plain(locate(thread_id))
@@ -247,20 +268,36 @@ class FileStore(Store):
                 raise StoreError(f"thread {thread_id} moved while appending; retry")
             if command.raw:
                 writer.write_raw(command.raw)
-                self._after_append(writer, path, plan.state)
+                self._after_append(writer, path, plan.state, row.segments)
         if command.key is not None:
             index.put_idempotency(thread_id, command.key, plan.last_seq)
         return Appended(plan.last_seq, len(command.raw), replace(plan.state, path=state.path))
 
-    def _after_append(self, writer: RolloutWriter, path: Path, state: ThreadState) -> None:
+    def _after_append(self, writer: RolloutWriter, path: Path, state: ThreadState,
+                      segments: list[str] | None) -> None:
         """The file's time and the index after a write that has succeeded: never raises, since a
         retry would write the lines twice; the index repairs itself from the file later."""
         ns = state.updated_ms * 1_000_000
         try:
             os.utime(writer.fileno(), ns=(ns, ns))  # the open file, wherever it was moved to
-            self.catalog.record(path, state)
+            self.catalog.record(path, state, segments)
         except (OSError, RolloutError) as exc:
             log.warning("%s: appended, but the index is stale until the next lookup: %s", path, exc)
+
+    def _new_segment(self, command: Append, segment: str) -> Appended:
+        """A later segment of a paginated thread: a new file beside the thread's, as Codex writes it."""
+        row = self.catalog.locate(command.thread_id) if command.archived_ok else self._writable(command.thread_id)
+        state = self.catalog.state(row)
+        plan = command.plan(state, None, now_ms())
+        created = parse_ms(decode_line(command.raw[0]).timestamp) or now_ms()
+        path = self.home.active_path(row.id, created, segment)
+        if row.archived:
+            path = self.home.archived_path(path)
+        self.home.create(path, command.raw)
+        touch(path, plan.state.updated_ms)
+        segments = [*(row.segments or [row.path]), self.home.relative(path)]
+        self.catalog.record(path, plan.state, segments)
+        return Appended(plan.last_seq, len(command.raw), replace(plan.state, path=str(path)))
 
     def _fork(self, command: Fork) -> ThreadState:
         row = self._writable(command.thread_id)
@@ -287,17 +324,31 @@ class FileStore(Store):
         path = self.catalog.path(row)
         if command.archived and not row.archived:
             target = self.home.archived_path(path)
+            segments = self._move_segments(row, self.home.archived_path)
             self.home.move(path, target)
-            row = self._moved(row, target)
+            row = self._moved(row, target, segments)
         elif not command.archived:
+            segments = None
             if row.archived:
                 path = self._plain(row)
                 target = self.home.unarchived_path(path)
+                segments = self._move_segments(self.catalog.locate(command.thread_id), self.home.unarchived_path)
                 self.home.move(path, target)
                 path = target
             touch(path, command.apply(self.catalog.state(row), now_ms()).updated_ms)
-            row = self._moved(row, path)
+            row = self._moved(row, path, segments)
         return self.catalog.state(row)
+
+    def _move_segments(self, row: ThreadRow, where: Callable[[Path], Path]) -> list[str] | None:
+        """Move a segmented thread's earlier segment files (the newest moves last); their new places."""
+        if not row.segments:
+            return None
+        moved = []
+        for rel in row.segments[:-1]:
+            source = self.home.root / rel
+            self.home.move(source, where(source))
+            moved.append(self.home.relative(where(source)))
+        return [*moved, self.home.relative(where(self.catalog.path(row)))]
 
     def _delete(self, thread_id: str) -> None:
         row = self.catalog.locate(thread_id)
@@ -363,6 +414,37 @@ class FileStore(Store):
         path = self.catalog.path(self.catalog.locate(thread_id))
         return _slice(iter_rollout(path), start, end, thread_id)
 
+    # ------------------------------------------------------------------ search (FTS5 in the sidecar index)
+
+    async def _index_stale(self) -> list[str]:
+        return await self._call(self._stale_now)
+
+    def _stale_now(self) -> list[str]:
+        if time.monotonic() - self._synced_at >= self.refresh_interval:
+            self._sync()
+        with translated_sqlite("read the search index"):
+            return self.searcher.stale("SELECT id, line_count FROM threads")
+
+    async def _index_mark(self, thread_id: str) -> Mark | None:
+        return await self._call(self._searching, self.searcher.mark, thread_id)
+
+    async def _index_write(self, thread_id: str, update: Update | None) -> None:
+        await self._call(self._searching, self.searcher.write_now, thread_id, update)
+
+    async def _index_query(self, query: SearchQuery) -> list[Hit]:
+        return await self._call(self._searching, self.searcher.query, query)
+
+    @property
+    def searcher(self) -> Fts5Index:
+        if self._search is None:
+            raise StoreError("store is not open")
+        return self._search
+
+    @staticmethod
+    def _searching(fn: Callable[..., T], *args: Any) -> T:
+        with translated_sqlite("use the search index"):
+            return fn(*args)
+
 
 def _translated(fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn``; an OS error that escaped the layers below becomes a StoreError."""
@@ -392,3 +474,4 @@ def _slice(lines: Iterator[ev.Line], start: int, end: int | None, thread_id: str
                 yield line
     except (EmptyRollout, UnreadableRollout) as exc:
         raise CorruptLog(f"thread {thread_id}: {exc}") from exc
+

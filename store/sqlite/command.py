@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import new_thread_id, now_ms
+from ..search.fts5 import Fts5Index
 from ..state import ThreadState
 from ..write import Append, Appended, Delete, Fork, SetArchived, SetName, Start, ThreadExists
 from .blobs import Packed
+from .search import IndexWrite
 from .writer import Writer
 
 __all__ = ["InstallDictionary", "PackedImport", "Rewrite", "SaveSnapshot", "apply"]
@@ -90,6 +92,9 @@ def apply(writer: Writer, command: Any) -> Any:
             return zdict
         case Rewrite():
             writer.rewrite(command.zdict, command.rewrites)
+            return None
+        case IndexWrite():  # the search projection (store.search): its own tables only
+            command.apply(Fts5Index(writer.conn))
             return None
         case SaveSnapshot():
             if not writer.tables.row_gone(command.tkey):

@@ -1,6 +1,6 @@
 """The SQLite schema, its migrations, and how connections are opened.
 
-Tables (version 3):
+Tables (version 4):
 
 * ``threads``: one row per thread: listing columns (indexed; ``model_provider`` holds
   Codex's default ``openai`` for a thread that names none, from version 3), the fork pointer
@@ -20,6 +20,8 @@ Tables (version 3):
   stored plain (``Tuning.snapshot_level = 0``); separate columns, so a read that only needs
   turns never reads the much larger context.
 * ``settings``: small counters; ``schema_migrations``: applied versions.
+* ``search_marks``, ``search_items``, ``search_text`` (version 4): the full-text search
+  index, a projection of the threads (:mod:`store.search.fts5`, :mod:`store.sqlite.search`).
 
 Opening a database whose newest migration is unknown here raises ``SchemaTooNew``.
 Also here: the storage knobs (:class:`Tuning`) and the translation of SQLite
@@ -39,6 +41,7 @@ import msgspec
 from rollout.errors import CorruptLog, RolloutError, SchemaTooNew, StoreError
 
 from ..clock import now_ms
+from ..search.fts5 import SCHEMA as SEARCH_SCHEMA
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SYNCHRONOUS", "Tuning", "connect", "migrate", "translate"]
 
@@ -120,6 +123,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema", _V1),
     (2, "resume context snapshots", _V2),
     (3, "default model provider in the listing column", _V3),
+    (4, "full-text search index", SEARCH_SCHEMA),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

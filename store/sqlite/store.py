@@ -37,6 +37,8 @@ from rollout.errors import InvalidInput, RolloutError, StoreError
 
 from ..core import Opening, Store
 from ..listing import ListQuery
+from ..search.hits import Hit, Mark, Update
+from ..search.query import SearchQuery
 from ..state import ThreadState
 from ..write import Command, Delete, Import
 from .blobs import bulk, recompress, train
@@ -55,6 +57,7 @@ from .reader import (
     turns_job,
 )
 from .schema import SYNCHRONOUS, Tuning, connect, migrate, translate
+from .search import IndexWrite, mark_job, query_job, stale_job
 from .writer import Writer
 
 __all__ = ["SqliteStore"]
@@ -297,8 +300,25 @@ class SqliteStore(Store):
         return await self._read(open_turn_job, self._cache, thread_id)
 
 
+    # ------------------------------------------------------------------ search (store.sqlite.search)
+
+    async def _index_stale(self) -> list[str]:
+        if self._writer.obj is None:
+            return []  # read-only: search what is indexed
+        return await self._read(stale_job)
+
+    async def _index_mark(self, thread_id: str) -> Mark | None:
+        return await self._read(mark_job, thread_id)
+
+    async def _index_write(self, thread_id: str, update: Update | None) -> None:
+        await self._submit(IndexWrite(thread_id, update))
+
+    async def _index_query(self, query: SearchQuery) -> list[Hit]:
+        return await self._read(query_job, query)
+
 def _verb(command: Any) -> str:
     """What a write command would have done, for the read-only error."""
     return {"Append": "append", "Start": "start a thread", "Fork": "fork", "SetName": "name a thread",
             "SetArchived": "archive or unarchive", "Delete": "delete a thread",
             "PackedImport": "import"}.get(type(command).__name__, "write to it")
+

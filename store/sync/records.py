@@ -1,0 +1,174 @@
+"""What ``sync`` remembers about each source file, in a small SQLite file beside the store.
+
+One :class:`Source` per rollout file seen: which thread it holds, the file's identity
+and size when it was imported (inode, size, mtime_ns), the byte offset just after the
+last line imported, a hash of the bytes before that offset (the imported prefix's tail),
+the thread's last seq then, and a status (``ok``, ``diverged``, ``failed``, ``skipped``,
+``missing``). A pass compares each file's ``stat`` with its record and reads nothing
+when they agree; a grown file whose tail hash still matches gets only its new bytes.
+
+The records are a cache of what the store already holds: losing them costs one full
+comparison per file (``Store.import_rollout`` compares the stored lines), never data.
+So they live in their own file (``<store>.sync``), written after each import, and the
+store itself (any backend) needs no table for them. ``names`` keeps each Codex home's
+read offset into ``session_index.jsonl`` and the names read so far, so a thread imported
+later still gets the name recorded before it.
+
+Synchronous ``sqlite3``, used from the event loop's thread (each call is a few
+microseconds). Must not import: rollout.cli, rich, asyncio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from rollout.errors import StoreError
+
+__all__ = ["TAIL_BYTES", "Source", "SourceRecords", "tail_hash"]
+
+TAIL_BYTES = 4096  # the imported prefix's tail that must still match before bytes are appended
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY,
+    dir TEXT NOT NULL,
+    name TEXT NOT NULL,
+    thread_id TEXT,
+    inode INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    tail BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS sources_by_dir ON sources (dir);
+CREATE INDEX IF NOT EXISTS sources_by_thread ON sources (thread_id);
+CREATE TABLE IF NOT EXISTS name_files (path TEXT PRIMARY KEY, offset INTEGER NOT NULL, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS names (id TEXT PRIMARY KEY, name TEXT);
+"""
+_COLUMNS = "path, dir, name, thread_id, inode, size, mtime_ns, offset, tail, seq, status, detail"
+
+
+class Source(msgspec.Struct):
+    """One source file as the last pass left it."""
+
+    path: str
+    dir: str
+    name: str
+    thread_id: str | None
+    inode: int
+    size: int
+    mtime_ns: int
+    offset: int
+    tail: bytes
+    seq: int
+    status: str
+    detail: str | None = None
+
+    def unchanged(self, stat: os.stat_result) -> bool:
+        return (self.inode, self.size, self.mtime_ns) == (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def tail_hash(path: Path | str, offset: int) -> bytes:
+    """BLAKE2b of the :data:`TAIL_BYTES` bytes before ``offset`` (b"" for nothing)."""
+    start = max(0, offset - TAIL_BYTES)
+    with open(path, "rb") as file:
+        file.seek(start)
+        data = file.read(offset - start)
+    return hashlib.blake2b(data, digest_size=16).digest() if data else b""
+
+
+class SourceRecords:
+    """The sync state file.
+
+    Args:
+        path: the file (created if missing); ``":memory:"`` keeps nothing.
+
+    Raises:
+        StoreError: it cannot be opened.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # a cache: a lost commit costs one comparison
+            self._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the sync state: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group writes into one transaction."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def in_dir(self, directory: str) -> dict[str, Source]:
+        return {row[0]: Source(*row) for row in self._db.execute(
+            f"SELECT {_COLUMNS} FROM sources WHERE dir = ?", (directory,))}
+
+    def dirs_under(self, root: str) -> set[str]:
+        """Directories with records at or below ``root``."""
+        prefix = root.rstrip(os.sep) + os.sep
+        return {d for (d,) in self._db.execute("SELECT DISTINCT dir FROM sources WHERE dir = ? OR "
+                                               "substr(dir, 1, ?) = ?", (root, len(prefix), prefix))}
+
+    def get(self, path: str) -> Source | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM sources WHERE path = ?", (path,)).fetchone()
+        return None if row is None else Source(*row)
+
+    def put(self, source: Source) -> None:
+        self._db.execute(f"INSERT OR REPLACE INTO sources ({_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                         msgspec.structs.astuple(source))
+
+    def drop(self, path: str) -> None:
+        self._db.execute("DELETE FROM sources WHERE path = ?", (path,))
+
+    def missing(self) -> list[Source]:
+        """Every record whose file has vanished."""
+        return [Source(*row) for row in self._db.execute(
+            f"SELECT {_COLUMNS} FROM sources WHERE status = 'missing' ORDER BY path")]
+
+    def of_thread(self, thread_id: str) -> list[Source]:
+        return [Source(*row) for row in self._db.execute(
+            f"SELECT {_COLUMNS} FROM sources WHERE thread_id = ?", (thread_id,))]
+
+    # ------------------------------------------------------------------ names
+
+    def name_file(self, path: str) -> tuple[int, int]:
+        """``(offset read up to, size then)`` of a ``session_index.jsonl``."""
+        row = self._db.execute("SELECT offset, size FROM name_files WHERE path = ?", (path,)).fetchone()
+        return (0, 0) if row is None else (row[0], row[1])
+
+    def put_name_file(self, path: str, offset: int, size: int) -> None:
+        self._db.execute("INSERT OR REPLACE INTO name_files VALUES (?, ?, ?)", (path, offset, size))
+
+    def put_names(self, names: dict[str, str | None]) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO names VALUES (?, ?)", names.items())
+
+    def name(self, thread_id: str) -> str | None:
+        row = self._db.execute("SELECT name FROM names WHERE id = ?", (thread_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def execute(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read for diagnostics and tests."""
+        return self._db.execute(sql, tuple(args)).fetchall()
