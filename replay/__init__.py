@@ -17,7 +17,7 @@ from .items import ThreadItem, Turn, TurnError, UserInput
 from .policy import Policy
 from .resume import ResumeContext, resume_context
 from .resume_builder import ContextBuilder
-from .turn_state import TurnSpan
+from .turn_state import TurnSpan, with_items_view
 
 __all__ = [
     "ContextBuilder",
@@ -35,4 +35,5 @@ __all__ = [
     "resume_context",
     "rollback_start",
     "turn_boundaries",
+    "with_items_view",
 ]

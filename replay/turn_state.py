@@ -18,7 +18,7 @@ from msgspec.structs import replace
 
 from . import items as it
 
-__all__ = ["STATE_VERSION", "BuilderState", "TurnRecord", "TurnSpan", "TurnState", "present"]
+__all__ = ["STATE_VERSION", "BuilderState", "TurnRecord", "TurnSpan", "TurnState", "present", "with_items_view"]
 
 
 class TurnSpan(msgspec.Struct, frozen=True, kw_only=True):
@@ -120,13 +120,18 @@ def present(turn: TurnState, running: bool, items_view: it.ItemsView) -> it.Turn
             completed_at=turn.completed_at,
             duration_ms=turn.duration_ms,
         )
-    status = "interrupted" if not running and base.status == "inProgress" else base.status
-    if items_view == "full" and status == base.status:
-        return base
+    if not running and base.status == "inProgress":
+        base = replace(base, status="interrupted")
+    return with_items_view(base, items_view)
+
+
+def with_items_view(turn: it.Turn, items_view: it.ItemsView) -> it.Turn:
+    """A full-view ``turn`` in ``items_view``: ``summary`` keeps the first userMessage and the
+    last agentMessage, ``notLoaded`` no item (spec 8.1 step 6)."""
     if items_view == "full":
-        return replace(base, status=status)
-    items = _summary(base.items) if items_view == "summary" else []
-    return replace(base, items=items, items_view=items_view, status=status)
+        return turn
+    items = _summary(turn.items) if items_view == "summary" else []
+    return replace(turn, items=items, items_view=items_view)
 
 
 # --------------------------------------------------------------------------- persisted form

@@ -15,28 +15,32 @@ live beside the log, a fork records lineage. Every method is a coroutine and rai
 
 This class owns every rule: argument checks, the lines a store writes itself, the write
 commands (:mod:`store.write`), fork points and import planning (:mod:`store.plan`),
-listing (:mod:`store.listing`), thread metadata (:func:`store.state.thread_info`) and
-the change feed (:mod:`store.feed`). A backend implements the primitives of
-:class:`store.backend.Backend` (``_start``/``_stop``, ``_write`` one command atomically,
-``_state``, ``_lines``, ``_raw``, ``_page``) and may override its derived reads.
+listing (:mod:`store.listing`), thread metadata (:func:`store.state.thread_info`), the
+turn index (:mod:`store.turns`) and the change feed (:mod:`store.feed`: every committed
+command is reported once, by :meth:`Store._commit`). Its reads are in
+:mod:`store.reading`, rollout import and export in :mod:`store.porting`. A backend
+implements the primitives of :class:`store.backend.Backend` (``_start``/``_stop``,
+``_write`` one command atomically, ``_state``, ``_lines``, ``_raw``, ``_page``, and
+optionally the derived data of a turn index) and may override its derived reads.
 
 Must not import: rollout.cli, rich.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Callable, Generator
-from typing import Any, Generic, Literal, TypeVar
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, Generic, TypeVar
 
 from rollout import events as ev
 from rollout.errors import InvalidInput, StoreError, ThreadArchived
 
-from .backend import Backend
 from .clock import now_ms, thread_key
-from .feed import Change, ChangeKind, Feed
+from .feed import Change, Feed
 from .line import (
-    check_items_view,
+    check_fork_meta,
+    check_git_patch,
     check_kept,
     check_name,
     check_seq,
@@ -45,16 +49,28 @@ from .line import (
     rollback_line,
     start_line,
 )
-from .listing import encode_cursor, list_query, sort_ms
-from .plan import ImportPlan, compare, import_plan
+from .porting import Porting
+from .reading import Reading
 from .state import facts, initial_state, thread_info
-from .thread import ImportResult, Page, ResumedThread, Thread, ThreadInfo
-from .write import Append, Appended, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
+from .thread import ThreadInfo
+from .write import (
+    Append,
+    Appended,
+    Command,
+    Delete,
+    Fork,
+    SetArchived,
+    SetMetadata,
+    SetName,
+    Start,
+    change_of,
+)
 
 __all__ = ["Opening", "Store"]
 
 S = TypeVar("S", bound="Store")
 T = TypeVar("T")
+log = logging.getLogger("store")
 
 
 class Opening(Generic[S]):
@@ -78,7 +94,7 @@ class Opening(Generic[S]):
         await self.store.close()
 
 
-class Store(Backend):
+class Store(Reading, Porting):
     """Async thread storage: start, append, read, resume, fork, rollback, list, archive, delete.
 
     Open a backend with ``async with Backend.open(...) as store`` or ``store = await
@@ -88,6 +104,7 @@ class Store(Backend):
     def __init__(self) -> None:
         self._status = "new"
         self._feed = Feed()
+        self._background: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -114,6 +131,8 @@ class Store(Backend):
         if self._status == "open":
             self._status = "closing"
             try:
+                while self._background:  # cache saves under way finish first
+                    await asyncio.gather(*self._background)
                 await self._stop()
             finally:
                 self._status = "closed"
@@ -136,8 +155,21 @@ class Store(Backend):
         """
         return self._feed.subscribe(callback)
 
-    def _emit(self, kind: ChangeKind, thread_id: str, last_seq: int | None, source_id: str | None = None) -> None:
-        self._feed.emit(Change(kind=kind, thread_id=thread_id, last_seq=last_seq, source_id=source_id))
+    async def _commit(self, command: Command) -> Any:
+        """Run a write command; once it has committed, tell the change feed what it did."""
+        result = await self._write(command)
+        change = change_of(command, result)
+        if change is not None:
+            self._feed.emit(change)
+        return result
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        if self._status != "open":
+            work.close()
+            return
+        task = asyncio.get_running_loop().create_task(_quietly(work))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # ------------------------------------------------------------------ writes
 
@@ -158,8 +190,7 @@ class Store(Backend):
         self._check()
         now = now_ms()
         line = start_line(meta, now)
-        state = await self._write(Start(initial_state(line, [line], now), encode_checked(line, 0)))
-        self._emit("started", state.id, state.last_seq)
+        state = await self._commit(Start(initial_state(line, [line], now), encode_checked(line, 0)))
         return thread_info(state)
 
     async def append(
@@ -193,12 +224,12 @@ class Store(Backend):
         check_seq("expected_seq", expected_seq)
         if idempotency_key is not None and not isinstance(idempotency_key, str):
             raise InvalidInput("idempotency_key must be a string")
-        done: Appended = await self._write(Append(key, raw, facts(items), expected_seq, idempotency_key))
-        if done.written:
-            self._emit("appended", key, done.last_seq)
+        done: Appended = await self._commit(Append(key, raw, facts(items), expected_seq, idempotency_key))
         return done.last_seq
 
-    async def fork(self, thread_id: str, *, at_turn: int | str | None = None) -> ThreadInfo:
+    async def fork(
+        self, thread_id: str, *, at_turn: int | str | None = None, meta: dict[str, Any] | None = None
+    ) -> ThreadInfo:
         """Start a new thread that continues a copy of ``thread_id``.
 
         The child's lines are its own ``session_meta`` (``forked_from_id`` set), then the
@@ -211,20 +242,23 @@ class Store(Backend):
             at_turn: None for the whole thread; else the number of turns to keep (the
                 first ``at_turn``; negative: all but the last ``-at_turn``), or the id of
                 the last turn to keep.
+            meta: ``session_meta`` fields the child has instead of its source's, e.g.
+                ``{"source": "vscode", "originator": ..., "cli_version": ...}`` for the
+                client that forks (a Codex fork is a new session of that client).
 
         Returns:
             The child's info.
 
         Raises:
-            ThreadNotFound, ThreadArchived, InvalidInput (no such turn, too few turns).
+            ThreadNotFound, ThreadArchived, InvalidInput (no such turn, too few turns, a
+            ``meta`` field that is not a ``session_meta`` field of that type, or one the
+            store sets: ``id``, ``forked_from_id``, ``timestamp``).
         """
         self._check()
         key = thread_key(thread_id)
-        kept = check_kept(at_turn)
+        kept, fields = check_kept(at_turn), check_fork_meta(meta)
         upto, open_turn = await self._fork_point(key, kept)
-        state = await self._write(Fork(key, upto, open_turn))
-        self._emit("forked", state.id, state.last_seq, key)
-        return thread_info(state)
+        return thread_info(await self._commit(Fork(key, upto, open_turn, fields)))
 
     async def rollback(self, thread_id: str, num_turns: int) -> ThreadInfo:
         """Hide the last ``num_turns`` turns by appending ``thread_rolled_back``.
@@ -249,8 +283,7 @@ class Store(Backend):
         if not spans:
             raise InvalidInput(f"thread {key} has no turns to roll back")
         line = rollback_line(min(num_turns, len(spans)), now_ms())
-        done: Appended = await self._write(Append(key, [encode_checked(line, 0)], facts([line])))
-        self._emit("rolled_back", key, done.last_seq)
+        done: Appended = await self._commit(Append(key, [encode_checked(line, 0)], facts([line]), kind="rolled_back"))
         return thread_info(done.state)
 
     async def set_name(self, thread_id: str, name: str) -> ThreadInfo:
@@ -261,9 +294,26 @@ class Store(Backend):
         """
         self._check()
         key, name = thread_key(thread_id), check_name(name)
-        state = await self._write(SetName(key, name))
-        self._emit("named", key, state.last_seq)
-        return thread_info(state)
+        return thread_info(await self._commit(SetName(key, name)))
+
+    async def update_metadata(self, thread_id: str, *, git: dict[str, str | None]) -> ThreadInfo:
+        """Edit a thread's git metadata in place (Codex's ``thread/metadata/update``).
+
+        Args:
+            git: the fields to change among ``sha``, ``branch`` and ``origin_url``; a
+                field left out stays, a None value clears it. The lines are not touched:
+                the edit is kept beside them (as Codex keeps it in its state database)
+                and wins over the git they record; forks inherit it.
+
+        Returns:
+            The thread's info after the edit.
+
+        Raises:
+            InvalidInput (no field, an unknown field or a non-string value), ThreadNotFound.
+        """
+        self._check()
+        key, patch = thread_key(thread_id), check_git_patch(git)
+        return thread_info(await self._commit(SetMetadata(key, patch)))
 
     async def archive(self, thread_id: str) -> ThreadInfo:
         """Archive a thread (idempotent). Raises ThreadNotFound."""
@@ -275,180 +325,17 @@ class Store(Backend):
 
     async def _set_archived(self, thread_id: str, archived: bool) -> ThreadInfo:
         self._check()
-        key = thread_key(thread_id)
-        state = await self._write(SetArchived(key, archived))
-        self._emit("archived" if archived else "unarchived", key, state.last_seq)
-        return thread_info(state)
+        return thread_info(await self._commit(SetArchived(thread_key(thread_id), archived)))
 
     async def delete(self, thread_id: str) -> None:
         """Delete a thread; forks of it stay readable. Raises ThreadNotFound."""
         self._check()
-        key = thread_key(thread_id)
-        await self._write(Delete(key))
-        self._emit("deleted", key, None)
+        await self._commit(Delete(thread_key(thread_id)))
 
-    # ------------------------------------------------------------------ reads
 
-    async def info(self, thread_id: str) -> ThreadInfo:
-        """The thread's metadata without turns. Raises ThreadNotFound."""
-        self._check()
-        return thread_info(await self._state(thread_key(thread_id)))
-
-    async def read_lines(
-        self, thread_id: str, *, after_seq: int | None = None, upto_seq: int | None = None
-    ) -> list[ev.Line]:
-        """Lines with ``after_seq < seq <= upto_seq`` (defaults: from the start, to the end).
-
-        Raises:
-            ThreadNotFound, InvalidInput (negative bounds), CorruptLog.
-        """
-        self._check()
-        key = thread_key(thread_id)
-        start = check_seq("after_seq", after_seq) or 0
-        return await self._lines(key, start, check_seq("upto_seq", upto_seq))
-
-    async def iter_lines(
-        self,
-        thread_id: str,
-        *,
-        after_seq: int | None = None,
-        upto_seq: int | None = None,
-        page_size: int = 1024,
-    ) -> AsyncIterator[ev.Line]:
-        """Like :meth:`read_lines`, fetched ``page_size`` lines at a time."""
-        self._check()
-        key = thread_key(thread_id)
-        start = check_seq("after_seq", after_seq) or 0
-        last = (await self._state(key)).last_seq
-        bound = check_seq("upto_seq", upto_seq)
-        end = last if bound is None else min(last, bound)
-        while start < end:
-            stop = min(start + max(page_size, 1), end)
-            for line in await self._lines(key, start, stop):
-                yield line
-            start = stop
-
-    async def read(self, thread_id: str, *, items_view: str = "full") -> Thread:
-        """The thread with its turns (``replay.build_turns`` of its lines, not running).
-
-        Args:
-            items_view: ``"full"``, ``"summary"`` or ``"notLoaded"``.
-
-        Raises:
-            ThreadNotFound, InvalidInput (bad ``items_view``), CorruptLog.
-        """
-        self._check()
-        view = check_items_view(items_view)
-        state, turns = await self._turns(thread_key(thread_id), view)
-        return thread_info(state, turns=turns)
-
-    async def resume(self, thread_id: str) -> ResumedThread:
-        """The thread with its turns and the model context to continue it (``replay.resume_context``).
-
-        Raises:
-            ThreadNotFound, ThreadArchived (unarchive it first, as Codex requires).
-        """
-        self._check()
-        state, turns, context = await self._resumed(thread_key(thread_id))
-        return ResumedThread(thread=thread_info(state, turns=turns), context=context)
-
-    # ------------------------------------------------------------------ files
-
-    async def import_rollout(self, source: str | os.PathLike[str] | bytes) -> ImportResult:
-        """Store a rollout (a path, bytes, or a ``.jsonl.zst``) as a thread, or bring a stored one up to date.
-
-        Undecodable lines are skipped as Codex's reader skips them; every other line is kept
-        byte for byte, so :meth:`export_rollout` gives them back. When the thread is already
-        stored, the rollout's new lines are appended if the stored lines are a prefix of it;
-        if they are not, nothing changes and the result says where they differ.
-
-        Returns:
-            What happened (``new``, ``appended``, ``unchanged`` or ``diverged``).
-
-        Raises:
-            InvalidInput: unreadable or empty source, no ``session_meta``, or an id that
-                is not a UUID.
-        """
-        self._check()
-        plan: ImportPlan = await self._compute(import_plan, source)
-        return await self._import_plan(plan, existing="update")
-
-    async def _import_plan(self, plan: ImportPlan, *, existing: Literal["update", "skip", "refuse"]) -> ImportResult:
-        """Store a read rollout; a stored thread is brought up to date, left alone, or refused."""
-        key = plan.state.id
-        # A re-import is expected ("update"): look first rather than pack a thread only to refuse it.
-        if existing != "update" or not await self._exists(key):
-            try:
-                state = await self._write(Import(plan.state, plan.raw))
-            except ThreadExists:
-                if existing == "refuse":
-                    raise
-                if existing == "skip":
-                    return ImportResult(thread_id=key, status="unchanged", source=plan.source)
-            else:
-                self._emit("started", key, state.last_seq)
-                return ImportResult(thread_id=key, status="new", lines_added=len(plan.raw),
-                                    last_seq=state.last_seq, source=plan.source)
-        return await self._reimport(plan)
-
-    async def _reimport(self, plan: ImportPlan) -> ImportResult:
-        key = plan.state.id
-        stored = await self._raw(key)
-        result = ImportResult(thread_id=key, status="unchanged", last_seq=len(stored), source=plan.source)
-        differs = compare(plan, stored)
-        if differs is not None:
-            return ImportResult(thread_id=key, status="diverged", last_seq=len(stored), source=plan.source,
-                                detail=differs)
-        if len(stored) == len(plan.raw):
-            return result
-        done: Appended = await self._write(Append(
-            key, plan.raw[len(stored):], facts(plan.lines[len(stored):]), expected_seq=len(stored),
-            written_at=plan.state.updated_ms, archived_ok=True,
-        ))
-        self._emit("appended", key, done.last_seq)
-        return ImportResult(thread_id=key, status="appended", lines_added=done.written, last_seq=done.last_seq,
-                            source=plan.source)
-
-    async def export_rollout(self, thread_id: str) -> bytes:
-        """The thread as rollout JSONL bytes (one ``\\n``-terminated line per seq).
-
-        Raises:
-            ThreadNotFound, CorruptLog.
-        """
-        self._check()
-        return b"".join(line + b"\n" for line in await self._raw(thread_key(thread_id)))
-
-    # ------------------------------------------------------------------ listing (last: it shadows ``list``)
-
-    async def list(
-        self,
-        *,
-        limit: int = 50,
-        cursor: str | None = None,
-        sort: str = "created_at",
-        archived: bool | None = False,
-        source: str | list[str] | None = None,
-        model_provider: str | list[str] | None = None,
-        cwd: str | list[str] | None = None,
-        search: str | None = None,
-    ) -> Page:
-        """One page of threads, newest first by ``sort``, filtered as Codex's ``thread/list``.
-
-        By default only active threads of interactive sources (``cli``, ``vscode``) and the
-        default provider (``openai``) are listed, as Codex lists them; pass ``source=[]``
-        and ``model_provider=[]`` for every thread (see :mod:`store.listing`). Entries are
-        Codex's list entries: ``forked_from_id`` and ``thread_source`` are None in them
-        (:meth:`info` has them).
-
-        Raises:
-            InvalidInput: bad limit, sort, cursor or filter.
-        """
-        self._check()
-        query = list_query(limit=limit, cursor=cursor, sort=sort, archived=archived, source=source,
-                           model_provider=model_provider, cwd=cwd, search=search)
-        states = await self._page(query)
-        page = states[: query.limit]
-        more = len(states) > query.limit and bool(page)
-        next_cursor = encode_cursor(query.sort, sort_ms(page[-1], query.sort), page[-1].id) if more else None
-        return Page(data=[thread_info(state, listed=True) for state in page], next_cursor=next_cursor)
-
+async def _quietly(work: Coroutine[Any, Any, None]) -> None:
+    """Await a cache save; a failure is logged, never raised (a cache only costs a replay)."""
+    try:
+        await work
+    except Exception as exc:  # noqa: BLE001 -- a lost cache entry is harmless
+        log.debug("a background cache save failed: %s", exc)

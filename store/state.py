@@ -23,7 +23,7 @@ from msgspec.structs import replace
 
 from replay import Turn
 from rollout import events as ev
-from rollout.compat import preview_text, source_kind, v2_source
+from rollout.compat import list_kind, preview_text, v2_source
 from rollout.readable import codex_reads
 from rollout.thread_meta import (
     DEFAULT_PROVIDER,
@@ -69,6 +69,7 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
             (see :func:`slim`); the whole payload is line ``meta_seq``.
         meta_seq: seq of the canonical ``session_meta`` line (0: none yet).
         git: newest non-null ``git`` among its own ``session_meta`` lines.
+        git_edit: git metadata edited in place (``update_metadata``); it wins over ``git``.
         memory_mode: newest ``memory_mode`` among its own ``session_meta`` lines.
         preview: preview text of the first user message ("" until one arrives).
         preview_seq: seq of the line the preview came from (0: none).
@@ -85,6 +86,7 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
     meta: ev.SessionMeta | None = None
     meta_seq: int = 0
     git: ev.GitInfo | None = None
+    git_edit: ev.GitInfo | None = None
     memory_mode: str | None = None
     preview: str = ""
     preview_seq: int = 0
@@ -96,8 +98,15 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     @property
     def source_kind(self) -> str:
-        """v2 source kind (``cli``, ``vscode``, ``subAgent``, ...), used by list filters."""
-        return source_kind(self.meta.source if self.meta else None)
+        """The kind list filters use (``cli``, ``vscode``, ``subAgentReview``, ...: :func:`rollout.compat.list_kind`)."""
+        return list_kind(self.meta.source if self.meta else None)
+
+    @property
+    def current_git(self) -> ev.GitInfo | None:
+        """The thread's git metadata: the edit if there is one, else the newest recorded."""
+        if self.git_edit is not None:
+            return self.git_edit
+        return self.git or (self.meta.git if self.meta else None)
 
     @property
     def model_provider(self) -> str:
@@ -294,7 +303,7 @@ def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn] |
         thread_source=meta.thread_source if history == "paginated" and not listed else None,
         agent_nickname=meta.agent_nickname or (_text(spawn.get("agent_nickname")) if spawn else None),
         agent_role=meta.agent_role or (_text(spawn.get("agent_role")) if spawn else None),
-        git_info=_git_info(state.git or meta.git) if (state.git or meta.git) is not None else None,
+        git_info=_git_info(state.current_git),
         name=state.name or (GUARDIAN_NAME if guardian else None),
         turns=[] if turns is None else turns,
         archived=state.archived,

@@ -7,7 +7,9 @@ The files are the truth. The catalog finds what changed without reading every fi
 * every row about to be used (a lookup by id, the threads of a listed page) is
   checked against its file first and re-read if it went stale or missing
   ("read-repair", as Codex repairs ``state_5.sqlite``);
-* names are read incrementally from ``session_index.jsonl``.
+* names are read incrementally from ``session_index.jsonl``; git metadata edited in
+  place (``update_metadata``) lives in the index beside the row, and is laid over the
+  state read from the file each time the row is written.
 
 What a thread is comes from the shared :mod:`store.state` folding, with one file
 specific rule: a thread was last updated when its file was (``mtime``), as for Codex.
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
 from msgspec.structs import replace
 
 from rollout import events as ev
@@ -44,6 +47,7 @@ __all__ = ["Catalog", "IndexReport", "mtime_ms"]
 
 log = logging.getLogger("store.files")
 
+_GIT = msgspec.msgpack.Decoder(ev.GitInfo)
 _RACY_NS = 2_000_000_000  # a directory changed this recently may change again within its mtime tick
 
 
@@ -250,6 +254,10 @@ class Catalog:
         )
 
     def _put(self, row: ThreadRow, state: ThreadState) -> None:
+        edit = self.index.edit(row.id)  # kept apart from the file, so it outlives re-reading it
+        if edit is not None:
+            git = _GIT.decode(edit)
+            row.info = STATE_ENCODER.encode(replace(STATE_DECODER.decode(row.info), git_edit=git))
         meta = state.meta
         filters = Filters(
             line_count=state.last_seq,
@@ -259,6 +267,13 @@ class Catalog:
             preview=state.preview,
         )
         self.index.put_thread(row, filters)
+
+    def edit(self, row: ThreadRow, git: ev.GitInfo) -> ThreadRow:
+        """Record a thread's git metadata edit (``update_metadata``) and re-index its row."""
+        with self.index.transaction():
+            self.index.put_edit(row.id, msgspec.msgpack.encode(git))
+            self._put(row, self.state(row))
+        return row
 
     def record(self, path: Path, state: ThreadState) -> ThreadRow:
         """Index a file this store has just written, without reading it back."""
@@ -339,7 +354,7 @@ class Catalog:
         return (stat.st_size, stat.st_mtime_ns) == (row.size, row.mtime_ns)
 
     def page(self, query: ListQuery) -> list[ThreadState]:
-        """Up to ``query.limit + 1`` threads matching ``query``, newest first; the first
+        """Up to ``query.limit + 1`` threads matching ``query``, in its order; the first
         ``limit`` rows are verified against their files (the extra one only says "more")."""
         for _ in range(3):
             found = self._candidates(query)
@@ -363,7 +378,8 @@ class Catalog:
             if len(rows) < batch:
                 break
             last = rows[-1]
-            query = replace(query, after=(last.created_ms if query.sort == "created_at" else last.updated_ms, last.id))
+            query = replace(query, after=(last.created_ms if query.sort == "created_at" else last.updated_ms, last.id),
+                            inclusive=False)
         return found[: query.limit + 1]
 
 

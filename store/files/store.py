@@ -34,7 +34,7 @@ import functools
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,7 +60,19 @@ from ..core import Opening, Store
 from ..line import check_name, check_seq, encode_checked
 from ..listing import ListQuery
 from ..state import ThreadState
-from ..write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
+from ..write import (
+    Append,
+    Appended,
+    Command,
+    Delete,
+    Fork,
+    Import,
+    SetArchived,
+    SetMetadata,
+    SetName,
+    Start,
+    ThreadExists,
+)
 from .catalog import Catalog, IndexReport
 from .index import FileIndex, ThreadRow
 
@@ -215,6 +227,10 @@ class FileStore(Store):
                 row = self.catalog.locate(command.thread_id)
                 self._name(command.thread_id, command.name)
                 return self.catalog.state(row)
+            case SetMetadata():
+                row = self.catalog.locate(command.thread_id)
+                git = command.apply(self.catalog.state(row)).git_edit
+                return self.catalog.state(self.catalog.edit(row, git or ev.GitInfo()))
             case SetArchived():
                 return self._archive_now(command)
             case Delete():
@@ -308,11 +324,23 @@ class FileStore(Store):
                 (self.home.root / rel).unlink(missing_ok=True)
                 index.drop_file(rel)
             index.drop_thread(thread_id)
-            index.drop_idempotency(thread_id)
+            index.drop_thread_data(thread_id)
         if index.name(thread_id) is not None:
             self._name(thread_id, None)  # a re-created id starts unnamed
 
     # ------------------------------------------------------------------ reads
+
+    _keeps_derived = True
+
+    async def _derived(self, thread_id: str, name: str, parts: Sequence[int] | None) -> tuple[ThreadState, dict[int, bytes]]:
+        return await self._call(self._derived_now, thread_id, name, parts)
+
+    def _derived_now(self, thread_id: str, name: str, parts: Sequence[int] | None) -> tuple[ThreadState, dict[int, bytes]]:
+        state = self.catalog.state(self.catalog.locate(thread_id))
+        return state, self.catalog.index.derived(thread_id, name, parts)
+
+    async def _save_derived(self, thread_id: str, name: str, parts: dict[int, bytes], count: int) -> None:
+        await self._call(self.catalog.index.save_derived, thread_id, name, parts, count)
 
     async def _state(self, thread_id: str) -> ThreadState:
         return await self._call(lambda: self.catalog.state(self.catalog.locate(thread_id)))

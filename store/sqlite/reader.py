@@ -44,6 +44,9 @@ __all__ = [
     "Reader",
     "Row",
     "TurnCache",
+    "changes_job",
+    "derived_job",
+    "last_change_job",
     "open_turn_job",
     "pack_snapshot",
     "raw_lines_job",
@@ -151,7 +154,7 @@ class Reader:
         return Row(found[0], state, found[2], found[3])
 
     def list_page(self, query: ListQuery) -> list[ThreadState]:
-        """Up to ``query.limit + 1`` threads matching ``query``, newest first."""
+        """Up to ``query.limit + 1`` threads matching ``query``, in its order."""
         return [STATE_DECODER.decode(state) for state in self.tables.page(query, query.search)]
 
     # ------------------------------------------------------------------ lines
@@ -360,3 +363,16 @@ def spans_job(reader: Reader, cache: TurnCache, thread_id: str) -> tuple[ThreadS
     row = reader.row(thread_id)
     spans, open_turn = reader.spans(row, cache)
     return row.state, spans, open_turn
+
+
+def derived_job(reader: Reader, thread_id: str, name: str, parts: Any) -> tuple[ThreadState, dict[int, bytes]]:
+    row = reader.row(thread_id)
+    return row.state, reader.tables.derived(row.tkey, name, parts)
+
+
+def last_change_job(reader: Reader) -> int:
+    return reader.tables.last_change()
+
+
+def changes_job(reader: Reader, after: int) -> list[tuple[int, str, str, str, int | None, str | None]]:
+    return reader.tables.changes_after(after, 1000)
