@@ -17,11 +17,12 @@ from .items import ThreadItem, Turn, TurnError, UserInput
 from .policy import Policy
 from .resume import ResumeContext, resume_context
 from .resume_builder import ContextBuilder
-from .turn_state import TurnSpan, with_items_view
+from .turn_state import MidTurn, TurnSpan, with_items_view
 
 __all__ = [
     "ContextBuilder",
     "HistoryBuilder",
+    "MidTurn",
     "Policy",
     "ResumeContext",
     "ThreadItem",

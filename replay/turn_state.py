@@ -18,7 +18,16 @@ from msgspec.structs import replace
 
 from . import items as it
 
-__all__ = ["STATE_VERSION", "BuilderState", "TurnRecord", "TurnSpan", "TurnState", "present", "with_items_view"]
+__all__ = [
+    "STATE_VERSION",
+    "BuilderState",
+    "MidTurn",
+    "TurnRecord",
+    "TurnSpan",
+    "TurnState",
+    "present",
+    "with_items_view",
+]
 
 
 class TurnSpan(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,6 +42,18 @@ class TurnSpan(msgspec.Struct, frozen=True, kw_only=True):
     turn_id: str
     start: int
     end: int
+
+
+class MidTurn(msgspec.Struct, frozen=True):
+    """Where a copy of the lines fed so far (a fork) ends: inside a turn, which Codex closes
+    with ``turn_aborted{turn_id, reason: "interrupted"}``.
+
+    Attributes:
+        turn_id: the explicit turn still in progress, or None for a legacy history whose
+            last user message no turn completion or abort followed.
+    """
+
+    turn_id: str | None = None
 
 
 class TurnState:
@@ -166,7 +187,7 @@ class TurnRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 #: format of :class:`BuilderState`; a dump of another version is refused (the store rebuilds it)
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: user_marks, last_close (the mid-turn rule of forks)
 
 
 class BuilderState(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -183,6 +204,8 @@ class BuilderState(msgspec.Struct, kw_only=True, omit_defaults=True):
     kept: int = 0
     prelude_start: int | None = None
     anchor: int = -1
+    user_marks: list[int] = []
+    last_close: int = -1
     pending_calls: list[it.ThreadItem] = []
 
 

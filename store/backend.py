@@ -22,7 +22,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import replay
-from replay import ResumeContext, Turn, TurnSpan
+from replay import MidTurn, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.errors import ThreadArchived, ThreadNotFound
 
@@ -105,6 +105,11 @@ class Backend(ABC):
         """
         return None
 
+    async def _caught_up(self) -> None:
+        """Called before the store tells subscribers of its own write: a backend that hears of
+        other processes' changes hands on those committed earlier first. Default: none."""
+        return None
+
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` (a cache save) in the background; the store waits for it when closing."""
         raise NotImplementedError  # provided by store.core.Store
@@ -174,19 +179,24 @@ class Backend(ABC):
         turns, context = await self._compute(_resume, lines)
         return state, turns, context
 
-    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
-        """The state, the turn spans and the open turn of the whole thread."""
+    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], MidTurn | None]:
+        """The state, the turn spans and the turn a fork of the whole thread ends inside (``HistoryBuilder.mid_turn``)."""
         state, lines = await self._whole(thread_id)
         spans, open_turn = await self._compute(_spans_of, lines)
         return state, spans, open_turn
 
-    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, str | None]:
-        """The state and the open turn of the whole thread (replay's rule)."""
+    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, MidTurn | None]:
+        """The state and the turn a fork of the whole thread ends inside (``HistoryBuilder.mid_turn``)."""
         state, _, open_turn = await self._spans(thread_id)
         return state, open_turn
 
-    async def _fork_point(self, thread_id: str, kept: int | str | None) -> tuple[int, str | None]:
-        """``(lines kept, the turn they end inside)`` of a fork; only a partial fork reads lines."""
+    async def _fork_point(self, thread_id: str, kept: int | str | None) -> tuple[int, MidTurn | None]:
+        """``(lines kept, the turn they end inside)`` of a fork; only a partial fork reads lines.
+
+        A whole-thread fork follows Codex's mid-turn rule (``HistoryBuilder.mid_turn``); the
+        kept turns of a partial fork end inside a turn only when it is an explicit one still
+        in progress (``replay.open_turn``).
+        """
         if kept is None:
             state, open_turn = await self._open_turn(thread_id)
             spans: list[TurnSpan] = []
@@ -197,7 +207,8 @@ class Backend(ABC):
         if kept is None:
             return state.last_seq, open_turn
         end = kept_end(spans, kept)
-        return end, await self._compute(replay.open_turn, await self._lines(thread_id, 0, end))
+        turn_id = await self._compute(replay.open_turn, await self._lines(thread_id, 0, end))
+        return end, None if turn_id is None else MidTurn(turn_id)
 
 
 def _build(lines: list[ev.Line], items_view: Any, policy: Any = "extended") -> list[Turn]:
@@ -215,6 +226,6 @@ def _resume(lines: list[ev.Line]) -> tuple[list[Turn], ResumeContext]:
     return replay.build_turns(lines), replay.resume_context(lines)
 
 
-def _spans_of(lines: list[ev.Line]) -> tuple[list[TurnSpan], str | None]:
+def _spans_of(lines: list[ev.Line]) -> tuple[list[TurnSpan], MidTurn | None]:
     builder = replay.HistoryBuilder().feed_many(lines)
-    return builder.spans(), builder.open_turn_id
+    return builder.spans(), builder.mid_turn

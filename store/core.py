@@ -160,6 +160,8 @@ class Store(Reading, Porting):
         result = await self._write(command)
         change = change_of(command, result)
         if change is not None:
+            if self._feed.active:
+                await self._caught_up()
             self._feed.emit(change)
         return result
 
@@ -234,8 +236,9 @@ class Store(Reading, Porting):
 
         The child's lines are its own ``session_meta`` (``forked_from_id`` set), then the
         source's lines (all of them, or those of the turns kept), then a
-        ``turn_aborted{reason: "interrupted"}`` if that copy ends inside a turn still in
-        progress. The child inherits the source's name.
+        ``turn_aborted{reason: "interrupted"}`` if that copy ends inside a turn (Codex's
+        rule: an explicit turn still in progress; for a whole legacy thread, also a last
+        user message nothing completed). The child inherits the name the source is shown with.
 
         Args:
             thread_id: the source thread.

@@ -231,8 +231,9 @@ def fork_meta_line(source: ev.SessionMeta, child_id: str, source_id: str, now: i
     return ev.SessionMetaLine(timestamp=stamp, payload=payload)
 
 
-def aborted_line(turn_id: str, now: int) -> ev.EventMsgLine:
-    """``turn_aborted{turn_id, reason: "interrupted"}``, closing a fork copied mid-turn."""
+def aborted_line(turn_id: str | None, now: int) -> ev.EventMsgLine:
+    """``turn_aborted{turn_id, reason: "interrupted"}``, closing a fork copied mid-turn (a legacy
+    history's implicit turn has no id)."""
     return ev.EventMsgLine(
         timestamp=iso_ms(now), payload=ev.TurnAbortedEvent(turn_id=turn_id, reason="interrupted")
     )

@@ -109,6 +109,14 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
         return self.git or (self.meta.git if self.meta else None)
 
     @property
+    def shown_name(self) -> str | None:
+        """The name Codex shows: the one given, else the guardian's fixed name for a guardian sub-agent."""
+        if self.name:
+            return self.name
+        source = self.meta.source if self.meta else None
+        return GUARDIAN_NAME if isinstance(source, dict) and is_guardian(source) else None
+
+    @property
     def model_provider(self) -> str:
         """The model provider, Codex's default when the meta names none."""
         return (self.meta.model_provider if self.meta else None) or DEFAULT_PROVIDER
@@ -248,7 +256,7 @@ def fork_state(source: ThreadState, meta: ev.SessionMetaLine, upto: int, tail: l
         preview_seq=source.preview_seq + 1 if copied else 0,
         model=source.model,
         effort=source.effort,
-        name=source.name,
+        name=source.shown_name,  # as Codex names a fork: what the source is shown with
     )
     if not tail:
         return state
@@ -274,7 +282,8 @@ def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn] |
             (else a ``ThreadInfo`` with ``turns: []``).
         listed: the object as a ``thread/list`` entry, where Codex 0.171.0 sends
             ``forkedFromId`` and ``threadSource`` as null; ``thread/read`` sends the fork's
-            source, and ``threadSource`` for a paginated-history thread only.
+            source, and ``threadSource`` for a paginated-history thread, or for any thread
+            read with its turns (Codex reads the rollout's meta then).
     """
     meta = state.meta or ev.SessionMeta(id=state.id)
     source = meta.source
@@ -300,11 +309,11 @@ def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn] |
         cli_version=meta.cli_version or "",
         originator=meta.originator,
         source=v2_source(source),
-        thread_source=meta.thread_source if history == "paginated" and not listed else None,
+        thread_source=meta.thread_source if (history == "paginated" or turns is not None) and not listed else None,
         agent_nickname=meta.agent_nickname or (_text(spawn.get("agent_nickname")) if spawn else None),
         agent_role=meta.agent_role or (_text(spawn.get("agent_role")) if spawn else None),
         git_info=_git_info(state.current_git),
-        name=state.name or (GUARDIAN_NAME if guardian else None),
+        name=state.shown_name,
         turns=[] if turns is None else turns,
         archived=state.archived,
         last_seq=state.last_seq,

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from msgspec.structs import replace
 
+from replay import MidTurn
 from rollout import events as ev
 from rollout.codec import encode_line
 from rollout.errors import Conflict, InvalidInput
@@ -153,7 +154,7 @@ class Fork:
 
     thread_id: str
     upto: int
-    open_turn: str | None
+    open_turn: MidTurn | None
     meta: tuple[tuple[str, Any], ...] = ()
 
     def plan(self, source: ThreadState, full_meta: ev.SessionMeta | None, child_id: str, now: int) -> ForkPlan:
@@ -169,7 +170,7 @@ class Fork:
         base = full_meta or source.meta or ev.SessionMeta(id=source.id)
         base = replace(base, git=source.current_git, memory_mode=source.memory_mode, **dict(self.meta))
         meta = fork_meta_line(base, child_id, self.thread_id, now)
-        tail = [] if self.open_turn is None else [aborted_line(self.open_turn, now)]
+        tail = [] if self.open_turn is None else [aborted_line(self.open_turn.turn_id, now)]
         upto = min(self.upto, source.last_seq)
         state = fork_state(source, meta, upto, tail, now)
         return ForkPlan(state, meta, encode_line(meta), upto, [encode_line(line) for line in tail])

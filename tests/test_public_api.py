@@ -20,7 +20,7 @@ PUBLIC = {
         "encode_msgpack", "events", "iter_rollout", "raw_bytes", "read_rollout", "upcast",
     ],
     replay: [
-        "ContextBuilder", "HistoryBuilder", "Policy", "ResumeContext", "ThreadItem", "Turn", "TurnError", "TurnSpan",
+        "ContextBuilder", "HistoryBuilder", "MidTurn", "Policy", "ResumeContext", "ThreadItem", "Turn", "TurnError", "TurnSpan",
         "UserInput", "build_turns", "fork_end", "open_turn", "resume_context", "rollback_start", "turn_boundaries",
         "with_items_view",
     ],

@@ -289,9 +289,9 @@ class FileStore(Store):
         plan = command.plan(source, full, child_id, now_ms())
         raw = [plan.meta_raw, *(encode_checked(l, i) for i, l in enumerate(lines[: plan.upto])), *plan.tail_raw]
         state = self._new_thread(replace(plan.state, name=None), raw)
-        if source.name:
-            self._name(child_id, source.name)
-            state = replace(state, name=source.name)
+        if plan.state.name:
+            self._name(child_id, plan.state.name)
+            state = replace(state, name=plan.state.name)
         return state
 
     def _name(self, thread_id: str, name: str | None) -> None:

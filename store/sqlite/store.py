@@ -34,7 +34,7 @@ from typing import Any
 
 import msgspec
 
-from replay import ResumeContext, Turn, TurnSpan
+from replay import MidTurn, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.errors import InvalidInput, RolloutError, StoreError
 
@@ -280,6 +280,10 @@ class SqliteStore(Store):
             self._watcher.start()
         return unsubscribe
 
+    async def _caught_up(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.catch_up()
+
     async def _derived(self, thread_id: str, name: str, parts: Sequence[int] | None) -> tuple[ThreadState, dict[int, bytes]]:
         return await self._read(derived_job, thread_id, name, parts)
 
@@ -327,10 +331,10 @@ class SqliteStore(Store):
             self._snapshot_later(row.tkey, *due)
         return row.state, turns, context
 
-    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
+    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], MidTurn | None]:
         return await self._read(spans_job, self._cache, thread_id)
 
-    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, str | None]:
+    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, MidTurn | None]:
         return await self._read(open_turn_job, self._cache, thread_id)
 
 

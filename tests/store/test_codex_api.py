@@ -212,3 +212,34 @@ async def test_the_memory_store_keeps_no_turn_index():
         assert not store._keeps_derived
         assert (await store.turns(thread_id, start=1)).turns == (await store.read(thread_id)).turns[1:]
         await store.append(thread_id, [event(ev.AgentMessageEvent(message="x"))])
+
+
+async def test_a_fork_of_a_legacy_thread_that_never_completed_ends_interrupted(store):
+    """Codex's rule: after a last user message nothing completed, the copy gets turn_aborted (no turn id)."""
+    said = ev.Message(role="user", content=[ev.InputText(text="hi")])
+    info = await store.start_thread(meta())
+    await store.append(info.id, [ev.ResponseItemLine(timestamp=stamp(2), payload=said),
+                                 event(ev.UserMessageEvent(message="hi")), event(ev.AgentMessageEvent(message="yo"))])
+    child = await store.fork(info.id)
+    last = (await store.read_lines(child.id))[-1]
+    assert isinstance(last.payload, ev.TurnAbortedEvent) and last.payload.turn_id is None
+    assert [t.status for t in (await store.read(child.id, policy="limited")).turns] == ["interrupted"]
+    done = await store.fork((await _thread_with(store, turn("t1", "hi"))).id)
+    assert not isinstance((await store.read_lines(done.id))[-1].payload, ev.TurnAbortedEvent)
+
+
+async def _thread_with(store, lines):
+    info = await store.start_thread(meta())
+    await store.append(info.id, lines)
+    return info
+
+
+async def test_reads_with_turns_report_the_thread_source_and_forks_the_shown_name(store):
+    """A read with turns carries the meta's thread_source (Codex reads the rollout); a guardian's fork is named as shown."""
+    info = await store.start_thread(meta(thread_source="user"))
+    assert (await store.read(info.id)).thread_source == "user"
+    assert (await store.info(info.id)).thread_source is None
+    guardian = await store.start_thread(meta(source={"subagent": {"other": "guardian"}}))
+    assert (await store.info(guardian.id)).name == "Guardian review"
+    child = await store.fork(guardian.id, meta={"source": "vscode"})
+    assert (await store.info(child.id)).name == "Guardian review"
