@@ -166,11 +166,16 @@ class Backend(ABC):
         return state, lo, len(header.ids), cut(turns, lo - base, hi - base, items_view)
 
     async def _rebuild(self, thread_id: str, policy: str, old: Header | None) -> tuple[ThreadState, list[Turn]]:
-        """Replay the thread (full view) and save its turn index in the background."""
+        """Replay the thread (full view); its turn index is encoded and saved in the background."""
         state, lines = await self._whole(thread_id)
-        turns, (parts, count) = await self._compute(_indexed_turns, state, lines, policy, old)
-        self._later(self._save_derived(thread_id, kind(policy), parts, count))
+        turns = await self._compute(_build, lines, "full", policy)
+        self._later(self._save_index(thread_id, policy, state, turns, old))
         return state, turns
+
+    async def _save_index(self, thread_id: str, policy: str, state: ThreadState, turns: list[Turn],
+                          old: Header | None) -> None:
+        parts, count = await self._compute(index_parts, state, turns, old)
+        await self._save_derived(thread_id, kind(policy), parts, count)
 
     async def _resumed(self, thread_id: str) -> tuple[ThreadState, list[Turn], ResumeContext]:
         state, lines = await self._whole(thread_id)
@@ -213,13 +218,6 @@ class Backend(ABC):
 
 def _build(lines: list[ev.Line], items_view: Any, policy: Any = "extended") -> list[Turn]:
     return replay.build_turns(lines, items_view=items_view, policy=policy)
-
-
-def _indexed_turns(
-    state: ThreadState, lines: list[ev.Line], policy: Any, old: Header | None
-) -> tuple[list[Turn], tuple[dict[int, bytes], int]]:
-    turns = replay.build_turns(lines, policy=policy)
-    return turns, index_parts(state, turns, old)
 
 
 def _resume(lines: list[ev.Line]) -> tuple[list[Turn], ResumeContext]:

@@ -7,6 +7,8 @@ The files are the truth. The catalog finds what changed without reading every fi
 * every row about to be used (a lookup by id, the threads of a listed page) is
   checked against its file first and re-read if it went stale or missing
   ("read-repair", as Codex repairs ``state_5.sqlite``);
+* with ``turn_index`` (a replay policy), a file read to index it also gets its turn index
+  (:mod:`store.turns`) written, so the first read of the thread needs no replay;
 * names are read incrementally from ``session_index.jsonl``; git metadata edited in
   place (``update_metadata``) lives in the index beside the row, and is laid over the
   state read from the file each time the row is written.
@@ -33,6 +35,7 @@ from pathlib import Path
 import msgspec
 from msgspec.structs import replace
 
+import replay
 from rollout import events as ev
 from rollout.codex_home import CodexHome, RolloutFile, parse_rollout_name
 from rollout.errors import EmptyRollout, StoreError, ThreadNotFound, UnreadableRollout
@@ -41,6 +44,7 @@ from rollout.session_index import file_signature, ids_by_name, latest_names, rea
 
 from ..listing import ListQuery, matches
 from ..state import STATE_DECODER, STATE_ENCODER, ThreadState, initial_state
+from ..turns import index_parts, kind
 from .index import FileIndex, FileRow, Filters, ThreadRow
 
 __all__ = ["Catalog", "IndexReport", "mtime_ms"]
@@ -80,9 +84,10 @@ def mtime_ms(stat: os.stat_result) -> int:
 class Catalog:
     """The index of one Codex home, repaired from its files on use."""
 
-    def __init__(self, home: CodexHome, index: FileIndex) -> None:
+    def __init__(self, home: CodexHome, index: FileIndex, *, turn_index: str | None = None) -> None:
         self.home = home
         self.index = index
+        self.turn_index = turn_index
         self.report = IndexReport(rebuilt=index.rebuilt)
         self._announce = index.rebuilt is not None
 
@@ -167,7 +172,7 @@ class Catalog:
     def _index_file(self, found: RolloutFile, stat: os.stat_result) -> ThreadRow | None:
         """Read one file and record what it holds."""
         rel = self.home.relative(found.path)
-        state = self._read_state(found, stat)
+        state, lines = self._read_state(found, stat)
         self.report.indexed += 1
         self.index.put_file(FileRow(rel, self.home.relative(found.path.parent), stat.st_size, stat.st_mtime_ns,
                                     state.id if state else None))
@@ -182,7 +187,16 @@ class Catalog:
             return None
         row = self.row(found.path, state, stat)
         self._put(row, state)
+        if self.turn_index is not None:
+            self._index_turns(row, lines, self.turn_index)
         return row
+
+    def _index_turns(self, row: ThreadRow, lines: list[ev.Line], policy: str) -> None:
+        """Write the thread's turn index (:mod:`store.turns`) from the lines just read, so its
+        first read needs no replay."""
+        state = STATE_DECODER.decode(row.info)
+        parts, count = index_parts(state, replay.build_turns(lines, policy=policy), None)  # type: ignore[arg-type]
+        self.index.save_derived(row.id, kind(policy), parts, count)
 
     def _prefer(self, found: RolloutFile, stat: os.stat_result, current: ThreadRow) -> bool:
         """Whether ``found`` should replace ``current`` as the file of a thread."""
@@ -192,12 +206,12 @@ class Catalog:
             return True
         return (not found.archived, stat.st_size) > (not current.archived, other.st_size)
 
-    def _read_state(self, found: RolloutFile, stat: os.stat_result) -> ThreadState | None:
+    def _read_state(self, found: RolloutFile, stat: os.stat_result) -> tuple[ThreadState | None, list[ev.Line]]:
         try:
             result = read_rollout(found.path)
         except (EmptyRollout, UnreadableRollout) as exc:
             log.warning("%s: not indexed: %s", found.path, exc)
-            return None
+            return None, []
         self._note_problems(found.path, result.problems)
         meta = next(
             (l for l in result.lines if isinstance(l, ev.SessionMetaLine) and l.payload.id == result.thread_id),
@@ -205,8 +219,8 @@ class Catalog:
         )
         if meta is None:
             log.warning("%s: not indexed: no session_meta", found.path)
-            return None
-        return initial_state(meta, result.lines, mtime_ms(stat), created_ms=_stamp_ms(found.stamp))
+            return None, []
+        return initial_state(meta, result.lines, mtime_ms(stat), created_ms=_stamp_ms(found.stamp)), result.lines
 
     def _note_problems(self, path: Path, problems: list[Problem]) -> None:
         torn = [p for p in problems if p.kind == "torn"]

@@ -57,7 +57,7 @@ from rollout.writer import Durability, RolloutWriter
 
 from ..clock import new_thread_id, now_ms, thread_key
 from ..core import Opening, Store
-from ..line import check_name, check_seq, encode_checked
+from ..line import check_name, check_policy, check_seq, encode_checked
 from ..listing import ListQuery
 from ..state import ThreadState
 from ..write import (
@@ -90,11 +90,16 @@ class FileStore(Store):
         refresh_interval: seconds between directory checks made by ``list`` (0: every
             call). Lookups by id always check.
         durability: ``RolloutWriter`` fsync mode for appends.
+        turn_index: a replay policy (``"limited"``, say): write the turn index of that policy
+            whenever a file is read to index it (opening a home for the first time then
+            replays every thread once more), so that a thread's first read needs no replay.
+            None (default): turn indexes are written by the first read.
     """
 
     def __init__(self, codex_home: str | os.PathLike[str], *, refresh_interval: float = 1.0,
-                 durability: Durability = "batch") -> None:
+                 durability: Durability = "batch", turn_index: str | None = None) -> None:
         super().__init__()
+        self.turn_index = None if turn_index is None else check_policy(turn_index)
         self.home = CodexHome(codex_home)
         self.refresh_interval = refresh_interval
         self.durability = durability
@@ -105,7 +110,7 @@ class FileStore(Store):
 
     @classmethod
     def open(cls, codex_home: str | os.PathLike[str], *, refresh_interval: float = 1.0,
-             durability: Durability = "batch") -> Opening[FileStore]:
+             durability: Durability = "batch", turn_index: str | None = None) -> Opening[FileStore]:
         """``async with FileStore.open(codex_home) as store`` (or ``await FileStore.open(...)``).
 
         Opening brings the sidecar index (``.rollout-engine/index.sqlite``) in step with
@@ -115,7 +120,8 @@ class FileStore(Store):
         Raises:
             StoreError: the home or its index cannot be opened.
         """
-        return Opening(cls(codex_home, refresh_interval=refresh_interval, durability=durability))
+        return Opening(cls(codex_home, refresh_interval=refresh_interval, durability=durability,
+                           turn_index=turn_index))
 
     async def _start(self) -> None:
         await self._call(self._open_catalog)
@@ -131,7 +137,7 @@ class FileStore(Store):
             raise StoreError(f"{root}: not a directory")
         self.readonly = not os.access(root, os.W_OK)
         index = FileIndex(":memory:" if self.readonly else self.home.sidecar / "index.sqlite")
-        self._catalog = Catalog(self.home, index)
+        self._catalog = Catalog(self.home, index, turn_index=self.turn_index)
         self._sync()
 
     async def _stop(self) -> None:

@@ -243,3 +243,21 @@ async def test_reads_with_turns_report_the_thread_source_and_forks_the_shown_nam
     assert (await store.info(guardian.id)).name == "Guardian review"
     child = await store.fork(guardian.id, meta={"source": "vscode"})
     assert (await store.info(child.id)).name == "Guardian review"
+
+
+async def test_a_codex_home_indexed_with_turn_indexes_reads_without_a_replay(tmp_path):
+    """FileStore(turn_index="limited") writes each file's turn index as it indexes it: a first read replays nothing."""
+    from store import FileStore
+
+    home = tmp_path / "home"
+    async with FileStore.open(home) as store:
+        thread_id = await _long_thread(store, CHUNK + 3)
+        expected = (await store.read(thread_id, policy="limited")).turns
+    for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):  # the next open indexes the file again
+        (home / ".rollout-engine" / name).unlink(missing_ok=True)
+    async with FileStore.open(home, turn_index="limited") as store:
+        store._whole = None  # type: ignore[assignment]  # any replay would fail
+        assert (await store.read(thread_id, policy="limited")).turns == expected
+        assert (await store.turns(thread_id, start=-2, policy="limited")).turns == expected[-2:]
+    with pytest.raises(InvalidInput):
+        FileStore(home, turn_index="everything")
