@@ -8,10 +8,13 @@ ratio engine/codex of the throughputs. Methods: ``thread/read`` with ``includeTu
 of the 1,000-turn thread, and ``thread/list {}`` (Codex's default page).
 
 Each server first answers two warm-up requests, not counted in the rates; the first
-one's latency is shown as "first ms" (Codex builds its state database on the first
-list; the engine builds its sidecar index, and its first read of a thread replays it,
-later reads of the unchanged thread reuse the rebuilt turns, see serve.history).
-Without the Codex binary (``$CODEX_BIN`` or the pinned install), only the engine is run.
+one's latency is shown as "first ms" (the cold read: nothing of the thread was read
+since the server started). "start ms" is from spawning the server to its ``initialize``
+reply: the engine opens the home then, building its sidecar index and, as ``rollout
+serve --codex-home`` asks it to, each thread's turn index (``store.turns``), so its
+first read needs no replay; a thread written after the start replays once on its first
+read. Codex builds its state database on the first list. Without the Codex binary
+(``$CODEX_BIN`` or the pinned install), only the engine is run.
 """
 
 from __future__ import annotations
@@ -118,7 +121,7 @@ class StdioClient:
         self.reader.cancel()
 
 
-async def start(kind: str, home: Path, codex: Path | None) -> StdioClient:
+async def start(kind: str, home: Path, codex: Path | None) -> tuple[StdioClient, float]:
     env = dict(os.environ, CODEX_HOME=str(home), RUST_LOG="warn", PYTHONPATH=str(ROOT))
     env.pop("OPENAI_API_KEY", None)
     if kind == "codex":
@@ -127,12 +130,13 @@ async def start(kind: str, home: Path, codex: Path | None) -> StdioClient:
     else:
         argv = [sys.executable, "-c", "from rollout.cli.main import entry; entry()", "serve",
                 "--codex-home", str(home), "--log-level", "warning"]
+    spawned = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.DEVNULL, env=env, cwd=str(home),
                                                 limit=256 * 1024 * 1024)
     client = StdioClient(proc)
     await client.call("initialize", {"clientInfo": {"name": "bench", "version": "0"}})
-    return client
+    return client, (time.perf_counter() - spawned) * 1000
 
 
 async def measure(client: StdioClient, method: str, params: Any, count: int, in_flight: int) -> dict[str, float]:
@@ -162,8 +166,11 @@ async def run(quick: bool, in_flight: int) -> dict[str, Any]:
         base = Path(tmp)
         long_id = build_home(base / "codex", small=100 if quick else 500)
         shutil.copytree(base / "codex", base / "engine", copy_function=shutil.copy2)
+        late = generate_thread(8, 1000)  # written once the server runs: its first read replays it
         cases = {
             "thread/read (1,000 turns)": ("thread/read", {"threadId": long_id, "includeTurns": True}, 8 if quick else 30),
+            "thread/read (1,000 turns, written after start)": (
+                "thread/read", {"threadId": late.thread_id, "includeTurns": True}, 4 if quick else 10),
             "thread/list": ("thread/list", {}, 100 if quick else 400),
         }
         results: dict[str, Any] = {}
@@ -171,9 +178,11 @@ async def run(quick: bool, in_flight: int) -> dict[str, Any]:
             if kind == "codex" and codex is None:
                 results["codex"] = "not available (no Codex binary: set CODEX_BIN)"
                 continue
-            client = await start(kind, base / kind, codex)
+            client, start_ms = await start(kind, base / kind, codex)
+            place(base / kind, late)
             try:
                 results[kind] = {name: await measure(client, m, p, n, in_flight) for name, (m, p, n) in cases.items()}
+                results[kind]["start_ms"] = start_ms
             finally:
                 await client.close()
         return results
@@ -183,7 +192,7 @@ def render(results: dict[str, Any]) -> str:
     rows = ["| method | server | first ms | req/s | p50 ms | p99 ms | engine ÷ codex (req/s) |",
             "|---|---|---:|---:|---:|---:|---:|"]
     codex = results.get("codex")
-    for name in results["engine"]:
+    for name in (name for name in results["engine"] if name != "start_ms"):
         for kind in ("engine", "codex"):
             got = results.get(kind)
             if not isinstance(got, dict):
@@ -195,7 +204,8 @@ def render(results: dict[str, Any]) -> str:
                 ratio = f"{f['rps'] / codex[name]['rps']:.2f}x"
             rows.append(f"| {name} | {kind} | {f['first_ms']:.0f} | {f['rps']:.1f} | {f['p50_ms']:.1f} | "
                         f"{f['p99_ms']:.1f} | {ratio} |")
-    return "\n".join(rows)
+    starts = [f"{kind} {got['start_ms']:.0f} ms" for kind, got in results.items() if isinstance(got, dict)]
+    return "\n".join(rows) + "\n\nstart (spawn to initialize reply): " + ", ".join(starts)
 
 
 def main(argv: list[str] | None = None) -> int:

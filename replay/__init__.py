@@ -17,11 +17,12 @@ from .items import ThreadItem, Turn, TurnError, UserInput
 from .policy import Policy
 from .resume import ResumeContext, resume_context
 from .resume_builder import ContextBuilder
-from .turn_state import TurnSpan
+from .turn_state import MidTurn, TurnSpan, with_items_view
 
 __all__ = [
     "ContextBuilder",
     "HistoryBuilder",
+    "MidTurn",
     "Policy",
     "ResumeContext",
     "ThreadItem",
@@ -35,4 +36,5 @@ __all__ = [
     "resume_context",
     "rollback_start",
     "turn_boundaries",
+    "with_items_view",
 ]

@@ -32,17 +32,18 @@ from rollout.errors import CorruptLog, InvalidInput
 
 from . import convert, tools
 from . import items as it
-from .fragments import parse_hook_prompt
+from .fragments import is_contextual_user_message, parse_hook_prompt
 from .ledger import TurnLedger
 from .policy import Policy, keeps
 from .pre_envelope import PendingCalls, is_turn_start, user_message
 from .turn_items import thread_item
-from .turn_state import STATE_DECODER, STATE_ENCODER, STATE_VERSION, BuilderState, TurnRecord, TurnState
+from .turn_state import STATE_DECODER, STATE_ENCODER, STATE_VERSION, BuilderState, MidTurn, TurnRecord, TurnState
 
 __all__ = ["HistoryBuilder", "build_turns"]
 
 _HOOK_NAMESPACE = uuid.UUID("8f6b7a0e-3c1d-4f5e-9a2b-6c7d8e9f0a1b")
 _PRELUDE = (ev.ResponseItemLine, ev.TurnContextLine)
+_MARKS = (ev.ResponseItemLine, ev.EventMsgLine)
 _COLLAB = tuple(tools.COLLAB_TOOLS)
 
 
@@ -62,6 +63,8 @@ class HistoryBuilder(TurnLedger):
         self.policy: Policy = policy
         self._mode: str | None = None  # the first session_meta's history_mode, or "pre-envelope"
         self._calls = PendingCalls()  # pre-envelope tool calls waiting for their output
+        self._user_marks: list[int] = []  # lines of real user messages (rollbacks pop theirs)
+        self._last_close = -1  # the last task_complete / turn_aborted line
 
     # ------------------------------------------------------------------ public API
 
@@ -69,6 +72,8 @@ class HistoryBuilder(TurnLedger):
         """Apply one decoded line."""
         index = self._seen
         self._seen = index + 1
+        if isinstance(line, _MARKS):
+            self._mark(index, line)
         paginated = self._mode == "paginated"
         # Implicit turn ids number the lines Codex itself reads, under either policy, so
         # ``extended`` only ever adds items to Codex's turns, never renames them.
@@ -81,6 +86,28 @@ class HistoryBuilder(TurnLedger):
             self._prelude_start = None
         elif self._prelude_start is None and index != self._anchor:
             self._prelude_start = index
+
+    @property
+    def mid_turn(self) -> MidTurn | None:
+        """Whether a copy of every line fed so far (a fork of the whole thread) ends inside a
+        turn, by Codex's rule: an explicit turn still in progress; else, when no explicit turn
+        is open, a last real user message that no ``task_complete``/``turn_aborted`` followed."""
+        current = self._current
+        if current is not None and current.explicit:
+            return MidTurn(current.id) if current.status == "inProgress" else None
+        marks = self._user_marks
+        return MidTurn(None) if marks and self._last_close < marks[-1] else None
+
+    def _mark(self, index: int, line: object) -> None:
+        """Keep what :attr:`mid_turn` needs: real user messages, rollbacks, turn ends."""
+        match line:
+            case ev.ResponseItemLine(payload=ev.Message(role="user", content=content)):
+                if not is_contextual_user_message(content):
+                    self._user_marks.append(index)
+            case ev.EventMsgLine(payload=ev.TaskCompleteEvent() | ev.TurnCompleteEvent() | ev.TurnAbortedEvent()):
+                self._last_close = index
+            case ev.EventMsgLine(payload=ev.ThreadRolledBackEvent(num_turns=count)):
+                del self._user_marks[max(len(self._user_marks) - max(count or 0, 0), 0):]
 
     def feed_many(self, lines: Iterable[object]) -> HistoryBuilder:
         """Apply lines in order; returns ``self`` for chaining."""
@@ -104,6 +131,8 @@ class HistoryBuilder(TurnLedger):
             prelude_start=self._prelude_start,
             anchor=self._anchor,
             pending_calls=self._calls.calls,
+            user_marks=self._user_marks,
+            last_close=self._last_close,
         )
         return STATE_ENCODER.encode(state)
 
@@ -133,6 +162,7 @@ class HistoryBuilder(TurnLedger):
         builder._next_item, builder._finished_items = state.next_item, state.finished_items
         builder._seen, builder._kept = state.seen, state.kept
         builder._prelude_start, builder._anchor = state.prelude_start, state.anchor
+        builder._user_marks, builder._last_close = list(state.user_marks), state.last_close
         return builder
 
     # ------------------------------------------------------------------ dispatch

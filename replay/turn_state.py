@@ -18,7 +18,16 @@ from msgspec.structs import replace
 
 from . import items as it
 
-__all__ = ["STATE_VERSION", "BuilderState", "TurnRecord", "TurnSpan", "TurnState", "present"]
+__all__ = [
+    "STATE_VERSION",
+    "BuilderState",
+    "MidTurn",
+    "TurnRecord",
+    "TurnSpan",
+    "TurnState",
+    "present",
+    "with_items_view",
+]
 
 
 class TurnSpan(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,6 +42,18 @@ class TurnSpan(msgspec.Struct, frozen=True, kw_only=True):
     turn_id: str
     start: int
     end: int
+
+
+class MidTurn(msgspec.Struct, frozen=True):
+    """Where a copy of the lines fed so far (a fork) ends: inside a turn, which Codex closes
+    with ``turn_aborted{turn_id, reason: "interrupted"}``.
+
+    Attributes:
+        turn_id: the explicit turn still in progress, or None for a legacy history whose
+            last user message no turn completion or abort followed.
+    """
+
+    turn_id: str | None = None
 
 
 class TurnState:
@@ -120,13 +141,18 @@ def present(turn: TurnState, running: bool, items_view: it.ItemsView) -> it.Turn
             completed_at=turn.completed_at,
             duration_ms=turn.duration_ms,
         )
-    status = "interrupted" if not running and base.status == "inProgress" else base.status
-    if items_view == "full" and status == base.status:
-        return base
+    if not running and base.status == "inProgress":
+        base = replace(base, status="interrupted")
+    return with_items_view(base, items_view)
+
+
+def with_items_view(turn: it.Turn, items_view: it.ItemsView) -> it.Turn:
+    """A full-view ``turn`` in ``items_view``: ``summary`` keeps the first userMessage and the
+    last agentMessage, ``notLoaded`` no item (spec 8.1 step 6)."""
     if items_view == "full":
-        return replace(base, status=status)
-    items = _summary(base.items) if items_view == "summary" else []
-    return replace(base, items=items, items_view=items_view, status=status)
+        return turn
+    items = _summary(turn.items) if items_view == "summary" else []
+    return replace(turn, items=items, items_view=items_view)
 
 
 # --------------------------------------------------------------------------- persisted form
@@ -161,7 +187,7 @@ class TurnRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 #: format of :class:`BuilderState`; a dump of another version is refused (the store rebuilds it)
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: user_marks, last_close (the mid-turn rule of forks)
 
 
 class BuilderState(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -178,6 +204,8 @@ class BuilderState(msgspec.Struct, kw_only=True, omit_defaults=True):
     kept: int = 0
     prelude_start: int | None = None
     anchor: int = -1
+    user_marks: list[int] = []
+    last_close: int = -1
     pending_calls: list[it.ThreadItem] = []
 
 

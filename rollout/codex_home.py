@@ -142,8 +142,15 @@ def rollout_name(thread_id: str, created: datetime, segment_id: str | None = Non
     return f"{_PREFIX}{created.astimezone().strftime(_STAMP)}-{thread_id}{tail}.jsonl"
 
 
-def utc_stamp(when: datetime | None = None) -> str:
-    """A UTC timestamp as Codex writes it inside files: ``YYYY-MM-DDThh:mm:ss.mmmZ``."""
+def utc_stamp(when: datetime | int | None = None) -> str:
+    """A rollout timestamp as Codex writes it inside files: ``YYYY-MM-DDThh:mm:ss.mmmZ`` (UTC).
+
+    Args:
+        when: a datetime, unix milliseconds, or None for now.
+    """
+    if isinstance(when, int):
+        moment = datetime.fromtimestamp(when // 1000, tz=UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when % 1000:03d}Z"
     when = (when or datetime.now(UTC)).astimezone(UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 

@@ -20,7 +20,7 @@ they were). Consumers that want today's shapes call :func:`upcast`, which:
 
 Unknown lines and payloads pass through untouched. Also here: small helpers that
 interpret legacy-tolerant fields (:func:`output_text`, :func:`v2_source`, :func:`source_kind`,
-:func:`preview_text`).
+:func:`list_kind`, :func:`preview_text`).
 
 Must not import: replay, store, rollout.cli, rich.
 """
@@ -34,9 +34,11 @@ from typing import Any
 from . import events as ev
 
 __all__ = [
+    "LIST_KINDS",
     "is_injected_image_message",
     "is_pre_envelope_header",
     "iter_upcast",
+    "list_kind",
     "output_text",
     "preview_text",
     "source_kind",
@@ -212,6 +214,26 @@ def source_kind(source: Any) -> str:
     """The coarse v2 kind of a ``SessionSource``: a v2 name, ``"custom"`` or ``"subAgent"``."""
     shown = v2_source(source)
     return shown if isinstance(shown, str) else next(iter(shown))
+
+
+#: Codex's ``ThreadSourceKind`` of each sub-agent source (any other sub-agent is ``subAgentOther``)
+_SUB_AGENT_KINDS = {"review": "subAgentReview", "compact": "subAgentCompact", "thread_spawn": "subAgentThreadSpawn"}
+#: the kinds :func:`list_kind` gives: Codex's ``ThreadSourceKind`` values (the coarse ``subAgent``
+#: excepted) plus ``custom``, which no Codex kind names
+LIST_KINDS = ("cli", "vscode", "exec", "appServer", "custom", "subAgentReview", "subAgentCompact",
+              "subAgentThreadSpawn", "subAgentOther", "unknown")
+
+
+def list_kind(source: Any) -> str:
+    """The kind ``thread/list`` filters a ``SessionSource`` by: a sub-agent's own kind
+    (``subAgentReview``, ``subAgentCompact``, ``subAgentThreadSpawn`` or ``subAgentOther``,
+    which Codex's ``subAgent`` filter takes together), else :func:`source_kind`."""
+    kind = source_kind(source)
+    if kind != "subAgent":
+        return kind
+    sub = source.get("subagent") if isinstance(source, dict) else None
+    key = next(iter(sub), None) if isinstance(sub, dict) and len(sub) == 1 else sub
+    return _SUB_AGENT_KINDS.get(key, "subAgentOther") if isinstance(key, str) else "subAgentOther"
 
 
 def preview_text(message: str, *, has_images: bool = False) -> str:

@@ -12,20 +12,20 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 from rollout import events as ev
 from rollout.codec import decode_payload
+from rollout.codex_home import utc_stamp
 
 from . import params as p
 from .errors import check_uuid
 from .history import item_page, turn_page
 from .listing import DEFAULT_LIMIT, MAX_LIMIT, list_page
 from .rpc import RpcError
-from .shape import encode_turns, thread_json
+from .shape import thread_json
 
 __all__ = ["HANDLERS"]
 
@@ -42,17 +42,12 @@ def _page_size(value: int | None, default: int, cap: int) -> int:
     return min(max(_u32(value, default) or 1, 1), cap)
 
 
-def _now() -> str:
-    # the rollout line timestamp form Codex writes: UTC, milliseconds, "Z"
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 async def _thread(ctx: Any, thread_id: str, *, turns: bool) -> dict[str, Any]:
     loaded = ctx.server.is_loaded(thread_id)
     if not turns:
         return thread_json(await ctx.server.store.info(thread_id), loaded=loaded)
-    rebuilt = await ctx.server.turns.get(thread_id)
-    return thread_json(rebuilt.info, loaded=loaded, turns=rebuilt.raw)
+    info, raw = await ctx.server.whole.get(thread_id)
+    return thread_json(info, loaded=loaded, turns=raw)
 
 
 def _session(thread: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +74,6 @@ async def thread_start(ctx: Any, q: p.ThreadStart) -> dict[str, Any]:
         source="vscode", model_provider=q.model_provider or "openai", instructions=q.base_instructions,
     )
     info = await ctx.server.store.start_thread(meta)
-    ctx.server.feed.wrote("started", info.id, last_seq=info.last_seq)
     ctx.server.load(info.id, ctx.conn, announce=False)
     return _session(thread_json(info, loaded=True))
 
@@ -93,10 +87,16 @@ async def thread_resume(ctx: Any, q: p.ThreadResume) -> dict[str, Any]:
     return _session(await _thread(ctx, thread_id, turns=not q.exclude_turns))
 
 
+#: what a Codex fork child's ``session_meta`` does not take from its source: it is a new
+#: session of the app-server's client (a spawned sub-agent's identity stays with its source)
+_FORK_CLEARS = {"agent_nickname": None, "agent_role": None, "agent_path": None, "parent_thread_id": None,
+                "thread_source": None}
+
+
 async def thread_fork(ctx: Any, q: p.ThreadFork) -> dict[str, Any]:
     source = check_uuid(q.thread_id)
-    child = await ctx.server.store.fork(source, at_turn=q.last_turn_id)
-    ctx.server.feed.wrote("forked", child.id, last_seq=child.last_seq, source_id=source)
+    meta = {**_FORK_CLEARS, "source": "vscode", "cli_version": ctx.server.version}
+    child = await ctx.server.store.fork(source, at_turn=q.last_turn_id, meta=meta)
     ctx.server.load(child.id, ctx.conn, announce=False)
     return _session(await _thread(ctx, child.id, turns=not q.exclude_turns))
 
@@ -116,7 +116,7 @@ async def thread_read(ctx: Any, q: p.ThreadRead) -> dict[str, Any]:
 async def thread_list(ctx: Any, q: p.ThreadList) -> dict[str, Any]:
     page = await list_page(ctx.server.store, q, _page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT))
     server = ctx.server
-    data = [thread_json(info, loaded=server.is_loaded(info.id)) for info in page.entries]
+    data = [thread_json(info, loaded=server.is_loaded(info.id)) for info in page.data]
     states = {thread["id"]: _read_state(thread) for thread in data}
     return {
         "data": data,
@@ -127,32 +127,19 @@ async def thread_list(ctx: Any, q: p.ThreadList) -> dict[str, Any]:
 
 
 async def thread_turns_list(ctx: Any, q: p.ThreadTurnsList) -> dict[str, Any]:
-    thread_id = check_uuid(q.thread_id)
-    rebuilt = await ctx.server.turns.get(thread_id, q.items_view or "summary")
-    page = turn_page(rebuilt, cursor=q.cursor, limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
-                     descending=q.sort_direction != "asc")
-    page["data"] = encode_turns(page["data"])
-    return page
+    return await turn_page(ctx.server.store, check_uuid(q.thread_id), cursor=q.cursor,
+                           limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT), descending=q.sort_direction != "asc",
+                           items_view=q.items_view or "summary")
 
 
 async def thread_items_list(ctx: Any, q: p.ThreadItemsList) -> dict[str, Any]:
-    thread_id = check_uuid(q.thread_id)
-    rebuilt = await ctx.server.turns.get(thread_id)
-    return item_page(rebuilt, turn_id=q.turn_id, cursor=q.cursor, limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT),
-                     descending=q.sort_direction == "desc")
-
-
-async def _remove(ctx: Any, q: p.ThreadId, kind: Any) -> dict[str, Any]:
-    """Archive or delete: the thread leaves the loaded set (Codex unloads it) and is announced."""
-    thread_id = check_uuid(q.thread_id)
-    await (ctx.server.store.archive if kind == "archived" else ctx.server.store.delete)(thread_id)
-    ctx.server.unload(thread_id)
-    ctx.server.feed.wrote(kind, thread_id)
-    return {}
+    return await item_page(ctx.server.store, check_uuid(q.thread_id), turn_id=q.turn_id, cursor=q.cursor,
+                           limit=_page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT), descending=q.sort_direction == "desc")
 
 
 async def thread_archive(ctx: Any, q: p.ThreadId) -> dict[str, Any]:
-    return await _remove(ctx, q, "archived")
+    await ctx.server.store.archive(check_uuid(q.thread_id))  # the feed unloads it and announces it
+    return {}
 
 
 async def thread_unarchive(ctx: Any, q: p.ThreadId) -> dict[str, Any]:
@@ -161,12 +148,12 @@ async def thread_unarchive(ctx: Any, q: p.ThreadId) -> dict[str, Any]:
     if not (await store.info(thread_id)).archived:
         raise RpcError.invalid(f"no archived rollout found for thread id {thread_id}")
     info = await store.unarchive(thread_id)
-    ctx.server.feed.wrote("unarchived", thread_id)
     return {"thread": thread_json(info, loaded=ctx.server.is_loaded(thread_id))}
 
 
 async def thread_delete(ctx: Any, q: p.ThreadId) -> dict[str, Any]:
-    return await _remove(ctx, q, "deleted")
+    await ctx.server.store.delete(check_uuid(q.thread_id))  # the feed unloads it and announces it
+    return {}
 
 
 async def thread_set_name(ctx: Any, q: p.ThreadSetName) -> dict[str, Any]:
@@ -174,34 +161,18 @@ async def thread_set_name(ctx: Any, q: p.ThreadSetName) -> dict[str, Any]:
     if not q.name.strip():
         raise RpcError.invalid("thread name must not be empty")
     await ctx.server.store.set_name(thread_id, q.name)
-    ctx.server.feed.wrote("named", thread_id)
     return {}
 
 
 async def thread_metadata_update(ctx: Any, q: p.ThreadMetadataUpdate) -> dict[str, Any]:
     patch = q.git_info
-    if patch is None or all(v is msgspec.UNSET for v in (patch.sha, patch.branch, patch.origin_url)):
+    fields = {} if patch is None else {name: value for name, value in (
+        ("sha", patch.sha), ("branch", patch.branch), ("origin_url", patch.origin_url)) if value is not msgspec.UNSET}
+    if not fields:
         raise RpcError.invalid("thread metadata update must include at least one field")
     thread_id = check_uuid(q.thread_id)
-    store = ctx.server.store
-    info = await store.info(thread_id)
-    # The store keeps a thread's git state from its newest own session_meta line: re-append
-    # the first meta with the patched git (no store call edits metadata in place yet).
-    first = (await store.read_lines(thread_id, upto_seq=1))[0]
-    old = info.git_info
-    git = ev.GitInfo(**{
-        name: (getattr(old, ours, None) if value is msgspec.UNSET else value)
-        for name, ours, value in (
-            ("commit_hash", "sha", patch.sha), ("branch", "branch", patch.branch),
-            ("repository_url", "origin_url", patch.origin_url),
-        )
-    })
-    meta = msgspec.structs.replace(first.payload, git=git) if isinstance(first, ev.SessionMetaLine) else None
-    if meta is None:
-        raise RpcError.invalid(f"thread {thread_id} has no session_meta to update")
-    last = await store.append(thread_id, [ev.SessionMetaLine(timestamp=_now(), payload=meta)])
-    ctx.server.feed.wrote("metadata", thread_id, last_seq=last)
-    return {"thread": thread_json(await store.info(thread_id), loaded=ctx.server.is_loaded(thread_id))}
+    info = await ctx.server.store.update_metadata(thread_id, git=fields)
+    return {"thread": thread_json(info, loaded=ctx.server.is_loaded(thread_id))}
 
 
 def _response_item(index: int, value: Any) -> ev.ResponseItem:
@@ -220,10 +191,9 @@ async def thread_inject_items(ctx: Any, q: p.ThreadInjectItems) -> dict[str, Any
     items = [_response_item(i, value) for i, value in enumerate(q.items)]
     if not ctx.server.is_loaded(thread_id):
         raise RpcError.invalid(f"thread not found: {thread_id}")
-    stamp = _now()
+    stamp = utc_stamp()
     if items:
-        last = await ctx.server.store.append(thread_id, [ev.ResponseItemLine(timestamp=stamp, payload=i) for i in items])
-        ctx.server.feed.wrote("appended", thread_id, last_seq=last)
+        await ctx.server.store.append(thread_id, [ev.ResponseItemLine(timestamp=stamp, payload=i) for i in items])
     return {}
 
 
@@ -231,10 +201,8 @@ async def thread_rollback(ctx: Any, q: p.ThreadRollback) -> dict[str, Any]:
     thread_id = check_uuid(q.thread_id)
     if q.num_turns < 1:
         raise RpcError.invalid("numTurns must be >= 1")
-    info = await ctx.server.store.rollback(thread_id, q.num_turns)
-    ctx.server.feed.wrote("rolled_back", thread_id, last_seq=info.last_seq)
-    thread = await ctx.server.store.read(thread_id)  # rollback returns the thread's info, like fork
-    return {"thread": thread_json(thread, loaded=ctx.server.is_loaded(thread_id), turns=encode_turns(thread.turns))}
+    await ctx.server.store.rollback(thread_id, q.num_turns)
+    return {"thread": await _thread(ctx, thread_id, turns=True)}
 
 
 async def thread_unsubscribe(ctx: Any, q: p.ThreadId) -> dict[str, Any]:

@@ -6,7 +6,8 @@ real binary; every initialized connection receives it, subscribed or not):
 * ``thread/started {thread}``: after ``thread/start`` (and ``thread/fork``), reply first.
 * ``thread/status/changed {threadId, status}``: ``idle`` when ``thread/resume``
   loads a thread that was not loaded, before the reply; ``notLoaded`` when a
-  loaded thread is archived (or deleted), before ``thread/archived``.
+  loaded thread is archived (or deleted), by anyone, as soon as the store says so
+  (before the reply), before ``thread/archived``.
 * ``thread/closed {threadId}``: when a loaded thread is unloaded. Codex's source
   sends it once the thread's shutdown completes; here that is the archive or
   delete of a loaded thread, right after ``notLoaded``.
@@ -47,7 +48,9 @@ class Notifier:
         self._worker: asyncio.Task[None] | None = None
 
     def on_change(self, change: Any) -> None:
-        """The feed's callback: cheap, never raises, never awaits (changes are announced in order)."""
+        """The store feed's callback: cheap, never awaits (changes are announced in order)."""
+        if change.kind in ("archived", "deleted"):
+            self._server.unload(change.thread_id)  # Codex unloads an archived or deleted thread
         if change.kind in _PLAIN or change.kind in ("started", "forked", "named"):
             if self._queue is None:
                 self._queue = asyncio.Queue()

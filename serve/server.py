@@ -13,7 +13,10 @@ Many ``handle`` calls may run at once on one connection. The handshake check
 runs before the first ``await``, so ``initialize`` sent first is always seen
 first. The server keeps which threads are *loaded* (started, resumed or forked
 here) and which connections subscribe to them; thread lifecycle notifications
-go to every initialized connection, as Codex 0.171.0 sends them.
+go to every initialized connection, as Codex 0.171.0 sends them. They come from the
+store's change feed (``Store.subscribe``), so writes made by anyone else on the same
+store (another ``rollout serve`` on the same SQLite file, say) are announced too, and
+each write once.
 
 Must not import: rollout.cli, rich.
 """
@@ -33,8 +36,7 @@ from rollout.errors import RolloutError
 
 from . import __version__
 from .errors import translate
-from .feed import Feed
-from .history import TurnCache
+from .history import Whole
 from .methods import HANDLERS
 from .notify import Notifier
 from .params import Initialize
@@ -184,10 +186,10 @@ class AppServer:
         self.version = __version__
         self.connections: set[Connection] = set()
         self.draining = False
-        self.turns = TurnCache(store)
+        self.whole = Whole(store)
         self._subscribers: dict[str, set[Connection]] = {}
         self._notifier = Notifier(self)
-        self.feed = Feed(store, self._notifier.on_change)
+        self._unsubscribe = store.subscribe(self._notifier.on_change)
 
     def connect(self, send: Callable[[bytes], None]) -> Connection:
         """A new client whose notifications are passed to ``send`` (it must not block)."""
@@ -249,6 +251,6 @@ class AppServer:
             for task in late:
                 task.cancel()
         await self._notifier.aclose()
-        self.feed.close()
+        self._unsubscribe()
         for conn in list(self.connections):
             conn.close()

@@ -10,6 +10,7 @@ Quick use::
         thread = await store.read(info.id)          # Codex's v2 Thread, with turns
         child = await store.fork(info.id, at_turn=2) # keeps the first 2 turns; a pointer, not a copy
         page = await store.list(limit=20)           # what Codex's thread/list {} shows
+        recent = await store.turns(info.id, start=-10)  # the last 10 turns, O(10) once indexed
         unsubscribe = store.subscribe(print)        # a Change after every committed write
 
 ``FileStore.open(codex_home)`` serves a Codex home (``sessions/``, ``archived_sessions/``,
@@ -29,7 +30,7 @@ from .feed import Change
 from .files import FileStore
 from .memory import MemoryStore
 from .sqlite import SqliteStore, Tuning
-from .thread import GitInfo, ImportResult, Page, ResumedThread, Thread, ThreadInfo, ThreadStatus
+from .thread import GitInfo, ImportResult, Page, ResumedThread, Thread, ThreadInfo, ThreadStatus, TurnSlice
 
 __all__ = [
     "Change",
@@ -46,6 +47,7 @@ __all__ = [
     "ThreadInfo",
     "ThreadStatus",
     "Tuning",
+    "TurnSlice",
     "copy_threads",
     "iter_threads",
 ]

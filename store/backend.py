@@ -2,22 +2,28 @@
 
 A backend implements ``_start``/``_stop``, ``_write`` (run one command of
 :mod:`store.write` atomically), ``_state`` (look up), ``_lines`` and ``_raw`` (read
-rows) and ``_page`` (list by key); and, to be searchable, the four ``_index_*``
-primitives of the search projection (:mod:`store.search.projection`). The derived reads here (``_turns``, ``_resumed``,
-``_spans``, ``_open_turn``, ``_fork_point``) rebuild from the whole thread with
-``replay``; a backend with a replay cache overrides them.
+rows) and ``_page`` (list by key, either way); and, to be searchable, the four ``_index_*``
+primitives of the search projection (:mod:`store.search.projection`). The derived reads here
+(``_turns``, ``_turn_slice``, ``_resumed``, ``_spans``, ``_open_turn``, ``_fork_point``) rebuild
+from the whole thread with ``replay``; a backend with a replay cache overrides them.
+
+Optional: a backend that can keep **derived data** (a cache beside each thread, gone with
+it) sets ``_keeps_derived`` and implements ``_derived`` and ``_save_derived``; the reads of
+turns then keep and use a turn index (:mod:`store.turns`), so a range of turns costs
+O(range) once the index is written. Without them every read replays the thread.
 
 Must not import: rollout.cli, rich.
 """
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import replay
-from replay import ResumeContext, Turn, TurnSpan
+from replay import MidTurn, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.errors import StoreError, ThreadArchived, ThreadNotFound
 
@@ -26,11 +32,13 @@ from .plan import kept_end
 from .search.hits import Hit, Mark, Update
 from .search.query import SearchQuery
 from .state import ThreadState
+from .turns import CHUNK, HEADER, Header, Window, cut, decode_chunk, decode_header, index_parts, kind
 from .write import Command
 
 __all__ = ["Backend"]
 
 T = TypeVar("T")
+log = logging.getLogger("store")
 
 
 class Backend(ABC):
@@ -75,7 +83,39 @@ class Backend(ABC):
 
     @abstractmethod
     async def _page(self, query: ListQuery) -> list[ThreadState]:
-        """Up to ``query.limit + 1`` threads matching ``query``, after its cursor, newest first."""
+        """Up to ``query.limit + 1`` threads matching ``query``, after its cursor, in its order
+        (:attr:`ListQuery.order`: newest first, or oldest first when ``query.ascending``)."""
+
+    # ------------------------------------------------------------------ derived data (optional)
+
+    #: whether ``_derived``/``_save_derived`` keep anything (else turn reads skip the index)
+    _keeps_derived = False
+
+    async def _derived(self, thread_id: str, name: str, parts: Sequence[int] | None) -> tuple[ThreadState, dict[int, bytes]]:
+        """The thread's state and the stored ``parts`` (None: all) of its derived data ``name``,
+        read together (one transaction); a part not stored is left out.
+
+        Raises ThreadNotFound. Default: nothing is kept.
+        """
+        return await self._state(thread_id), {}
+
+    async def _save_derived(self, thread_id: str, name: str, parts: dict[int, bytes], count: int) -> None:
+        """Store ``parts`` of derived data ``name`` (replacing those with the same numbers) and
+        drop its parts numbered ``count`` and up (part -1, the header, stays).
+
+        A cache: it goes when the thread is deleted, may be lost, and a save that fails or
+        finds the thread gone does nothing. Default: nothing is kept.
+        """
+        return None
+
+    async def _caught_up(self) -> None:
+        """Called before the store tells subscribers of its own write: a backend that hears of
+        other processes' changes hands on those committed earlier first. Default: none."""
+        return None
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` (a cache save) in the background; the store waits for it when closing."""
+        raise NotImplementedError  # provided by store.core.Store
 
     # ------------------------------------------------------------------ the search index (store.search)
 
@@ -106,9 +146,57 @@ class Backend(ABC):
         state = await self._state(thread_id)
         return state, await self._lines(thread_id, 0, state.last_seq)
 
-    async def _turns(self, thread_id: str, items_view: str) -> tuple[ThreadState, list[Turn]]:
+    async def _turns(self, thread_id: str, items_view: str, policy: str = "extended") -> tuple[ThreadState, list[Turn]]:
+        """The state and every turn, from the turn index when it is fresh, else by replay."""
+        if self._keeps_derived:
+            state, _, _, turns = await self._turn_slice(thread_id, Window(), items_view, policy)
+            return state, turns
         state, lines = await self._whole(thread_id)
-        return state, await self._compute(_build, lines, items_view)
+        return state, await self._compute(_build, lines, items_view, policy)
+
+    async def _turn_slice(
+        self, thread_id: str, window: Window, items_view: str, policy: str
+    ) -> tuple[ThreadState, int, int, list[Turn]]:
+        """``(state, position of the first turn, how many turns, the turns)`` of a window."""
+        header = None
+        if self._keeps_derived:
+            state, parts = await self._derived(thread_id, kind(policy), [HEADER])
+            header = decode_header(parts.get(HEADER))
+            if header is not None and header.fresh(state):
+                found = await self._indexed(thread_id, policy, header, window, items_view)
+                if found is not None:
+                    return found
+            state, turns = await self._rebuild(thread_id, policy, header)
+        else:
+            state, turns = await self._turns(thread_id, "full", policy)
+        lo, hi = window.resolve([turn.id for turn in turns])
+        return state, lo, len(turns), cut(turns, lo, hi, items_view)
+
+    async def _indexed(
+        self, thread_id: str, policy: str, header: Header, window: Window, items_view: str
+    ) -> tuple[ThreadState, int, int, list[Turn]] | None:
+        """A window read from a fresh index: only the chunks it spans. None if the index changed meanwhile."""
+        lo, hi = window.resolve(header.ids)
+        numbers = list(range(lo // CHUNK, (hi - 1) // CHUNK + 1)) if hi > lo else []
+        state, parts = await self._derived(thread_id, kind(policy), numbers)
+        chunks = [decode_chunk(header, n, parts.get(n)) for n in numbers]
+        if not header.fresh(state) or any(chunk is None for chunk in chunks):
+            return None
+        turns = [turn for chunk in chunks for turn in chunk or ()]
+        base = numbers[0] * CHUNK if numbers else lo
+        return state, lo, len(header.ids), cut(turns, lo - base, hi - base, items_view)
+
+    async def _rebuild(self, thread_id: str, policy: str, old: Header | None) -> tuple[ThreadState, list[Turn]]:
+        """Replay the thread (full view); its turn index is encoded and saved in the background."""
+        state, lines = await self._whole(thread_id)
+        turns = await self._compute(_build, lines, "full", policy)
+        self._later(self._save_index(thread_id, policy, state, turns, old))
+        return state, turns
+
+    async def _save_index(self, thread_id: str, policy: str, state: ThreadState, turns: list[Turn],
+                          old: Header | None) -> None:
+        parts, count = await self._compute(index_parts, state, turns, old)
+        await self._save_derived(thread_id, kind(policy), parts, count)
 
     async def _resumed(self, thread_id: str) -> tuple[ThreadState, list[Turn], ResumeContext]:
         state, lines = await self._whole(thread_id)
@@ -117,19 +205,24 @@ class Backend(ABC):
         turns, context = await self._compute(_resume, lines)
         return state, turns, context
 
-    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
-        """The state, the turn spans and the open turn of the whole thread."""
+    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], MidTurn | None]:
+        """The state, the turn spans and the turn a fork of the whole thread ends inside (``HistoryBuilder.mid_turn``)."""
         state, lines = await self._whole(thread_id)
         spans, open_turn = await self._compute(_spans_of, lines)
         return state, spans, open_turn
 
-    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, str | None]:
-        """The state and the open turn of the whole thread (replay's rule)."""
+    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, MidTurn | None]:
+        """The state and the turn a fork of the whole thread ends inside (``HistoryBuilder.mid_turn``)."""
         state, _, open_turn = await self._spans(thread_id)
         return state, open_turn
 
-    async def _fork_point(self, thread_id: str, kept: int | str | None) -> tuple[int, str | None]:
-        """``(lines kept, the turn they end inside)`` of a fork; only a partial fork reads lines."""
+    async def _fork_point(self, thread_id: str, kept: int | str | None) -> tuple[int, MidTurn | None]:
+        """``(lines kept, the turn they end inside)`` of a fork; only a partial fork reads lines.
+
+        A whole-thread fork follows Codex's mid-turn rule (``HistoryBuilder.mid_turn``); the
+        kept turns of a partial fork end inside a turn only when it is an explicit one still
+        in progress (``replay.open_turn``).
+        """
         if kept is None:
             state, open_turn = await self._open_turn(thread_id)
             spans: list[TurnSpan] = []
@@ -140,17 +233,18 @@ class Backend(ABC):
         if kept is None:
             return state.last_seq, open_turn
         end = kept_end(spans, kept)
-        return end, await self._compute(replay.open_turn, await self._lines(thread_id, 0, end))
+        turn_id = await self._compute(replay.open_turn, await self._lines(thread_id, 0, end))
+        return end, None if turn_id is None else MidTurn(turn_id)
 
 
-def _build(lines: list[ev.Line], items_view: Any) -> list[Turn]:
-    return replay.build_turns(lines, items_view=items_view)
+def _build(lines: list[ev.Line], items_view: Any, policy: Any = "extended") -> list[Turn]:
+    return replay.build_turns(lines, items_view=items_view, policy=policy)
 
 
 def _resume(lines: list[ev.Line]) -> tuple[list[Turn], ResumeContext]:
     return replay.build_turns(lines), replay.resume_context(lines)
 
 
-def _spans_of(lines: list[ev.Line]) -> tuple[list[TurnSpan], str | None]:
+def _spans_of(lines: list[ev.Line]) -> tuple[list[TurnSpan], MidTurn | None]:
     builder = replay.HistoryBuilder().feed_many(lines)
-    return builder.spans(), builder.open_turn_id
+    return builder.spans(), builder.mid_turn

@@ -17,6 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from rollout.codex_home import utc_stamp
 from rollout.errors import InvalidInput
 
 __all__ = ["Clock", "first_not_rfc3339", "is_rfc3339", "iso_ms", "new_thread_id", "now_ms", "parse_ms", "thread_key"]
@@ -46,9 +47,8 @@ class Clock:
 
 
 def iso_ms(ms: int) -> str:
-    """``YYYY-MM-DDThh:mm:ss.mmmZ`` (UTC), the rollout timestamp format."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    """``YYYY-MM-DDThh:mm:ss.mmmZ`` (UTC), the rollout timestamp format (:func:`rollout.codex_home.utc_stamp`)."""
+    return utc_stamp(ms)
 
 
 def parse_ms(text: str | None) -> int | None:

@@ -15,10 +15,13 @@ live beside the log, a fork records lineage. Every method is a coroutine and rai
 
 This class owns every rule: argument checks, the lines a store writes itself, the write
 commands (:mod:`store.write`), fork points and import planning (:mod:`store.plan`),
-listing (:mod:`store.listing`), thread metadata (:func:`store.state.thread_info`) and
-the change feed (:mod:`store.feed`). A backend implements the primitives of
-:class:`store.backend.Backend` (``_start``/``_stop``, ``_write`` one command atomically,
-``_state``, ``_lines``, ``_raw``, ``_page``) and may override its derived reads.
+listing (:mod:`store.listing`), thread metadata (:func:`store.state.thread_info`), the
+turn index (:mod:`store.turns`) and the change feed (:mod:`store.feed`: every committed
+command is reported once, by :meth:`Store._commit`). Its reads are in
+:mod:`store.reading`, rollout import and export in :mod:`store.porting`. A backend
+implements the primitives of :class:`store.backend.Backend` (``_start``/``_stop``,
+``_write`` one command atomically, ``_state``, ``_lines``, ``_raw``, ``_page``, and
+optionally the derived data of a turn index) and may override its derived reads.
 
 Must not import: rollout.cli, rich.
 """
@@ -26,18 +29,18 @@ Must not import: rollout.cli, rich.
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Callable, Generator
-from typing import Any, Generic, Literal, TypeVar
+import logging
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any, Generic, TypeVar
 
 from rollout import events as ev
 from rollout.errors import InvalidInput, StoreError, ThreadArchived
-from rollout.reader import read_rollout
 
 from .clock import new_thread_id, now_ms, thread_key
-from .feed import Change, ChangeKind, Feed
+from .feed import Change, Feed
 from .line import (
-    check_items_view,
+    check_fork_meta,
+    check_git_patch,
     check_kept,
     check_name,
     check_seq,
@@ -46,18 +49,31 @@ from .line import (
     rollback_line,
     start_line,
 )
-from .listing import encode_cursor, list_query, sort_ms
-from .plan import ImportPlan, import_plan
+from .porting import Porting
+from .reading import Reading
 from .search.projection import Searchable
-from .segmented import Lineage, continues_itself, fork_copy, joined_rollout, place, segment_id
+from .segmented import fork_copy
 from .state import facts, initial_state, thread_info
-from .thread import ImportResult, Page, ResumedThread, Thread, ThreadInfo
-from .write import Append, Appended, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
+from .thread import ThreadInfo
+from .write import (
+    Append,
+    Appended,
+    Command,
+    Delete,
+    Fork,
+    Import,
+    SetArchived,
+    SetMetadata,
+    SetName,
+    Start,
+    change_of,
+)
 
 __all__ = ["Opening", "Store"]
 
 S = TypeVar("S", bound="Store")
 T = TypeVar("T")
+log = logging.getLogger("store")
 
 
 class Opening(Generic[S]):
@@ -81,7 +97,7 @@ class Opening(Generic[S]):
         await self.store.close()
 
 
-class Store(Searchable):
+class Store(Searchable, Reading, Porting):
     """Async thread storage: start, append, read, resume, fork, rollback, list, archive, delete.
 
     Open a backend with ``async with Backend.open(...) as store`` or ``store = await
@@ -91,6 +107,7 @@ class Store(Searchable):
     def __init__(self) -> None:
         self._status = "new"
         self._feed = Feed()
+        self._background: set[asyncio.Task[None]] = set()
         self._dirty: set[str] = set()
         self._projecting: asyncio.Task[None] | None = None
 
@@ -120,6 +137,8 @@ class Store(Searchable):
             self._status = "closing"
             try:
                 await self._finish_projection()
+                while self._background:  # cache saves under way finish first
+                    await asyncio.gather(*self._background)
                 await self._stop()
             finally:
                 self._status = "closed"
@@ -142,8 +161,23 @@ class Store(Searchable):
         """
         return self._feed.subscribe(callback)
 
-    def _emit(self, kind: ChangeKind, thread_id: str, last_seq: int | None, source_id: str | None = None) -> None:
-        self._feed.emit(Change(kind=kind, thread_id=thread_id, last_seq=last_seq, source_id=source_id))
+    async def _commit(self, command: Command) -> Any:
+        """Run a write command; once it has committed, tell the change feed what it did."""
+        result = await self._write(command)
+        change = change_of(command, result)
+        if change is not None:
+            if self._feed.active:
+                await self._caught_up()
+            self._feed.emit(change)
+        return result
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        if self._status != "open":
+            work.close()
+            return
+        task = asyncio.get_running_loop().create_task(_quietly(work))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # ------------------------------------------------------------------ writes
 
@@ -164,8 +198,7 @@ class Store(Searchable):
         self._check()
         now = now_ms()
         line = start_line(meta, now)
-        state = await self._write(Start(initial_state(line, [line], now), encode_checked(line, 0)))
-        self._emit("started", state.id, state.last_seq)
+        state = await self._commit(Start(initial_state(line, [line], now), encode_checked(line, 0)))
         return thread_info(state)
 
     async def append(
@@ -199,48 +232,52 @@ class Store(Searchable):
         check_seq("expected_seq", expected_seq)
         if idempotency_key is not None and not isinstance(idempotency_key, str):
             raise InvalidInput("idempotency_key must be a string")
-        done: Appended = await self._write(Append(key, raw, facts(items), expected_seq, idempotency_key))
-        if done.written:
-            self._emit("appended", key, done.last_seq)
+        done: Appended = await self._commit(Append(key, raw, facts(items), expected_seq, idempotency_key))
         return done.last_seq
 
-    async def fork(self, thread_id: str, *, at_turn: int | str | None = None) -> ThreadInfo:
+    async def fork(
+        self, thread_id: str, *, at_turn: int | str | None = None, meta: dict[str, Any] | None = None
+    ) -> ThreadInfo:
         """Start a new thread that continues a copy of ``thread_id``.
 
         The child's lines are its own ``session_meta`` (``forked_from_id`` set), then the
         source's lines (all of them, or those of the turns kept), then a
-        ``turn_aborted{reason: "interrupted"}`` if that copy ends inside a turn still in
-        progress. The child inherits the source's name.
+        ``turn_aborted{reason: "interrupted"}`` if that copy ends inside a turn (Codex's
+        rule: an explicit turn still in progress; for a whole legacy thread, also a last
+        user message nothing completed). The child inherits the name the source is shown with.
 
         Args:
             thread_id: the source thread.
             at_turn: None for the whole thread; else the number of turns to keep (the
                 first ``at_turn``; negative: all but the last ``-at_turn``), or the id of
                 the last turn to keep.
+            meta: ``session_meta`` fields the child has instead of its source's, e.g.
+                ``{"source": "vscode", "originator": ..., "cli_version": ...}`` for the
+                client that forks (a Codex fork is a new session of that client).
 
         Returns:
             The child's info.
 
         Raises:
-            ThreadNotFound, ThreadArchived, InvalidInput (no such turn, too few turns).
+            ThreadNotFound, ThreadArchived, InvalidInput (no such turn, too few turns, a
+            ``meta`` field that is not a ``session_meta`` field of that type, or one the
+            store sets: ``id``, ``forked_from_id``, ``timestamp``).
         """
         self._check()
         key = thread_key(thread_id)
-        kept = check_kept(at_turn)
+        kept, fields = check_kept(at_turn), check_fork_meta(meta)
         if (await self._state(key)).segment_starts:
-            return await self._fork_copy(key, kept)
+            return await self._fork_copy(key, kept, fields)
         upto, open_turn = await self._fork_point(key, kept)
-        state = await self._write(Fork(key, upto, open_turn))
-        self._emit("forked", state.id, state.last_seq, key)
-        return thread_info(state)
+        return thread_info(await self._commit(Fork(key, upto, open_turn, fields)))
 
-    async def _fork_copy(self, key: str, kept: int | str | None) -> ThreadInfo:
+    async def _fork_copy(self, key: str, kept: int | str | None, fields: tuple[tuple[str, Any], ...]) -> ThreadInfo:
+        """A fork of a thread kept in segments: a plain thread holding a copy of its resolved history."""
         history = await self._history(key)
-        command: Import = await self._compute(fork_copy, history, kept, new_thread_id(), now_ms())
-        state = await self._write(command)
+        command: Import = await self._compute(fork_copy, history, kept, new_thread_id(), now_ms(), fields)
+        state = await self._commit(command)
         if state.name:
-            await self._write(SetName(state.id, state.name))
-        self._emit("forked", state.id, state.last_seq, key)
+            state = await self._commit(SetName(state.id, state.name))
         return thread_info(state)
 
     async def rollback(self, thread_id: str, num_turns: int) -> ThreadInfo:
@@ -266,8 +303,7 @@ class Store(Searchable):
         if not spans:
             raise InvalidInput(f"thread {key} has no turns to roll back")
         line = rollback_line(min(num_turns, len(spans)), now_ms())
-        done: Appended = await self._write(Append(key, [encode_checked(line, 0)], facts([line])))
-        self._emit("rolled_back", key, done.last_seq)
+        done: Appended = await self._commit(Append(key, [encode_checked(line, 0)], facts([line]), kind="rolled_back"))
         return thread_info(done.state)
 
     async def set_name(self, thread_id: str, name: str) -> ThreadInfo:
@@ -278,9 +314,26 @@ class Store(Searchable):
         """
         self._check()
         key, name = thread_key(thread_id), check_name(name)
-        state = await self._write(SetName(key, name))
-        self._emit("named", key, state.last_seq)
-        return thread_info(state)
+        return thread_info(await self._commit(SetName(key, name)))
+
+    async def update_metadata(self, thread_id: str, *, git: dict[str, str | None]) -> ThreadInfo:
+        """Edit a thread's git metadata in place (Codex's ``thread/metadata/update``).
+
+        Args:
+            git: the fields to change among ``sha``, ``branch`` and ``origin_url``; a
+                field left out stays, a None value clears it. The lines are not touched:
+                the edit is kept beside them (as Codex keeps it in its state database)
+                and wins over the git they record; forks inherit it.
+
+        Returns:
+            The thread's info after the edit.
+
+        Raises:
+            InvalidInput (no field, an unknown field or a non-string value), ThreadNotFound.
+        """
+        self._check()
+        key, patch = thread_key(thread_id), check_git_patch(git)
+        return thread_info(await self._commit(SetMetadata(key, patch)))
 
     async def archive(self, thread_id: str) -> ThreadInfo:
         """Archive a thread (idempotent). Raises ThreadNotFound."""
@@ -292,230 +345,17 @@ class Store(Searchable):
 
     async def _set_archived(self, thread_id: str, archived: bool) -> ThreadInfo:
         self._check()
-        key = thread_key(thread_id)
-        state = await self._write(SetArchived(key, archived))
-        self._emit("archived" if archived else "unarchived", key, state.last_seq)
-        return thread_info(state)
+        return thread_info(await self._commit(SetArchived(thread_key(thread_id), archived)))
 
     async def delete(self, thread_id: str) -> None:
         """Delete a thread; forks of it stay readable. Raises ThreadNotFound."""
         self._check()
-        key = thread_key(thread_id)
-        await self._write(Delete(key))
-        self._emit("deleted", key, None)
-
-    # ------------------------------------------------------------------ reads
-
-    async def info(self, thread_id: str) -> ThreadInfo:
-        """The thread's metadata without turns. Raises ThreadNotFound."""
-        self._check()
-        return thread_info(await self._state(thread_key(thread_id)))
-
-    async def read_lines(
-        self, thread_id: str, *, after_seq: int | None = None, upto_seq: int | None = None
-    ) -> list[ev.Line]:
-        """Lines with ``after_seq < seq <= upto_seq`` (defaults: from the start, to the end).
-
-        Raises:
-            ThreadNotFound, InvalidInput (negative bounds), CorruptLog.
-        """
-        self._check()
-        key = thread_key(thread_id)
-        start = check_seq("after_seq", after_seq) or 0
-        return await self._lines(key, start, check_seq("upto_seq", upto_seq))
-
-    async def iter_lines(
-        self,
-        thread_id: str,
-        *,
-        after_seq: int | None = None,
-        upto_seq: int | None = None,
-        page_size: int = 1024,
-    ) -> AsyncIterator[ev.Line]:
-        """Like :meth:`read_lines`, fetched ``page_size`` lines at a time."""
-        self._check()
-        key = thread_key(thread_id)
-        start = check_seq("after_seq", after_seq) or 0
-        last = (await self._state(key)).last_seq
-        bound = check_seq("upto_seq", upto_seq)
-        end = last if bound is None else min(last, bound)
-        while start < end:
-            stop = min(start + max(page_size, 1), end)
-            for line in await self._lines(key, start, stop):
-                yield line
-            start = stop
-
-    async def read(self, thread_id: str, *, items_view: str = "full") -> Thread:
-        """The thread with its turns (``replay.build_turns`` of its lines, not running).
-
-        Args:
-            items_view: ``"full"``, ``"summary"`` or ``"notLoaded"``.
-
-        Raises:
-            ThreadNotFound, InvalidInput (bad ``items_view``), CorruptLog.
-        """
-        self._check()
-        view = check_items_view(items_view)
-        state, turns = await self._history_turns(thread_key(thread_id), view)
-        return thread_info(state, turns=turns)
-
-    async def resume(self, thread_id: str) -> ResumedThread:
-        """The thread with its turns and the model context to continue it (``replay.resume_context``).
-
-        Raises:
-            ThreadNotFound, ThreadArchived (unarchive it first, as Codex requires).
-        """
-        self._check()
-        state, turns, context = await self._history_resumed(thread_key(thread_id))
-        return ResumedThread(thread=thread_info(state, turns=turns), context=context)
-
-    # ------------------------------------------------------------------ files
-
-    async def import_rollout(self, source: str | os.PathLike[str] | bytes) -> ImportResult:
-        """Store a rollout (a path, bytes, or a ``.jsonl.zst``) as a thread, or bring a stored one up to date.
-
-        Undecodable lines are skipped as Codex's reader skips them; every other line is kept
-        byte for byte, so :meth:`export_rollout` gives them back. When the thread is already
-        stored, the rollout's new lines are appended if the stored lines are a prefix of it;
-        if they are not, nothing changes and the result says where they differ.
-
-        Returns:
-            What happened (``new``, ``appended``, ``unchanged`` or ``diverged``).
-
-        Raises:
-            InvalidInput: unreadable or empty source, no ``session_meta``, or an id that
-                is not a UUID.
-        """
-        self._check()
-        plan: ImportPlan = await self._compute(import_plan, source)
-        return await self._import_plan(plan, existing="update")
-
-    async def _import_plan(self, plan: ImportPlan, *, existing: Literal["update", "skip", "refuse"]) -> ImportResult:
-        """Store a read rollout; a stored thread is brought up to date, left alone, or refused."""
-        key = plan.state.id
-        # A re-import is expected ("update"): look first rather than pack a thread only to refuse it.
-        if existing != "update" or not await self._exists(key):
-            segment = segment_id(plan.source) if continues_itself(plan.state) else None
-            try:
-                state = await self._write(Import(plan.state, plan.raw, segment))
-            except ThreadExists:
-                if existing == "refuse":
-                    raise
-                if existing == "skip":
-                    return ImportResult(thread_id=key, status="unchanged", source=plan.source)
-            else:
-                self._emit("started", key, state.last_seq)
-                gap = (await self.lineage(key)).gap if state.segment_starts else None
-                return ImportResult(thread_id=key, status="new", lines_added=len(plan.raw),
-                                    last_seq=state.last_seq, source=plan.source, gap=gap)
-        return await self._reimport(plan)
-
-    async def _reimport(self, plan: ImportPlan) -> ImportResult:
-        key = plan.state.id
-        stored = await self._raw(key)
-        where = place(plan, await self._state(key), stored)
-        if where.action in ("unchanged", "diverged"):
-            return ImportResult(thread_id=key, status=where.action, last_seq=len(stored), source=plan.source,
-                                detail=where.detail)
-        new_segment = segment_id(plan.source) if where.action == "segment" else None
-        done: Appended = await self._write(Append(
-            key, plan.raw[where.first:], facts(plan.lines[where.first:]), expected_seq=len(stored),
-            written_at=plan.state.updated_ms, archived_ok=True, new_segment=new_segment,
-        ))
-        self._emit("appended", key, done.last_seq)
-        return ImportResult(thread_id=key, status="appended", lines_added=done.written, last_seq=done.last_seq,
-                            source=plan.source)
-
-    async def import_tail(self, thread_id: str, data: bytes, *, expected_seq: int,
-                          written_at: int | None = None) -> ImportResult:
-        """Append the lines a rollout file gained since it was imported (``rollout sync``'s fast path).
-
-        Args:
-            thread_id: the thread the file holds.
-            data: the file's bytes after the last line already stored (complete lines only).
-            expected_seq: the thread's last seq when the file was last imported.
-            written_at: the file's mtime (unix ms); None: now.
-
-        Returns:
-            ``appended`` (or ``unchanged`` for no decodable line).
-
-        Raises:
-            Conflict: the thread changed since (fall back to :meth:`import_rollout`).
-            ThreadNotFound.
-        """
-        self._check()
-        key = thread_key(thread_id)
-        lines = [] if not data.strip() else await self._compute(_tail_lines, data)
-        if not lines:
-            return ImportResult(thread_id=key, status="unchanged", last_seq=expected_seq)
-        raw = [encode_checked(line, index) for index, line in enumerate(lines)]
-        done: Appended = await self._write(Append(key, raw, facts(lines), expected_seq=expected_seq,
-                                                  written_at=written_at, archived_ok=True))
-        self._emit("appended", key, done.last_seq)
-        return ImportResult(thread_id=key, status="appended", lines_added=done.written, last_seq=done.last_seq)
-
-    async def export_rollout(self, thread_id: str) -> bytes:
-        """The thread as rollout JSONL bytes (one ``\\n``-terminated line per seq).
-
-        A paginated thread stored in segments exports as one file of its resolved history
-        (:func:`store.segmented.joined_rollout`): its own ``session_meta`` first, no
-        ``history_base`` left, so the file reads alone.
-
-        Raises:
-            ThreadNotFound, CorruptLog.
-        """
-        self._check()
-        key = thread_key(thread_id)
-        if (await self._state(key)).segment_starts:
-            lines = joined_rollout(await self._history(key))
-            return b"".join(encode_checked(line, i) + b"\n" for i, line in enumerate(lines))
-        return b"".join(line + b"\n" for line in await self._raw(key))
-
-    async def lineage(self, thread_id: str) -> Lineage:
-        """The segments a paginated thread's history is read from, and the gap before them if a base
-        is missing (an empty lineage for a thread read straight from its own lines).
-
-        Raises:
-            ThreadNotFound, CorruptLog.
-        """
-        self._check()
-        return (await self._history(thread_key(thread_id))).lineage
-
-    # ------------------------------------------------------------------ listing (last: it shadows ``list``)
-
-    async def list(
-        self,
-        *,
-        limit: int = 50,
-        cursor: str | None = None,
-        sort: str = "created_at",
-        archived: bool | None = False,
-        source: str | list[str] | None = None,
-        model_provider: str | list[str] | None = None,
-        cwd: str | list[str] | None = None,
-        search: str | None = None,
-    ) -> Page:
-        """One page of threads, newest first by ``sort``, filtered as Codex's ``thread/list``.
-
-        By default only active threads of interactive sources (``cli``, ``vscode``) and the
-        default provider (``openai``) are listed, as Codex lists them; pass ``source=[]``
-        and ``model_provider=[]`` for every thread (see :mod:`store.listing`). Entries are
-        Codex's list entries: ``forked_from_id`` and ``thread_source`` are None in them
-        (:meth:`info` has them).
-
-        Raises:
-            InvalidInput: bad limit, sort, cursor or filter.
-        """
-        self._check()
-        query = list_query(limit=limit, cursor=cursor, sort=sort, archived=archived, source=source,
-                           model_provider=model_provider, cwd=cwd, search=search)
-        states = await self._page(query)
-        page = states[: query.limit]
-        more = len(states) > query.limit and bool(page)
-        next_cursor = encode_cursor(query.sort, sort_ms(page[-1], query.sort), page[-1].id) if more else None
-        return Page(data=[thread_info(state, listed=True) for state in page], next_cursor=next_cursor)
+        await self._commit(Delete(thread_key(thread_id)))
 
 
-def _tail_lines(data: bytes) -> list[ev.Line]:
-    """The decodable lines of a file's new tail (undecodable ones skipped, as Codex's reader does)."""
-    return read_rollout(data).lines
+async def _quietly(work: Coroutine[Any, Any, None]) -> None:
+    """Await a cache save; a failure is logged, never raised (a cache only costs a replay)."""
+    try:
+        await work
+    except Exception as exc:  # noqa: BLE001 -- a lost cache entry is harmless
+        log.debug("a background cache save failed: %s", exc)

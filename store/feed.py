@@ -60,6 +60,11 @@ class Feed:
 
         return unsubscribe
 
+    @property
+    def active(self) -> bool:
+        """Whether anyone subscribes."""
+        return bool(self._callbacks)
+
     def emit(self, change: Change) -> None:
         """Tell every subscriber; a failing callback is logged and the others still run."""
         for callback in list(self._callbacks):

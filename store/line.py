@@ -32,9 +32,12 @@ __all__ = [
     "MAX_NAME",
     "VIEWS",
     "aborted_line",
+    "check_fork_meta",
+    "check_git_patch",
     "check_items_view",
     "check_kept",
     "check_name",
+    "check_policy",
     "check_seq",
     "encode_all",
     "encode_checked",
@@ -49,6 +52,13 @@ LINE_CLASSES: tuple[type, ...] = get_args(ev.Line)
 VIEWS: tuple[str, ...] = get_args(ItemsView)
 #: The longest thread name, in characters.
 MAX_NAME = 256
+#: Replay policies (``replay.Policy``).
+POLICIES = ("extended", "limited")
+#: ``session_meta`` fields a fork's caller may not set: the store sets them.
+_FORK_OWN = frozenset({"id", "forked_from_id", "timestamp"})
+_META_FIELDS = frozenset(ev.SessionMeta.__struct_fields__)
+#: ``GitInfo`` names as the v2 API and ``ThreadInfo.git_info`` spell them -> the ``session_meta`` names
+GIT_FIELDS = {"sha": "commit_hash", "branch": "branch", "origin_url": "repository_url"}
 
 
 def encode_checked(line: Any, index: int) -> bytes:
@@ -129,6 +139,53 @@ def check_name(name: object) -> str:
     return name
 
 
+def check_policy(policy: object) -> str:
+    """A replay policy. Raises InvalidInput."""
+    if not isinstance(policy, str) or policy not in POLICIES:
+        raise InvalidInput(f"policy must be one of {POLICIES}, not {policy!r}")
+    return policy
+
+
+def check_fork_meta(meta: object) -> tuple[tuple[str, Any], ...]:
+    """The ``session_meta`` fields a fork child gets instead of its source's, as pairs.
+
+    Raises:
+        InvalidInput: not a mapping of ``SessionMeta`` field names (``id``,
+            ``forked_from_id`` and ``timestamp`` excepted) to values of their types.
+    """
+    if meta is None:
+        return ()
+    if not isinstance(meta, dict) or not all(isinstance(key, str) for key in meta):
+        raise InvalidInput(f"meta must be a dict of session_meta fields, not {meta!r}")
+    bad = sorted(key for key in meta if key not in _META_FIELDS or key in _FORK_OWN)
+    if bad:
+        raise InvalidInput(f"a fork cannot set the session_meta field {bad[0]!r}")
+    try:
+        checked = msgspec.convert(meta, ev.SessionMeta)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"meta: {exc}") from exc
+    return tuple((key, getattr(checked, key)) for key in meta)
+
+
+def check_git_patch(git: object) -> tuple[tuple[str, str | None], ...]:
+    """A git metadata patch (``sha``, ``branch``, ``origin_url``; None clears a field) as
+    ``(GitInfo field, value)`` pairs.
+
+    Raises:
+        InvalidInput: not a non-empty dict of those keys to strings or None.
+    """
+    if not isinstance(git, dict) or not git:
+        raise InvalidInput("git must be a non-empty dict with keys among sha, branch, origin_url")
+    pairs = []
+    for key, value in git.items():
+        if key not in GIT_FIELDS:
+            raise InvalidInput(f"git has no field {key!r} (sha, branch, origin_url)")
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"git.{key} must be a string or None, not {value!r}")
+        pairs.append((GIT_FIELDS[key], value))
+    return tuple(pairs)
+
+
 def check_kept(at_turn: object) -> int | str | None:
     """``at_turn`` of ``fork``: None, a count of turns kept (negative: all but that many), or a turn id.
 
@@ -176,8 +233,9 @@ def fork_meta_line(source: ev.SessionMeta, child_id: str, source_id: str, now: i
     return ev.SessionMetaLine(timestamp=stamp, payload=payload)
 
 
-def aborted_line(turn_id: str, now: int) -> ev.EventMsgLine:
-    """``turn_aborted{turn_id, reason: "interrupted"}``, closing a fork copied mid-turn."""
+def aborted_line(turn_id: str | None, now: int) -> ev.EventMsgLine:
+    """``turn_aborted{turn_id, reason: "interrupted"}``, closing a fork copied mid-turn (a legacy
+    history's implicit turn has no id)."""
     return ev.EventMsgLine(
         timestamp=iso_ms(now), payload=ev.TurnAbortedEvent(turn_id=turn_id, reason="interrupted")
     )

@@ -26,7 +26,19 @@ from .search.fts5 import Fts5Index
 from .search.hits import Hit, Mark, Update
 from .search.query import SearchQuery
 from .state import ThreadState
-from .write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
+from .write import (
+    Append,
+    Appended,
+    Command,
+    Delete,
+    Fork,
+    Import,
+    SetArchived,
+    SetMetadata,
+    SetName,
+    Start,
+    ThreadExists,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -80,7 +92,7 @@ class MemoryStore(Store):
                 return self._append(command)
             case Fork():
                 return self._fork(command)
-            case SetName():
+            case SetName() | SetMetadata():
                 thread = self._get(command.thread_id)
                 thread.state = command.apply(thread.state)
                 return thread.state
@@ -134,7 +146,7 @@ class MemoryStore(Store):
 
     async def _page(self, query: ListQuery) -> list[ThreadState]:
         states = [t.state for t in self._threads.values() if matches(query, t.state) and query.after_key(t.state)]
-        states.sort(key=lambda s: (sort_ms(s, query.sort), s.id), reverse=True)
+        states.sort(key=lambda s: (sort_ms(s, query.sort), s.id), reverse=not query.ascending)
         return states[: query.limit + 1]
 
     # ------------------------------------------------------------------ search (an in-memory FTS5 index)

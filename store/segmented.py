@@ -30,7 +30,7 @@ from typing import Any, Literal, NamedTuple
 import msgspec
 
 import replay
-from replay import ResumeContext, Turn, TurnSpan
+from replay import MidTurn, ResumeContext, Turn, TurnSpan
 from replay import segments as chains
 from rollout import events as ev
 from rollout.codec import decode_line
@@ -42,6 +42,7 @@ from .clock import new_thread_id
 from .line import aborted_line, encode_checked, fork_meta_line
 from .plan import ImportPlan, compare, kept_end
 from .state import ThreadState, initial_state
+from .turns import Window, cut
 from .write import Import
 
 __all__ = [
@@ -152,12 +153,23 @@ class SegmentReads(Backend):
                           gap=gap.describe() if gap else None)
         return History(state, log, lines, lineage)  # type: ignore[arg-type]
 
-    async def _history_turns(self, thread_id: str, items_view: str) -> tuple[ThreadState, list[Turn]]:
-        state, turns = await self._turns(thread_id, items_view)
+    async def _history_turns(self, thread_id: str, items_view: str, policy: str) -> tuple[ThreadState, list[Turn]]:
+        state, turns = await self._turns(thread_id, items_view, policy)
         if not state.segment_starts:
             return state, turns
         history = await self._history(thread_id)  # the log replays wrongly: replay the chain instead
-        return history.state, await self._compute(_build, history.lines, items_view)
+        return history.state, await self._compute(_build, history.lines, items_view, policy)
+
+    async def _history_turn_slice(
+        self, thread_id: str, window: Window, items_view: str, policy: str
+    ) -> tuple[ThreadState, int, int, list[Turn]]:
+        found = await self._turn_slice(thread_id, window, items_view, policy)
+        if not found[0].segment_starts:
+            return found
+        history = await self._history(thread_id)
+        turns = await self._compute(_build, history.lines, "full", policy)
+        lo, hi = window.resolve([turn.id for turn in turns])
+        return history.state, lo, len(turns), cut(turns, lo, hi, items_view)
 
     async def _history_resumed(self, thread_id: str) -> tuple[ThreadState, list[Turn], ResumeContext]:
         state, turns, context = await self._resumed(thread_id)
@@ -169,7 +181,7 @@ class SegmentReads(Backend):
         turns, context = await self._compute(_resume, history.lines)
         return history.state, turns, context
 
-    async def _history_spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
+    async def _history_spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], MidTurn | None]:
         state, spans, open_turn = await self._spans(thread_id)
         if not state.segment_starts:
             return state, spans, open_turn
@@ -192,7 +204,8 @@ def joined_rollout(history: History) -> list[ev.Line]:
     return [_baseless(line) for line in [*head, *lines]]
 
 
-def fork_copy(history: History, kept: int | str | None, child_id: str, now: int) -> Import:
+def fork_copy(history: History, kept: int | str | None, child_id: str, now: int,
+              fields: tuple[tuple[str, Any], ...] = ()) -> Import:
     """A fork of a segmented thread: a new plain thread holding a copy of the chain's lines.
 
     A fork that pointed into the source's log would replay the segments in log order, so
@@ -208,16 +221,19 @@ def fork_copy(history: History, kept: int | str | None, child_id: str, now: int)
         raise ThreadArchived(state.id)
     builder = replay.HistoryBuilder().feed_many(lines)
     upto = len(lines) if kept is None else kept_end(builder.spans(), kept)
-    open_turn = builder.open_turn_id if kept is None else replay.open_turn(lines[:upto])
+    # Codex's rule for a whole fork (HistoryBuilder.mid_turn); a partial one ends inside an explicit turn only
+    mid = builder.mid_turn if kept is None else None
+    open_turn = mid.turn_id if mid is not None else (None if kept is None else replay.open_turn(lines[:upto]))
+    ends_mid_turn = mid is not None or open_turn is not None
     own = next((l for l in history.log if isinstance(l, ev.SessionMetaLine)
                 and l.payload.id.lower() == state.id), None)
     base = msgspec.structs.replace(own.payload if own else state.meta or ev.SessionMeta(id=state.id),
-                                   git=state.git, memory_mode=state.memory_mode)
+                                   git=state.current_git, memory_mode=state.memory_mode, **dict(fields))
     meta = fork_meta_line(base, child_id, state.id, now)
     body = [_baseless(line) for line in lines[:upto]]  # the copy stands alone: no base to look for
-    copied = [meta, *body, *([aborted_line(open_turn, now)] if open_turn else [])]
+    copied = [meta, *body, *([aborted_line(open_turn, now)] if ends_mid_turn else [])]
     child = msgspec.structs.replace(initial_state(meta, copied, now), name=state.name)
-    return Import(child, [encode_checked(line, index) for index, line in enumerate(copied)])
+    return Import(child, [encode_checked(line, index) for index, line in enumerate(copied)], forked_from=state.id)
 
 
 def _baseless(line: ev.Line) -> ev.Line:
@@ -297,14 +313,14 @@ def _created(raw: bytes) -> str:
     return ""
 
 
-def _build(lines: list[ev.Line], items_view: Any) -> list[Turn]:
-    return replay.build_turns(lines, items_view=items_view)
+def _build(lines: list[ev.Line], items_view: Any, policy: Any = "extended") -> list[Turn]:
+    return replay.build_turns(lines, items_view=items_view, policy=policy)
 
 
 def _resume(lines: list[ev.Line]) -> tuple[list[Turn], ResumeContext]:
     return replay.build_turns(lines), replay.resume_context(lines)
 
 
-def _spans_of(lines: list[ev.Line]) -> tuple[list[TurnSpan], str | None]:
+def _spans_of(lines: list[ev.Line]) -> tuple[list[TurnSpan], MidTurn | None]:
     builder = replay.HistoryBuilder().feed_many(lines)
-    return builder.spans(), builder.open_turn_id
+    return builder.spans(), builder.mid_turn

@@ -23,7 +23,7 @@ from msgspec.structs import replace
 
 from replay import Turn
 from rollout import events as ev
-from rollout.compat import preview_text, source_kind, v2_source
+from rollout.compat import list_kind, preview_text, v2_source
 from rollout.readable import codex_reads
 from rollout.thread_meta import (
     DEFAULT_PROVIDER,
@@ -69,6 +69,7 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
             (see :func:`slim`); the whole payload is line ``meta_seq``.
         meta_seq: seq of the canonical ``session_meta`` line (0: none yet).
         git: newest non-null ``git`` among its own ``session_meta`` lines.
+        git_edit: git metadata edited in place (``update_metadata``); it wins over ``git``.
         memory_mode: newest ``memory_mode`` among its own ``session_meta`` lines.
         preview: preview text of the first user message ("" until one arrives).
         preview_seq: seq of the line the preview came from (0: none).
@@ -89,6 +90,7 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
     meta: ev.SessionMeta | None = None
     meta_seq: int = 0
     git: ev.GitInfo | None = None
+    git_edit: ev.GitInfo | None = None
     memory_mode: str | None = None
     preview: str = ""
     preview_seq: int = 0
@@ -101,8 +103,23 @@ class ThreadState(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     @property
     def source_kind(self) -> str:
-        """v2 source kind (``cli``, ``vscode``, ``subAgent``, ...), used by list filters."""
-        return source_kind(self.meta.source if self.meta else None)
+        """The kind list filters use (``cli``, ``vscode``, ``subAgentReview``, ...: :func:`rollout.compat.list_kind`)."""
+        return list_kind(self.meta.source if self.meta else None)
+
+    @property
+    def current_git(self) -> ev.GitInfo | None:
+        """The thread's git metadata: the edit if there is one, else the newest recorded."""
+        if self.git_edit is not None:
+            return self.git_edit
+        return self.git or (self.meta.git if self.meta else None)
+
+    @property
+    def shown_name(self) -> str | None:
+        """The name Codex shows: the one given, else the guardian's fixed name for a guardian sub-agent."""
+        if self.name:
+            return self.name
+        source = self.meta.source if self.meta else None
+        return GUARDIAN_NAME if isinstance(source, dict) and is_guardian(source) else None
 
     @property
     def model_provider(self) -> str:
@@ -246,7 +263,7 @@ def fork_state(source: ThreadState, meta: ev.SessionMetaLine, upto: int, tail: l
         preview_seq=source.preview_seq + 1 if copied else 0,
         model=source.model,
         effort=source.effort,
-        name=source.name,
+        name=source.shown_name,  # as Codex names a fork: what the source is shown with
     )
     if not tail:
         return state
@@ -272,7 +289,8 @@ def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn] |
             (else a ``ThreadInfo`` with ``turns: []``).
         listed: the object as a ``thread/list`` entry, where Codex 0.171.0 sends
             ``forkedFromId`` and ``threadSource`` as null; ``thread/read`` sends the fork's
-            source, and ``threadSource`` for a paginated-history thread only.
+            source, and ``threadSource`` for a paginated-history thread, or for any thread
+            read with its turns (Codex reads the rollout's meta then).
     """
     meta = state.meta or ev.SessionMeta(id=state.id)
     source = meta.source
@@ -298,11 +316,11 @@ def thread_info(state: ThreadState, *, listed: bool = False, turns: list[Turn] |
         cli_version=meta.cli_version or "",
         originator=meta.originator,
         source=v2_source(source),
-        thread_source=meta.thread_source if history == "paginated" and not listed else None,
+        thread_source=meta.thread_source if (history == "paginated" or turns is not None) and not listed else None,
         agent_nickname=meta.agent_nickname or (_text(spawn.get("agent_nickname")) if spawn else None),
         agent_role=meta.agent_role or (_text(spawn.get("agent_role")) if spawn else None),
-        git_info=_git_info(state.git or meta.git) if (state.git or meta.git) is not None else None,
-        name=state.name or (GUARDIAN_NAME if guardian else None),
+        git_info=_git_info(state.current_git),
+        name=state.shown_name,
         turns=[] if turns is None else turns,
         archived=state.archived,
         last_seq=state.last_seq,

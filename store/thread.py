@@ -4,7 +4,7 @@
 key Codex sends, in Codex's order, ``null`` included, and ``turns: []``. ``Thread`` is the
 same object with its rebuilt turns (``thread/read`` with ``includeTurns``);
 ``ResumedThread`` pairs a thread with the model context a resume sends; ``Page`` is one
-page of ``list``; ``ImportResult`` says what importing a rollout did. They encode to
+page of ``list``; ``TurnSlice`` a range of a thread's turns; ``ImportResult`` says what importing a rollout did. They encode to
 camelCase JSON with ``msgspec.json.encode``, as the app-server sends them.
 
 Two keys go beyond Codex's object, after all of Codex's (the schema allows extra keys):
@@ -31,6 +31,7 @@ __all__ = [
     "Thread",
     "ThreadInfo",
     "ThreadStatus",
+    "TurnSlice",
 ]
 
 SortKey = Literal["created_at", "updated_at"]
@@ -130,10 +131,33 @@ class ResumedThread(_V2):
 
 
 class Page(_V2):
-    """One page of ``list``; pass ``next_cursor`` back to get the next page (None at the end)."""
+    """One page of ``list``.
+
+    Attributes:
+        next_cursor: pass it back with the same arguments for the next page (None at the end).
+        backwards_cursor: pass it back with the opposite ``direction`` to walk the other
+            way from this page's first thread, that thread included (None for an empty page).
+    """
 
     data: list[ThreadInfo] = []
     next_cursor: str | None = None
+    backwards_cursor: str | None = None
+
+
+class TurnSlice(_V2):
+    """A range of a thread's turns (:meth:`store.core.Store.turns`).
+
+    Attributes:
+        thread: the thread's info when the turns were read.
+        turns: the turns, oldest first.
+        start: the position of ``turns[0]`` among the thread's turns (oldest first, from 0).
+        total: how many turns the thread has.
+    """
+
+    thread: ThreadInfo
+    turns: list[Turn] = []
+    start: int = 0
+    total: int = 0
 
 
 ImportStatus = Literal["new", "appended", "unchanged", "diverged"]

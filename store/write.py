@@ -13,14 +13,16 @@ Must not import: rollout.cli, rich, anything doing I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from msgspec.structs import replace
 
+from replay import MidTurn
 from rollout import events as ev
 from rollout.codec import encode_line
 from rollout.errors import Conflict, InvalidInput
 
+from .feed import Change, ChangeKind
 from .line import aborted_line, fork_meta_line
 from .state import Fact, ThreadState, absorb, fork_state
 
@@ -34,9 +36,11 @@ __all__ = [
     "ForkPlan",
     "Import",
     "SetArchived",
+    "SetMetadata",
     "SetName",
     "Start",
     "ThreadExists",
+    "change_of",
 ]
 
 
@@ -67,6 +71,7 @@ class Import:
     state: ThreadState
     raw: list[bytes]
     segment: str | None = None  # a paginated segment's id (its file name's ``_<id>``), for FileStore
+    forked_from: str | None = None  # the source, when the import is a fork's copy (reported as ``forked``)
 
 
 class AppendPlan(NamedTuple):
@@ -96,6 +101,7 @@ class Append:
         new_segment: the lines start a new segment of a paginated thread, with this
             segment id: a backend keeping Codex's files writes them to a new file
             (``rollout-<time>-<thread>_<segment>.jsonl``); others just append them.
+        kind: what the change feed calls it (``rolled_back`` for a rollback marker).
     """
 
     thread_id: str
@@ -106,6 +112,7 @@ class Append:
     written_at: int | None = None
     archived_ok: bool = False
     new_segment: str | None = None
+    kind: ChangeKind = "appended"
 
     def plan(self, state: ThreadState, key_seq: int | None, now: int) -> AppendPlan:
         """The append steps: a known idempotency key repeats its seq; a stale ``expected_seq``
@@ -144,11 +151,17 @@ class ForkPlan(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Fork:
-    """A new thread continuing a copy of ``thread_id``'s first ``upto`` lines."""
+    """A new thread continuing a copy of ``thread_id``'s first ``upto`` lines.
+
+    Attributes:
+        meta: ``(field, value)`` pairs the child's ``session_meta`` takes instead of the
+            source's (the client that forks: ``source``, ``originator``, ``cli_version``).
+    """
 
     thread_id: str
     upto: int
-    open_turn: str | None
+    open_turn: MidTurn | None
+    meta: tuple[tuple[str, Any], ...] = ()
 
     def plan(self, source: ThreadState, full_meta: ev.SessionMeta | None, child_id: str, now: int) -> ForkPlan:
         """The child: the source's meta (with its newest git and memory mode) under a new id,
@@ -161,9 +174,9 @@ class Fork:
             now: the backend's clock.
         """
         base = full_meta or source.meta or ev.SessionMeta(id=source.id)
-        base = replace(base, git=source.git, memory_mode=source.memory_mode)
+        base = replace(base, git=source.current_git, memory_mode=source.memory_mode, **dict(self.meta))
         meta = fork_meta_line(base, child_id, self.thread_id, now)
-        tail = [] if self.open_turn is None else [aborted_line(self.open_turn, now)]
+        tail = [] if self.open_turn is None else [aborted_line(self.open_turn.turn_id, now)]
         upto = min(self.upto, source.last_seq)
         state = fork_state(source, meta, upto, tail, now)
         return ForkPlan(state, meta, encode_line(meta), upto, [encode_line(line) for line in tail])
@@ -178,6 +191,19 @@ class SetName:
 
     def apply(self, state: ThreadState) -> ThreadState:
         return replace(state, name=self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class SetMetadata:
+    """Edit a thread's git metadata in place: each ``(GitInfo field, value)`` pair is set,
+    a None value clearing the field. The edit is kept beside the log (``git_edit``), which
+    is left alone, and wins over what the log records."""
+
+    thread_id: str
+    git: tuple[tuple[str, str | None], ...]
+
+    def apply(self, state: ThreadState) -> ThreadState:
+        return replace(state, git_edit=replace(state.current_git or ev.GitInfo(), **dict(self.git)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,5 +226,26 @@ class Delete:
     thread_id: str
 
 
-Command = Start | Import | Append | Fork | SetName | SetArchived | Delete
+Command = Start | Import | Append | Fork | SetName | SetMetadata | SetArchived | Delete
+
+
+def change_of(command: Command, result: Any) -> Change | None:
+    """What the change feed reports of ``command`` once it has committed with ``result``
+    (what ``_write`` returned); None when it wrote nothing (a repeated or empty append)."""
+    match command:
+        case Import(forked_from=str(source)):
+            return Change(kind="forked", thread_id=result.id, last_seq=result.last_seq, source_id=source)
+        case Start() | Import():
+            return Change(kind="started", thread_id=result.id, last_seq=result.last_seq)
+        case Append():
+            done: Appended = result
+            return Change(kind=command.kind, thread_id=command.thread_id, last_seq=done.last_seq) if done.written else None
+        case Fork():
+            return Change(kind="forked", thread_id=result.id, last_seq=result.last_seq, source_id=command.thread_id)
+        case Delete():
+            return Change(kind="deleted", thread_id=command.thread_id)
+    kind: ChangeKind = {SetName: "named", SetMetadata: "metadata"}.get(type(command), "archived")  # type: ignore[assignment]
+    if isinstance(command, SetArchived) and not command.archived:
+        kind = "unarchived"
+    return Change(kind=kind, thread_id=command.thread_id, last_seq=result.last_seq)
 

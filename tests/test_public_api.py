@@ -20,12 +20,14 @@ PUBLIC = {
         "encode_msgpack", "events", "iter_rollout", "raw_bytes", "read_rollout", "upcast",
     ],
     replay: [
-        "ContextBuilder", "HistoryBuilder", "Policy", "ResumeContext", "ThreadItem", "Turn", "TurnError", "TurnSpan",
+        "ContextBuilder", "HistoryBuilder", "MidTurn", "Policy", "ResumeContext", "ThreadItem", "Turn", "TurnError", "TurnSpan",
         "UserInput", "build_turns", "fork_end", "open_turn", "resume_context", "rollback_start", "turn_boundaries",
+        "with_items_view",
     ],
     store: [
         "Change", "FileStore", "GitInfo", "ImportResult", "MemoryStore", "Opening", "Page", "ResumedThread",
-        "SqliteStore", "Store", "Thread", "ThreadInfo", "ThreadStatus", "Tuning", "copy_threads", "iter_threads",
+        "SqliteStore", "Store", "Thread", "ThreadInfo", "ThreadStatus", "Tuning", "TurnSlice", "copy_threads",
+        "iter_threads",
     ],
 }
 

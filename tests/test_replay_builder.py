@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from replay import HistoryBuilder, build_turns, fork_end, rollback_start, turn_boundaries
+from replay import HistoryBuilder, MidTurn, build_turns, fork_end, rollback_start, turn_boundaries
 from replay.shell import join_command
 from rollout.errors import CorruptLog, InvalidInput
 from tests.strategies import agent_line as agent
@@ -226,3 +226,30 @@ def test_hook_prompt_ids_are_stable_across_rebuilds():
               "content": [{"type": "input_text", "text": '<hook_prompt hook_run_id="h">Go.</hook_prompt>'}]})
     lines = [started("t"), user("hi"), hook]
     assert build_turns(lines)[0].items[1].id == build_turns(lines)[0].items[1].id
+
+
+def _said(text):
+    return R({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]})
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ([], None),
+        ([started("t1"), user("a")], MidTurn("t1")),
+        ([started("t1"), user("a"), complete("t1")], None),
+        ([started("t1"), user("a"), E({"type": "turn_aborted", "turn_id": "t1", "reason": "interrupted"})], None),
+        ([_said("a"), user("a"), agent("b")], MidTurn(None)),
+        ([_said("a"), user("a"), agent("b"), complete("t1")], None),
+        ([_said("<environment_context>x</environment_context>"), agent("b")], None),
+        ([_said("a"), complete("t1"), _said("b"), E({"type": "thread_rolled_back", "num_turns": 1})], None),
+        ([_said("a"), _said("b"), E({"type": "thread_rolled_back", "num_turns": 1})], MidTurn(None)),
+    ],
+    ids=["empty", "explicit-open", "explicit-done", "explicit-aborted", "legacy-open", "legacy-done",
+         "no-real-user-message", "rolled-back-to-done", "rolled-back-to-open"],
+)
+def test_mid_turn_is_codexs_fork_rule(lines, expected):
+    """A fork ends mid-turn inside an explicit turn in progress, or after a real user message nothing completed."""
+    builder = HistoryBuilder().feed_many(lines)
+    assert builder.mid_turn == expected
+    assert HistoryBuilder.load(builder.dump()).mid_turn == expected

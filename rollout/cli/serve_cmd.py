@@ -71,7 +71,7 @@ async def _serve(args: argparse.Namespace, out: Output) -> int:
         raise UsageError("--max-message-bytes must be at least 1024")
     configure("json" if args.json else args.log_format or "text", args.log_level)
     token = os.environ.get("ROLLOUT_SERVE_TOKEN") or None
-    async with open_store(args, create=True) as store:
+    async with open_store(args, create=True, turn_index="limited") as store:  # what Codex's clients read
         home = os.path.abspath(os.path.expanduser(args.codex_home)) if args.codex_home else None
         server = AppServer(store, codex_home=home, default_cwd=os.getcwd())
         try:

@@ -28,7 +28,7 @@ def db_path(args: argparse.Namespace) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator[Any]:
+async def open_store(args: argparse.Namespace, *, create: bool, turn_index: str | None = None) -> AsyncIterator[Any]:
     """Open the store named by ``--codex-home`` / ``--db`` for one command.
 
     Errors name the store: a database that cannot be opened (newer schema, not
@@ -38,6 +38,8 @@ async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator
     Args:
         args: parsed arguments (``codex_home``, ``db``).
         create: whether a missing database may be created (``import`` only).
+        turn_index: a Codex home writes the turn index of this replay policy as it indexes
+            each file (``FileStore``'s option: ``serve`` wants first reads without a replay).
 
     Raises:
         CommandError: no database there (and ``create`` is false), it cannot be
@@ -48,13 +50,14 @@ async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator
     import store as backends  # only the commands that need a store pay for loading one
 
     backend: Any
+    options: dict[str, Any] = {}
     if getattr(args, "codex_home", None):
         where = Path(args.codex_home).expanduser()
         if not where.is_dir():
             raise FileNotFoundError(2, "no such Codex home", str(where))
         if not is_codex_home(where):  # never leave an index behind in a folder that is not one
             raise CommandError(f"{where}: not a Codex home (it has no sessions/ or archived_sessions/ folder)")
-        backend = backends.FileStore
+        backend, options = backends.FileStore, {"turn_index": turn_index}
     else:
         where, backend = db_path(args), backends.SqliteStore
         if not where.exists():
@@ -63,7 +66,7 @@ async def open_store(args: argparse.Namespace, *, create: bool) -> AsyncIterator
             where.parent.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
         try:
-            opened = await stack.enter_async_context(backend.open(where))
+            opened = await stack.enter_async_context(backend.open(where, **options))
         except (StoreError, OSError) as exc:
             raise CommandError(f"{where}: {exc}" if str(where) not in str(exc) else str(exc)) from exc
         try:

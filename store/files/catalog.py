@@ -7,7 +7,11 @@ The files are the truth. The catalog finds what changed without reading every fi
 * every row about to be used (a lookup by id, the threads of a listed page) is
   checked against its file first and re-read if it went stale or missing
   ("read-repair", as Codex repairs ``state_5.sqlite``);
-* names are read incrementally from ``session_index.jsonl``.
+* with ``turn_index`` (a replay policy), a file read to index it also gets its turn index
+  (:mod:`store.turns`) written, so the first read of the thread needs no replay;
+* names are read incrementally from ``session_index.jsonl``; git metadata edited in
+  place (``update_metadata``) lives in the index beside the row, and is laid over the
+  state read from the file each time the row is written.
 
 What a thread is comes from the shared :mod:`store.state` folding, with one file
 specific rule: a thread was last updated when its file was (``mtime``), as for Codex.
@@ -29,8 +33,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
 from msgspec.structs import replace
 
+import replay
 from rollout import events as ev
 from rollout.codex_home import CodexHome, RolloutFile, parse_rollout_name
 from rollout.errors import EmptyRollout, StoreError, ThreadNotFound, UnreadableRollout
@@ -40,6 +46,7 @@ from rollout.session_index import file_signature, ids_by_name, latest_names, rea
 from ..listing import ListQuery, matches
 from ..segmented import continues_itself
 from ..state import STATE_DECODER, STATE_ENCODER, ThreadState, initial_state
+from ..turns import index_parts, kind
 from .index import FileIndex, FileRow, Filters, ThreadRow
 from .segments import segment_files
 
@@ -47,6 +54,7 @@ __all__ = ["Catalog", "IndexReport", "mtime_ms"]
 
 log = logging.getLogger("store.files")
 
+_GIT = msgspec.msgpack.Decoder(ev.GitInfo)
 _RACY_NS = 2_000_000_000  # a directory changed this recently may change again within its mtime tick
 
 
@@ -79,9 +87,10 @@ def mtime_ms(stat: os.stat_result) -> int:
 class Catalog:
     """The index of one Codex home, repaired from its files on use."""
 
-    def __init__(self, home: CodexHome, index: FileIndex) -> None:
+    def __init__(self, home: CodexHome, index: FileIndex, *, turn_index: str | None = None) -> None:
         self.home = home
         self.index = index
+        self.turn_index = turn_index
         self.report = IndexReport(rebuilt=index.rebuilt)
         self._announce = index.rebuilt is not None
 
@@ -166,7 +175,7 @@ class Catalog:
     def _index_file(self, found: RolloutFile, stat: os.stat_result) -> ThreadRow | None:
         """Read one file and record what it holds."""
         rel = self.home.relative(found.path)
-        state = self._read_state(found, stat)
+        state, lines = self._read_state(found, stat)
         self.report.indexed += 1
         self.index.put_file(FileRow(rel, self.home.relative(found.path.parent), stat.st_size, stat.st_mtime_ns,
                                     state.id if state else None))
@@ -183,6 +192,8 @@ class Catalog:
             return None
         row = self.row(found.path, state, stat)
         self._put(row, state)
+        if self.turn_index is not None:
+            self._index_turns(row, lines, self.turn_index)
         return row
 
     def _index_segments(self, thread_id: str) -> ThreadRow | None:
@@ -198,6 +209,13 @@ class Catalog:
         self._put(row, state)
         return row
 
+    def _index_turns(self, row: ThreadRow, lines: list[ev.Line], policy: str) -> None:
+        """Write the thread's turn index (:mod:`store.turns`) from the lines just read, so its
+        first read needs no replay."""
+        state = STATE_DECODER.decode(row.info)
+        parts, count = index_parts(state, replay.build_turns(lines, policy=policy), None)  # type: ignore[arg-type]
+        self.index.save_derived(row.id, kind(policy), parts, count)
+
     def _prefer(self, found: RolloutFile, stat: os.stat_result, current: ThreadRow) -> bool:
         """Whether ``found`` should replace ``current`` as the file of a thread."""
         try:
@@ -206,12 +224,12 @@ class Catalog:
             return True
         return (not found.archived, stat.st_size) > (not current.archived, other.st_size)
 
-    def _read_state(self, found: RolloutFile, stat: os.stat_result) -> ThreadState | None:
+    def _read_state(self, found: RolloutFile, stat: os.stat_result) -> tuple[ThreadState | None, list[ev.Line]]:
         try:
             result = read_rollout(found.path)
         except (EmptyRollout, UnreadableRollout) as exc:
             log.warning("%s: not indexed: %s", found.path, exc)
-            return None
+            return None, []
         self._note_problems(found.path, result.problems)
         meta = next(
             (l for l in result.lines if isinstance(l, ev.SessionMetaLine) and l.payload.id == result.thread_id),
@@ -219,8 +237,8 @@ class Catalog:
         )
         if meta is None:
             log.warning("%s: not indexed: no session_meta", found.path)
-            return None
-        return initial_state(meta, result.lines, mtime_ms(stat), created_ms=_stamp_ms(found.stamp))
+            return None, []
+        return initial_state(meta, result.lines, mtime_ms(stat), created_ms=_stamp_ms(found.stamp)), result.lines
 
     def _note_problems(self, path: Path, problems: list[Problem]) -> None:
         torn = [p for p in problems if p.kind == "torn"]
@@ -275,6 +293,10 @@ class Catalog:
         )
 
     def _put(self, row: ThreadRow, state: ThreadState) -> None:
+        edit = self.index.edit(row.id)  # kept apart from the file, so it outlives re-reading it
+        if edit is not None:
+            git = _GIT.decode(edit)
+            row.info = STATE_ENCODER.encode(replace(STATE_DECODER.decode(row.info), git_edit=git))
         meta = state.meta
         filters = Filters(
             line_count=state.last_seq,
@@ -284,6 +306,13 @@ class Catalog:
             preview=state.preview,
         )
         self.index.put_thread(row, filters)
+
+    def edit(self, row: ThreadRow, git: ev.GitInfo) -> ThreadRow:
+        """Record a thread's git metadata edit (``update_metadata``) and re-index its row."""
+        with self.index.transaction():
+            self.index.put_edit(row.id, msgspec.msgpack.encode(git))
+            self._put(row, self.state(row))
+        return row
 
     def record(self, path: Path, state: ThreadState, segments: list[str] | None = None) -> ThreadRow:
         """Index a file this store has just written, without reading it back (``segments``: all the
@@ -365,7 +394,7 @@ class Catalog:
         return (stat.st_size, stat.st_mtime_ns) == (row.size, row.mtime_ns)
 
     def page(self, query: ListQuery) -> list[ThreadState]:
-        """Up to ``query.limit + 1`` threads matching ``query``, newest first; the first
+        """Up to ``query.limit + 1`` threads matching ``query``, in its order; the first
         ``limit`` rows are verified against their files (the extra one only says "more")."""
         for _ in range(3):
             found = self._candidates(query)
@@ -389,7 +418,8 @@ class Catalog:
             if len(rows) < batch:
                 break
             last = rows[-1]
-            query = replace(query, after=(last.created_ms if query.sort == "created_at" else last.updated_ms, last.id))
+            query = replace(query, after=(last.created_ms if query.sort == "created_at" else last.updated_ms, last.id),
+                            inclusive=False)
         return found[: query.limit + 1]
 
 

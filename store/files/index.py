@@ -14,7 +14,9 @@ id need, so it can always be thrown away and rebuilt. It never touches Codex's o
   listing only the directories that changed;
 * ``names``: the newest name per id from ``session_index.jsonl``, and in ``state`` the
   byte offset up to which that file has been read;
-* ``idempotency``: append idempotency keys.
+* ``idempotency``: append idempotency keys;
+* ``edits``: git metadata edited in place (``update_metadata``), per id (schema 3);
+* ``derived``: derived data per thread, the turn index of :mod:`store.turns` (schema 3).
 
 Stale rows are found by comparing ``(path, size, mtime_ns)`` with the file system and
 repaired by the caller (:mod:`store.files.catalog`). A sidecar that is missing, unreadable or of an
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +45,7 @@ __all__ = ["SCHEMA_VERSION", "FileIndex", "FileRow", "Filters", "ThreadRow", "tr
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2: model_provider holds the default provider; 3: paginated threads' segment files
+SCHEMA_VERSION = 4  # 2: default provider, model settings; 3: paginated threads' segment files; 4: sub-agent kinds, edits, derived data
 
 _SCHEMA = """
 CREATE TABLE threads (
@@ -84,6 +86,14 @@ CREATE TABLE idempotency (
     seq INTEGER NOT NULL,
     PRIMARY KEY (thread_id, key)
 );
+CREATE TABLE edits (id TEXT PRIMARY KEY, git BLOB NOT NULL);
+CREATE TABLE derived (
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (id, name, part)
+) WITHOUT ROWID;
 """
 
 _THREAD_COLUMNS = "id, path, archived, size, mtime_ns, created_ms, updated_ms, info, segments"
@@ -256,14 +266,14 @@ class FileIndex:
         self._exec("DELETE FROM threads WHERE id = ?", (thread_id,))
 
     def page(self, query: ListQuery, limit: int) -> list[ThreadRow]:
-        """Up to ``limit`` rows passing ``query``'s SQL conditions, newest first by ``(sort key, id)``.
+        """Up to ``limit`` rows passing ``query``'s SQL conditions, in its order by ``(sort key, id)``.
 
         ``query.search`` is left to the caller (names live in their own table).
         """
         where, params = sql_conditions(query)
         sql = (
             f"SELECT {_THREAD_COLUMNS} FROM threads WHERE {' AND '.join(where) or '1'} "
-            f"ORDER BY {query.column} DESC, id DESC LIMIT ?"
+            f"ORDER BY {query.order} LIMIT ?"
         )
         return [ThreadRow.from_values(r) for r in self._all(sql, (*params, limit))]
 
@@ -338,8 +348,35 @@ class FileIndex:
     def put_idempotency(self, thread_id: str, key: str, seq: int) -> None:
         self._exec("INSERT INTO idempotency (thread_id, key, seq) VALUES (?, ?, ?)", (thread_id, key, seq))
 
-    def drop_idempotency(self, thread_id: str) -> None:
-        self._exec("DELETE FROM idempotency WHERE thread_id = ?", (thread_id,))
+    # ------------------------------------------------------------------ edits and derived data
+
+    def edit(self, thread_id: str) -> bytes | None:
+        row = self._one("SELECT git FROM edits WHERE id = ?", (thread_id,))
+        return None if row is None else row[0]
+
+    def put_edit(self, thread_id: str, git: bytes) -> None:
+        self._exec("INSERT OR REPLACE INTO edits (id, git) VALUES (?, ?)", (thread_id, git))
+
+    def derived(self, thread_id: str, name: str, parts: Sequence[int] | None) -> dict[int, bytes]:
+        sql = "SELECT part, data FROM derived WHERE id = ? AND name = ?"
+        if parts is None:
+            return dict(self._all(sql, (thread_id, name)))
+        if not parts:
+            return {}
+        marks = ", ".join("?" * len(parts))
+        return dict(self._all(f"{sql} AND part IN ({marks})", (thread_id, name, *parts)))
+
+    def save_derived(self, thread_id: str, name: str, parts: dict[int, bytes], count: int) -> None:
+        with self.transaction():
+            for part, data in parts.items():
+                self._exec("INSERT OR REPLACE INTO derived (id, name, part, data) VALUES (?, ?, ?, ?)",
+                           (thread_id, name, part, data))
+            self._exec("DELETE FROM derived WHERE id = ? AND name = ? AND part >= ?", (thread_id, name, count))
+
+    def drop_thread_data(self, thread_id: str) -> None:
+        """Forget a deleted thread's idempotency keys, edits and derived data."""
+        for table, column in (("idempotency", "thread_id"), ("edits", "id"), ("derived", "id")):
+            self._exec(f"DELETE FROM {table} WHERE {column} = ?", (thread_id,))
 
     # ------------------------------------------------------------------ plumbing
 

@@ -34,7 +34,7 @@ import functools
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,13 +58,25 @@ from rollout.writer import Durability, RolloutWriter
 
 from ..clock import new_thread_id, now_ms, parse_ms, thread_key
 from ..core import Opening, Store
-from ..line import check_name, check_seq, encode_checked
+from ..line import check_name, check_policy, check_seq, encode_checked
 from ..listing import ListQuery
 from ..search.fts5 import Fts5Index
 from ..search.hits import Hit, Mark, Update
 from ..search.query import SearchQuery
 from ..state import ThreadState
-from ..write import Append, Appended, Command, Delete, Fork, Import, SetArchived, SetName, Start, ThreadExists
+from ..write import (
+    Append,
+    Appended,
+    Command,
+    Delete,
+    Fork,
+    Import,
+    SetArchived,
+    SetMetadata,
+    SetName,
+    Start,
+    ThreadExists,
+)
 from .catalog import Catalog, IndexReport
 from .index import FileIndex, ThreadRow, translated_sqlite
 from .segments import join_reads
@@ -83,11 +95,16 @@ class FileStore(Store):
         refresh_interval: seconds between directory checks made by ``list`` (0: every
             call). Lookups by id always check.
         durability: ``RolloutWriter`` fsync mode for appends.
+        turn_index: a replay policy (``"limited"``, say): write the turn index of that policy
+            whenever a file is read to index it (opening a home for the first time then
+            replays every thread once more), so that a thread's first read needs no replay.
+            None (default): turn indexes are written by the first read.
     """
 
     def __init__(self, codex_home: str | os.PathLike[str], *, refresh_interval: float = 1.0,
-                 durability: Durability = "batch") -> None:
+                 durability: Durability = "batch", turn_index: str | None = None) -> None:
         super().__init__()
+        self.turn_index = None if turn_index is None else check_policy(turn_index)
         self.home = CodexHome(codex_home)
         self.refresh_interval = refresh_interval
         self.durability = durability
@@ -99,7 +116,7 @@ class FileStore(Store):
 
     @classmethod
     def open(cls, codex_home: str | os.PathLike[str], *, refresh_interval: float = 1.0,
-             durability: Durability = "batch") -> Opening[FileStore]:
+             durability: Durability = "batch", turn_index: str | None = None) -> Opening[FileStore]:
         """``async with FileStore.open(codex_home) as store`` (or ``await FileStore.open(...)``).
 
         Opening brings the sidecar index (``.rollout-engine/index.sqlite``) in step with
@@ -109,7 +126,8 @@ class FileStore(Store):
         Raises:
             StoreError: the home or its index cannot be opened.
         """
-        return Opening(cls(codex_home, refresh_interval=refresh_interval, durability=durability))
+        return Opening(cls(codex_home, refresh_interval=refresh_interval, durability=durability,
+                           turn_index=turn_index))
 
     async def _start(self) -> None:
         await self._call(self._open_catalog)
@@ -125,7 +143,7 @@ class FileStore(Store):
             raise StoreError(f"{root}: not a directory")
         self.readonly = not os.access(root, os.W_OK)
         index = FileIndex(":memory:" if self.readonly else self.home.sidecar / "index.sqlite")
-        self._catalog = Catalog(self.home, index)
+        self._catalog = Catalog(self.home, index, turn_index=self.turn_index)
         self._search = Fts5Index(index.connection)
         with translated_sqlite("create the search index"):
             self._search.create()
@@ -233,6 +251,10 @@ class FileStore(Store):
                 row = self.catalog.locate(command.thread_id)
                 self._name(command.thread_id, command.name)
                 return self.catalog.state(row)
+            case SetMetadata():
+                row = self.catalog.locate(command.thread_id)
+                git = command.apply(self.catalog.state(row)).git_edit
+                return self.catalog.state(self.catalog.edit(row, git or ev.GitInfo()))
             case SetArchived():
                 return self._archive_now(command)
             case Delete():
@@ -310,9 +332,9 @@ class FileStore(Store):
         plan = command.plan(source, full, child_id, now_ms())
         raw = [plan.meta_raw, *(encode_checked(l, i) for i, l in enumerate(lines[: plan.upto])), *plan.tail_raw]
         state = self._new_thread(replace(plan.state, name=None), raw)
-        if source.name:
-            self._name(child_id, source.name)
-            state = replace(state, name=source.name)
+        if plan.state.name:
+            self._name(child_id, plan.state.name)
+            state = replace(state, name=plan.state.name)
         return state
 
     def _name(self, thread_id: str, name: str | None) -> None:
@@ -359,11 +381,23 @@ class FileStore(Store):
                 (self.home.root / rel).unlink(missing_ok=True)
                 index.drop_file(rel)
             index.drop_thread(thread_id)
-            index.drop_idempotency(thread_id)
+            index.drop_thread_data(thread_id)
         if index.name(thread_id) is not None:
             self._name(thread_id, None)  # a re-created id starts unnamed
 
     # ------------------------------------------------------------------ reads
+
+    _keeps_derived = True
+
+    async def _derived(self, thread_id: str, name: str, parts: Sequence[int] | None) -> tuple[ThreadState, dict[int, bytes]]:
+        return await self._call(self._derived_now, thread_id, name, parts)
+
+    def _derived_now(self, thread_id: str, name: str, parts: Sequence[int] | None) -> tuple[ThreadState, dict[int, bytes]]:
+        state = self.catalog.state(self.catalog.locate(thread_id))
+        return state, self.catalog.index.derived(thread_id, name, parts)
+
+    async def _save_derived(self, thread_id: str, name: str, parts: dict[int, bytes], count: int) -> None:
+        await self._call(self.catalog.index.save_derived, thread_id, name, parts, count)
 
     async def _state(self, thread_id: str) -> ThreadState:
         return await self._call(lambda: self.catalog.state(self.catalog.locate(thread_id)))

@@ -8,7 +8,9 @@ statements: no SQL here. Each command raises project errors (``Conflict``,
 to ``writer.commit_entry`` as its very last step.
 
 The SQLite-only commands are frozen dataclasses too: :class:`InstallDictionary`,
-:class:`Rewrite` and :class:`SaveSnapshot`.
+:class:`Rewrite`, :class:`SaveSnapshot` and :class:`SaveDerived`. Every command that changes
+a thread also records its change in the change log, in the same transaction (``origin``
+names the store that wrote it), so other processes' stores tell their subscribers.
 
 Must not import: rollout.cli, rich, asyncio.
 """
@@ -19,14 +21,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import new_thread_id, now_ms
+from ..feed import Change
 from ..search.fts5 import Fts5Index
 from ..state import ThreadState
-from ..write import Append, Appended, Delete, Fork, SetArchived, SetName, Start, ThreadExists
+from ..write import (
+    Append,
+    Appended,
+    Delete,
+    Fork,
+    SetArchived,
+    SetMetadata,
+    SetName,
+    Start,
+    ThreadExists,
+    change_of,
+)
 from .blobs import Packed
 from .search import IndexWrite
 from .writer import Writer
 
-__all__ = ["InstallDictionary", "PackedImport", "Rewrite", "SaveSnapshot", "apply"]
+__all__ = ["CHANGES_KEPT", "InstallDictionary", "PackedImport", "Rewrite", "SaveDerived", "SaveSnapshot", "apply"]
+
+#: about how many changes the change log keeps (a process that falls further behind misses some)
+CHANGES_KEPT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +80,31 @@ class SaveSnapshot:
     context: bytes
 
 
-def apply(writer: Writer, command: Any) -> Any:
-    """Run one command on the writer thread; returns what the core expects of ``_write``."""
+@dataclass(frozen=True, slots=True)
+class SaveDerived:
+    """Parts of a thread's derived data (a cache: skipped if the thread is gone)."""
+
+    thread_id: str
+    name: str
+    parts: dict[int, bytes]
+    count: int
+
+
+def apply(writer: Writer, command: Any, origin: str = "") -> Any:
+    """Run one command on the writer thread and log the change it made; returns what the
+    core expects of ``_write``."""
+    result = _run(writer, command)
+    change = Change(kind="started", thread_id=result.id, last_seq=result.last_seq) if isinstance(
+        command, PackedImport) else change_of(command, result) if isinstance(command, _LOGGED) else None
+    if change is not None:
+        writer.tables.log_change(origin, change, CHANGES_KEPT)
+    return result
+
+
+_LOGGED = (Append, Start, Fork, SetName, SetMetadata, SetArchived, Delete)
+
+
+def _run(writer: Writer, command: Any) -> Any:
     match command:
         case Append():
             return _append(writer, command)
@@ -72,7 +112,7 @@ def apply(writer: Writer, command: Any) -> Any:
             return _start(writer, command)
         case Fork():
             return _fork(writer, command)
-        case SetName():
+        case SetName() | SetMetadata():
             entry = writer.thread(command.thread_id)
             entry.state = command.apply(entry.state)
             writer.commit_entry(entry)
@@ -99,6 +139,11 @@ def apply(writer: Writer, command: Any) -> Any:
         case SaveSnapshot():
             if not writer.tables.row_gone(command.tkey):
                 writer.tables.save_snapshot(command.tkey, command.seq, command.data, command.context)
+            return None
+        case SaveDerived():
+            found = writer.tables.live_thread(command.thread_id)
+            if found is not None:
+                writer.tables.save_derived(found[0], command.name, command.parts, command.count)
             return None
     raise TypeError(f"not a write command: {command!r}")
 

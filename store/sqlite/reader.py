@@ -29,7 +29,7 @@ from typing import Any
 
 import msgspec
 
-from replay import ContextBuilder, HistoryBuilder, ResumeContext, Turn, TurnSpan
+from replay import ContextBuilder, HistoryBuilder, MidTurn, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.codec import decode_line
 from rollout.compression import ZSTD_MAGIC
@@ -44,6 +44,9 @@ __all__ = [
     "Reader",
     "Row",
     "TurnCache",
+    "changes_job",
+    "derived_job",
+    "last_change_job",
     "open_turn_job",
     "pack_snapshot",
     "raw_lines_job",
@@ -151,7 +154,7 @@ class Reader:
         return Row(found[0], state, found[2], found[3])
 
     def list_page(self, query: ListQuery) -> list[ThreadState]:
-        """Up to ``query.limit + 1`` threads matching ``query``, newest first."""
+        """Up to ``query.limit + 1`` threads matching ``query``, in its order."""
         return [STATE_DECODER.decode(state) for state in self.tables.page(query, query.search)]
 
     # ------------------------------------------------------------------ lines
@@ -245,18 +248,18 @@ class Reader:
                 raise CorruptLog(f"thread {row.state.id}: its resume context cannot be rebuilt")
             return builder.snapshot(items_view="full"), self._due(row, entry, every), context
 
-    def spans(self, row: Row, cache: TurnCache) -> tuple[list[TurnSpan], str | None]:
-        """``replay.turn_boundaries`` of the thread's lines and its open turn, from the cached builder."""
+    def spans(self, row: Row, cache: TurnCache) -> tuple[list[TurnSpan], MidTurn | None]:
+        """``replay.turn_boundaries`` of the thread's lines and where a fork of it ends, from the cached builder."""
         entry = cache.entry(row.tkey)
         with entry.lock:
             builder = self._ready(row, entry)
-            return builder.spans(), builder.open_turn_id
+            return builder.spans(), builder.mid_turn
 
-    def open_turn(self, row: Row, cache: TurnCache) -> str | None:
-        """``replay``'s open turn of the whole thread, from the cached builder."""
+    def open_turn(self, row: Row, cache: TurnCache) -> MidTurn | None:
+        """Where a fork of the whole thread ends (``HistoryBuilder.mid_turn``), from the cached builder."""
         entry = cache.entry(row.tkey)
         with entry.lock:
-            return self._ready(row, entry).open_turn_id
+            return self._ready(row, entry).mid_turn
 
     def _ready(self, row: Row, entry: _Builder) -> HistoryBuilder:
         """The entry's turn builder, fed through ``row``'s last line (call with ``entry.lock`` held)."""
@@ -351,12 +354,25 @@ def state_job(reader: Reader, thread_id: str) -> ThreadState:
     return reader.row(thread_id).state
 
 
-def open_turn_job(reader: Reader, cache: TurnCache, thread_id: str) -> tuple[ThreadState, str | None]:
+def open_turn_job(reader: Reader, cache: TurnCache, thread_id: str) -> tuple[ThreadState, MidTurn | None]:
     row = reader.row(thread_id)
     return row.state, reader.open_turn(row, cache)
 
 
-def spans_job(reader: Reader, cache: TurnCache, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
+def spans_job(reader: Reader, cache: TurnCache, thread_id: str) -> tuple[ThreadState, list[TurnSpan], MidTurn | None]:
     row = reader.row(thread_id)
     spans, open_turn = reader.spans(row, cache)
     return row.state, spans, open_turn
+
+
+def derived_job(reader: Reader, thread_id: str, name: str, parts: Any) -> tuple[ThreadState, dict[int, bytes]]:
+    row = reader.row(thread_id)
+    return row.state, reader.tables.derived(row.tkey, name, parts)
+
+
+def last_change_job(reader: Reader) -> int:
+    return reader.tables.last_change()
+
+
+def changes_job(reader: Reader, after: int) -> list[tuple[int, str, str, str, int | None, str | None]]:
+    return reader.tables.changes_after(after, 1000)

@@ -19,6 +19,12 @@ Tables (version 4):
   ``context`` (version 2; NULL in older rows) ``ContextBuilder.dump()``, each zstd unless
   stored plain (``Tuning.snapshot_level = 0``); separate columns, so a read that only needs
   turns never reads the much larger context.
+* ``derived`` (version 4): a cache beside each thread, ``(tkey, name, part) -> data``: the
+  turn index of :mod:`store.turns` (dropped with the thread).
+* ``changes`` (version 4): the change log: one row per committed write, ``(origin, kind,
+  thread_id, last_seq, source_id)``, so other processes' stores tell their subscribers;
+  about the last 10,000 are kept. Version 4 also stores Codex's sub-agent kinds in
+  ``source_kind`` (``subAgentReview``, ...: :func:`rollout.compat.list_kind`).
 * ``settings``: small counters; ``schema_migrations``: applied versions.
 * ``search_marks``, ``search_items``, ``search_text`` (version 4): the full-text search
   index, a projection of the threads (:mod:`store.search.fts5`, :mod:`store.sqlite.search`).
@@ -42,6 +48,7 @@ from rollout.errors import CorruptLog, RolloutError, SchemaTooNew, StoreError
 
 from ..clock import now_ms
 from ..search.fts5 import SCHEMA as SEARCH_SCHEMA
+from ..state import STATE_DECODER
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SYNCHRONOUS", "Tuning", "connect", "migrate", "translate"]
 
@@ -119,11 +126,31 @@ _V2 = "ALTER TABLE snapshots ADD COLUMN context BLOB"
 
 _V3 = "UPDATE threads SET model_provider = 'openai' WHERE model_provider IS NULL"
 
+_V5 = """
+UPDATE threads SET source_kind = list_kind_of_state(state) WHERE source_kind = 'subAgent';
+CREATE TABLE derived (
+    tkey INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (tkey, name, part)
+) WITHOUT ROWID;
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY,
+    origin TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    last_seq INTEGER,
+    source_id TEXT
+)
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema", _V1),
     (2, "resume context snapshots", _V2),
     (3, "default model provider in the listing column", _V3),
     (4, "full-text search index", SEARCH_SCHEMA),
+    (5, "sub-agent source kinds, derived data (turn index), change log", _V5),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -182,6 +209,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     Raises:
         SchemaTooNew: the database has a migration this code does not know.
     """
+    conn.create_function("list_kind_of_state", 1, _list_kind_of_state, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         found = _current_version(conn)
@@ -198,6 +226,14 @@ def migrate(conn: sqlite3.Connection) -> int:
         conn.execute("ROLLBACK")
         raise
     return found
+
+
+def _list_kind_of_state(data: bytes) -> str | None:
+    """The listing kind of a stored ``ThreadState`` (migration 4); None if it does not decode."""
+    try:
+        return STATE_DECODER.decode(data).source_kind
+    except msgspec.DecodeError:
+        return None
 
 
 def _current_version(conn: sqlite3.Connection) -> int:

@@ -13,8 +13,10 @@ Threads of execution:
 Each append becomes one chunk row, compressed by the writer (zstd with the store's
 dictionary, long strings split out as shared blobs, see :mod:`store.sqlite.blobs`).
 Forks are pointers (:mod:`store.sqlite.reader`). Replay state is cached per thread and
-snapshotted. A database the process may not write is opened read-only: reads work,
-writes raise ``StoreError`` naming the file.
+snapshotted; turn indexes (:mod:`store.turns`) are kept in the ``derived`` table. Writes
+made by other processes on the same file reach this store's subscribers through the change
+log (:mod:`store.sqlite.watch`). A database the process may not write is opened read-only:
+reads work, writes raise ``StoreError`` naming the file.
 
 Must not import: rollout.cli, rich.
 """
@@ -25,28 +27,31 @@ import asyncio
 import functools
 import os
 import sqlite3
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import msgspec
 
-from replay import ResumeContext, Turn, TurnSpan
+from replay import MidTurn, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.errors import InvalidInput, RolloutError, StoreError
 
 from ..core import Opening, Store
+from ..feed import Change
 from ..listing import ListQuery
 from ..search.hits import Hit, Mark, Update
 from ..search.query import SearchQuery
 from ..state import ThreadState
 from ..write import Command, Delete, Import
 from .blobs import bulk, recompress, train
-from .command import InstallDictionary, PackedImport, Rewrite, SaveSnapshot, apply
+from .command import InstallDictionary, PackedImport, Rewrite, SaveDerived, SaveSnapshot, apply
 from .group_commit import GroupCommit
 from .reader import (
     Reader,
     TurnCache,
+    derived_job,
     open_turn_job,
     pack_snapshot,
     raw_lines_job,
@@ -58,6 +63,7 @@ from .reader import (
 )
 from .schema import SYNCHRONOUS, Tuning, connect, migrate, translate
 from .search import IndexWrite, mark_job, query_job, stale_job
+from .watch import Watcher
 from .writer import Writer
 
 __all__ = ["SqliteStore"]
@@ -101,7 +107,14 @@ class SqliteStore(Store):
         readers: reader threads (and connections).
         tuning: storage knobs (:class:`store.sqlite.schema.Tuning`).
         readonly: open without a writer; None (default): when the file may not be written.
+
+    Attributes:
+        watch_interval: seconds between two looks at the change log for other processes'
+            writes (only while someone subscribes).
     """
+
+    _keeps_derived = True
+    watch_interval = 0.1
 
     def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "FULL", readers: int = 2,
                  tuning: Tuning | None = None, readonly: bool | None = None) -> None:
@@ -125,6 +138,8 @@ class SqliteStore(Store):
         self._turn = 0
         self._cache = TurnCache(self.tuning.cached_threads)
         self._closed = False
+        self._origin = uuid.uuid4().hex
+        self._watcher: Watcher | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, synchronous: str = "FULL", readers: int = 2,
@@ -151,7 +166,7 @@ class SqliteStore(Store):
         conn = connect(self.path, synchronous=self._synchronous)
         try:
             migrate(conn)
-            return Writer(conn, self.tuning, apply)
+            return Writer(conn, self.tuning, functools.partial(apply, origin=self._origin))
         except BaseException:
             conn.close()
             raise
@@ -161,6 +176,8 @@ class SqliteStore(Store):
                               immutable=self.readonly))
 
     async def _stop(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
         if self._training is not None:
             await self._training
         while self._snapshots:  # a snapshot being compressed still gets saved
@@ -255,6 +272,28 @@ class SqliteStore(Store):
         if not self._closed:
             self._commits.queue(SaveSnapshot(tkey, seq, turns, context))
 
+    # ------------------------------------------------------------------ the change feed and derived data
+
+    def subscribe(self, callback: Callable[[Change], None]) -> Callable[[], None]:
+        """As :meth:`Store.subscribe`; other processes' writes to the file are told too (after
+        up to :attr:`watch_interval` seconds)."""
+        unsubscribe = super().subscribe(callback)
+        if self._watcher is None and self._status == "open":
+            self._watcher = Watcher(self._open_reader, self._origin, self._feed.emit, self.watch_interval)
+            self._watcher.start()
+        return unsubscribe
+
+    async def _caught_up(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.catch_up()
+
+    async def _derived(self, thread_id: str, name: str, parts: Sequence[int] | None) -> tuple[ThreadState, dict[int, bytes]]:
+        return await self._read(derived_job, thread_id, name, parts)
+
+    async def _save_derived(self, thread_id: str, name: str, parts: dict[int, bytes], count: int) -> None:
+        if not self._closed and self._writer.obj is not None:
+            await self._submit(SaveDerived(thread_id, name, parts, count))
+
     # ------------------------------------------------------------------ reads
 
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -281,7 +320,9 @@ class SqliteStore(Store):
     async def _page(self, query: ListQuery) -> list[ThreadState]:
         return await self._read(Reader.list_page, query)
 
-    async def _turns(self, thread_id: str, items_view: str) -> tuple[ThreadState, list[Turn]]:
+    async def _turns(self, thread_id: str, items_view: str, policy: str = "extended") -> tuple[ThreadState, list[Turn]]:
+        if policy != "extended":  # the cached builders replay the extended view; the turn index serves the other
+            return await super()._turns(thread_id, items_view, policy)
         row, turns, due = await self._read(turns_job, self._cache, thread_id, items_view, self.tuning.snapshot_every)
         if due is not None:
             self._snapshot_later(row.tkey, *due)
@@ -293,10 +334,10 @@ class SqliteStore(Store):
             self._snapshot_later(row.tkey, *due)
         return row.state, turns, context
 
-    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], str | None]:
+    async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], MidTurn | None]:
         return await self._read(spans_job, self._cache, thread_id)
 
-    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, str | None]:
+    async def _open_turn(self, thread_id: str) -> tuple[ThreadState, MidTurn | None]:
         return await self._read(open_turn_job, self._cache, thread_id)
 
 

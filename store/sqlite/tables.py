@@ -11,9 +11,10 @@ Must not import: rollout.cli, rich, asyncio.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from ..feed import Change
 from ..listing import ListQuery, sql_conditions
 
 __all__ = ["ROW_COLUMNS", "Tables"]
@@ -125,7 +126,7 @@ class Tables:
         return self._one("SELECT parent_tkey, parent_upto FROM threads WHERE tkey = ?", tkey)
 
     def page(self, query: ListQuery, search: str | None) -> list[bytes]:
-        """States of up to ``query.limit + 1`` live threads matching ``query``, newest first.
+        """States of up to ``query.limit + 1`` live threads matching ``query``, in its order.
 
         ``search`` is matched by the connection's ``folded_contains`` function.
         """
@@ -135,7 +136,7 @@ class Tables:
             where.append("(folded_contains(name, ?) OR folded_contains(preview, ?))")
             args += (search, search)
         sql = (f"SELECT state FROM threads WHERE {' AND '.join(where)} "
-               f"ORDER BY {query.column} DESC, id DESC LIMIT ?")
+               f"ORDER BY {query.order} LIMIT ?")
         return [state for (state,) in self.conn.execute(sql, (*args, query.limit + 1))]
 
     def add_function(self, name: str, arity: int, fn: Callable[..., Any]) -> None:
@@ -246,6 +247,7 @@ class Tables:
     def drop_keys_and_snapshots(self, tkey: int) -> None:
         self.conn.execute("DELETE FROM idempotency WHERE tkey = ?", (tkey,))
         self.conn.execute("DELETE FROM snapshots WHERE tkey = ?", (tkey,))
+        self.conn.execute("DELETE FROM derived WHERE tkey = ?", (tkey,))
 
     def save_snapshot(self, tkey: int, seq: int, data: bytes, context: bytes) -> None:
         """Keep the snapshot at ``seq`` and drop older ones."""
@@ -268,3 +270,45 @@ class Tables:
             "SELECT seq, context FROM snapshots WHERE tkey = ? AND seq <= ? AND context IS NOT NULL "
             "ORDER BY seq DESC LIMIT 1", tkey, upto,
         )
+
+    # ------------------------------------------------------------------ derived data and the change log
+
+    def derived(self, tkey: int, name: str, parts: Sequence[int] | None) -> dict[int, bytes]:
+        """The stored ``parts`` (None: all) of a thread's derived data ``name``."""
+        sql = "SELECT part, data FROM derived WHERE tkey = ? AND name = ?"
+        if parts is None:
+            return dict(self.conn.execute(sql, (tkey, name)))
+        if not parts:
+            return {}
+        marks = ", ".join("?" * len(parts))
+        return dict(self.conn.execute(f"{sql} AND part IN ({marks})", (tkey, name, *parts)))
+
+    def save_derived(self, tkey: int, name: str, parts: dict[int, bytes], count: int) -> None:
+        """Replace ``parts`` of derived data ``name`` and drop the numbered ``count`` and up (a cache)."""
+        self.conn.executemany(
+            "INSERT INTO derived (tkey, name, part, data) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (tkey, name, part) DO UPDATE SET data = excluded.data",
+            [(tkey, name, part, data) for part, data in parts.items()],
+        )
+        self.conn.execute("DELETE FROM derived WHERE tkey = ? AND name = ? AND part >= ?", (tkey, name, count))
+
+    def log_change(self, origin: str, change: Change, keep: int) -> None:
+        """Record a committed change for other processes' feeds; keep about the last ``keep``."""
+        cursor = self.conn.execute(
+            "INSERT INTO changes (origin, kind, thread_id, last_seq, source_id) VALUES (?, ?, ?, ?, ?)",
+            (origin, change.kind, change.thread_id, change.last_seq, change.source_id),
+        )
+        newest = cursor.lastrowid or 0
+        if newest % 256 == 0:
+            self.conn.execute("DELETE FROM changes WHERE id <= ?", (newest - keep,))
+
+    def last_change(self) -> int:
+        """The id of the newest recorded change (0: none)."""
+        return self._one("SELECT COALESCE(MAX(id), 0) FROM changes")[0]
+
+    def changes_after(self, after: int, limit: int) -> list[tuple[int, str, str, str, int | None, str | None]]:
+        """``(id, origin, kind, thread_id, last_seq, source_id)`` of the changes after ``after``, oldest first."""
+        return self.conn.execute(
+            "SELECT id, origin, kind, thread_id, last_seq, source_id FROM changes WHERE id > ? ORDER BY id LIMIT ?",
+            (after, limit),
+        ).fetchall()

@@ -28,6 +28,27 @@ is the list of what is normalised; anything not listed here must be equal byte f
    Inline images (``data:image/...`` URLs) are compared as ``<inline image>``: Codex re-encodes
    large images (it resizes them) before sending them; the engine sends the recorded bytes.
 
+5. A ``cwd`` that is not absolute on a POSIX host (``C:\\Users\\...``) is joined by Codex to
+   the app-server's own working directory (the harness runs it in the Codex home); the
+   engine keeps the recorded value, which says where the session ran.
+   :func:`resolved_cwd` strips Codex's ``<home>/`` prefix from such a ``cwd`` (and from
+   ``environments[].cwd`` and ``runtimeWorkspaceRoots``).
+6. The engine lists and reads the pre-envelope (2025) files Codex cannot read ("rollout
+   is empty"; docs/serve.md). They are compared by their absence from Codex's answers
+   only: :func:`codex_cannot_read` says whether a file is one of them.
+7. Codex orders threads whose sort key is equal (the same ``updatedAt`` second, as every
+   file the harness placed has) by the row order of its state database, i.e. the order its
+   backfill found the files, which is no property of the threads; the engine orders them
+   by id. :func:`sort_groups` compares the order of threads whose sort keys differ, and
+   threads sharing a key as a set.
+8. A thread the server holds loaded after ``thread/fork`` is a live session in Codex: its
+   ``model``, ``reasoningEffort`` and ``modelProvider`` are the session's configuration
+   (the home's ``config.toml`` defaults), its ``gitInfo`` what Codex probed in the ``cwd``
+   when the session started (nothing, for a ``cwd`` that does not exist here), and its
+   ``cliVersion`` the server's own version. The engine runs no session: it reports the
+   source's recorded settings, provider and git, and its own version.
+   :func:`live_session` masks those five fields of such a thread on both sides.
+
 Must not import: the engine's packages (this is the oracle's side).
 """
 
@@ -39,6 +60,8 @@ from pathlib import Path
 from typing import Any
 
 MTIME_FIELDS = ("updatedAt", "recencyAt")
+#: what a live session's configuration and start decide (normalisation 8)
+LIVE_SESSION_FIELDS = ("model", "reasoningEffort", "modelProvider", "gitInfo", "cliVersion")
 
 
 def relative_path(document: Any, home: str | Path) -> Any:
@@ -58,6 +81,45 @@ def _relative(value: Any, prefix: str) -> Any:
     if isinstance(value, str) and (value == prefix or value.startswith(prefix + "/")):
         return "<home>" + value[len(prefix):]
     return value
+
+
+def resolved_cwd(document: Any, home: str | Path) -> Any:
+    """``document`` with every ``cwd`` (and workspace root) Codex joined to ``home`` given back as recorded."""
+    prefix = str(Path(home).resolve()) + "/"
+
+    def back(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(prefix) and not value[len(prefix):].startswith("/"):
+            return value[len(prefix):]
+        return value
+
+    if isinstance(document, dict):
+        return {key: (back(value) if key == "cwd" else [back(v) for v in value]
+                      if key == "runtimeWorkspaceRoots" and isinstance(value, list) else resolved_cwd(value, home))
+                for key, value in document.items()}
+    if isinstance(document, list):
+        return [resolved_cwd(value, home) for value in document]
+    return document
+
+
+def codex_cannot_read(path: str | Path) -> bool:
+    """Whether a rollout file is one Codex calls empty: a pre-envelope file, with no ``session_meta`` line."""
+    return b'"type":"session_meta"' not in Path(path).read_bytes().replace(b" ", b"")
+
+
+def sort_groups(threads: list[dict[str, Any]], key: str) -> list[frozenset[str]]:
+    """The ids of consecutive threads sharing the sort key ``key``, one set per key, in order."""
+    groups: list[tuple[Any, set[str]]] = []
+    for thread in threads:
+        if groups and groups[-1][0] == thread[key]:
+            groups[-1][1].add(thread["id"])
+        else:
+            groups.append((thread[key], {thread["id"]}))
+    return [frozenset(ids) for _, ids in groups]
+
+
+def live_session(thread: dict[str, Any]) -> dict[str, Any]:
+    """A loaded (forked) thread with the fields of normalisation 8 written as ``<live session>``."""
+    return {key: "<live session>" if key in LIVE_SESSION_FIELDS else value for key, value in thread.items()}
 
 
 def without_mtime_fields(thread: dict[str, Any]) -> dict[str, Any]:

@@ -2,19 +2,14 @@
 
 Compared after the written normalisations (:mod:`tests.conformance.normalise`: ``path``
 relative to the home; mtime fields are equal because both homes carry the same fixed
-mtimes) and two of this test's own: the reply's ``id`` (each client counts its own
+mtimes; a ``cwd`` Codex joined to its working directory; the pre-envelope files only the
+engine reads; the order of threads sharing a sort key; the live-session fields of a fork
+child) and two of this test's own: the reply's ``id`` (each client counts its own
 requests) is dropped, and the ``readStates`` map is compared in sorted key order (Codex
 sends a hash map, whose order varies from run to run). Key order is compared everywhere
-else: ``thread/list``, ``thread/read`` (includeTurns),
-``thread/turns/list``, and ``thread/fork`` then ``thread/read`` of the child (whose new
-id, times and path are normalised too). Each test reports every differing field path.
-
-Known differences, until the branches named in the marks land (the lead removes the marks
-at merge; ``strict=True`` makes a mark fail once its test passes):
-- store-core (issue 12): ThreadInfo lacks Codex's ``model``, ``reasoningEffort``,
-  ``originator``, ``historyMode`` and ``source`` detail, so list entries and Threads differ;
-- codex-format (issue 11): Turn/ThreadItem shapes (``rootTurnId``, explicit nulls, item
-  timestamps, ``limited`` policy) differ.
+else: ``thread/list``, ``thread/read`` (includeTurns), ``thread/turns/list``, and
+``thread/fork`` then ``thread/read`` of the child (whose new id, times and path are
+normalised too). Each test reports every differing field path.
 """
 
 from __future__ import annotations
@@ -32,13 +27,11 @@ from ..corpus import corpus_files
 from .codex import AppServer, require_codex
 from .engine import engine_server
 from .home import make_home, place
-from .normalise import relative_path
+from .normalise import codex_cannot_read, live_session, relative_path, resolved_cwd, sort_groups
 
 ALL_SOURCES = ["cli", "vscode", "exec", "appServer", "subAgent", "subAgentReview", "subAgentCompact",
                "subAgentThreadSpawn", "subAgentOther", "unknown"]
 EVERYTHING = {"modelProviders": [], "sourceKinds": ALL_SOURCES, "limit": 100}
-STORE_CORE = pytest.mark.xfail(strict=True, reason="store-core (issue 12) adds Codex's Thread fields to ThreadInfo")
-CODEX_FORMAT = pytest.mark.xfail(strict=True, reason="codex-format (issue 11) makes Turns/ThreadItems equal Codex's")
 
 
 def diff(left: Any, right: Any, path: str = "") -> Iterator[str]:
@@ -86,7 +79,7 @@ def both(homes, method: str, params: dict[str, Any]) -> tuple[Any, Any]:
     codex, engine, codex_home, engine_home = homes
     replies = []
     for server, home in ((codex, codex_home), (engine, engine_home)):
-        reply = relative_path(server.request(method, params), home)
+        reply = resolved_cwd(relative_path(server.request(method, params), home), home)
         reply.pop("id")
         result = reply.get("result")
         if isinstance(result, dict) and isinstance(result.get("readStates"), dict):
@@ -111,39 +104,44 @@ def compare(homes, method: str, params_list: list[dict[str, Any]], strip=lambda 
     assert not differences, f"{method}: fields that differ (documents affected, path):\n{report(differences)}"
 
 
-def by_id(reply: dict[str, Any]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
-    """A list reply as (ids in order, entries by id, the rest with cursors as present/absent)."""
+def by_id(reply: dict[str, Any], home: Path | None = None) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """A list reply as (entries in order, entries by id, the rest with cursors as present/absent).
+
+    With ``home`` (the engine's), the files Codex cannot read are left out (normalisation 6).
+    """
     result = reply.get("result")
     if result is None:
         return [], {}, reply
-    entries = {t["id"]: t for t in result["data"]}
+    data = [t for t in result["data"] if home is None or not codex_cannot_read(home / t["path"].removeprefix("<home>/"))]
+    kept = {t["id"] for t in data}
     rest = {k: (bool(v) if k.endswith("ursor") else v) for k, v in result.items() if k != "data"}
-    return list(entries), entries, rest
+    rest["readStates"] = {k: v for k, v in rest.get("readStates", {}).items() if k in kept}
+    return data, {t["id"]: t for t in data}, rest
 
 
-@STORE_CORE
 def test_thread_list_pages_equal_codex(homes):
     """thread/list: the default page and full listings: same threads, same order, equal entries."""
     differences: Counter[str] = Counter()
     for params in ({}, EVERYTHING, {**EVERYTHING, "archived": True}, {**EVERYTHING, "sortKey": "updated_at"}):
-        (left_ids, left, left_rest), (right_ids, right, right_rest) = map(by_id, both(homes, "thread/list", params))
+        key = "updatedAt" if params.get("sortKey") == "updated_at" else "createdAt"
+        codex_reply, engine_reply = both(homes, "thread/list", params)
+        (left_list, left, left_rest), (right_list, right, right_rest) = by_id(codex_reply), by_id(engine_reply, homes[3])
         differences.update(set(diff(left_rest, right_rest, "result")))
         differences.update(f"thread listed by {side} only: {i}" for side, ids, other in (
-            ("codex", left_ids, right), ("engine", right_ids, left)) for i in ids if i not in other)
-        if [i for i in left_ids if i in right] != [i for i in right_ids if i in left]:
+            ("codex", left, right), ("engine", right, left)) for i in ids if i not in other)
+        common = [[t for t in side if t["id"] in left and t["id"] in right] for side in (left_list, right_list)]
+        if sort_groups(common[0], key) != sort_groups(common[1], key):
             differences[f"order of the common threads ({json.dumps(params)[:40]})"] += 1
         for thread_id in set(left) & set(right):
             differences.update(set(diff(left[thread_id], right[thread_id], "entry")))
     assert not differences, f"thread/list: what differs (count, where):\n{report(differences)}"
 
 
-@STORE_CORE
 def test_thread_read_equals_codex(homes):
     """thread/read with includeTurns of every thread Codex lists."""
     compare(homes, "thread/read", [{"threadId": i, "includeTurns": True} for i in listed_ids(homes)])
 
 
-@CODEX_FORMAT
 def test_thread_turns_list_equals_codex(homes):
     """thread/turns/list (default: summary view, newest first) of every thread Codex lists."""
 
@@ -154,9 +152,9 @@ def test_thread_turns_list_equals_codex(homes):
     compare(homes, "thread/turns/list", [{"threadId": i} for i in listed_ids(homes)], strip)
 
 
-@STORE_CORE
 def test_fork_then_read_of_the_child_equals_codex(homes):
-    """thread/fork of each listed thread, then thread/read of the child: equal apart from new id, times, path."""
+    """thread/fork of each listed thread, then thread/read of the child: equal apart from new id, times, path
+    and the live session's fields (normalisation 8)."""
     fresh = ("id", "sessionId", "createdAt", "updatedAt", "recencyAt", "path")
     differences: Counter[str] = Counter()
     for thread_id in listed_ids(homes)[:10]:
@@ -168,7 +166,7 @@ def test_fork_then_read_of_the_child_equals_codex(homes):
         for server, reply, home in ((homes[0], left, homes[2]), (homes[1], right, homes[3])):
             child = reply["result"]["thread"]["id"]
             read = relative_path(server.request("thread/read", {"threadId": child, "includeTurns": True}), home)
-            thread = read["result"]["thread"]
+            thread = live_session(resolved_cwd(read["result"]["thread"], home))
             children.append({k: ("<new>" if k in fresh else v) for k, v in thread.items()})
         differences.update(set(diff(*children)))
     assert not differences, f"fork children differ:\n{report(differences)}"

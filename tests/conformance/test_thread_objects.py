@@ -8,15 +8,13 @@ key order, after these normalisations (besides ``normalise.py``'s ``path`` and m
 
 1. The engine's two supersets, ``archived`` and ``lastSeq``, are dropped (the schema
    allows extra keys; ``schema/SOURCES.md``).
-2. A ``cwd`` that is not absolute on a POSIX host (``C:\\...``) is joined by Codex to the
-   app-server's own working directory (the harness runs it in the home); the engine
-   keeps the recorded value. The comparison strips Codex's ``<home>/`` prefix.
+2. A ``cwd`` Codex joined to its own working directory (``normalise.resolved_cwd``).
 3. ``thread/read`` of a legacy-history thread that is not loaded answers
    ``updatedAt = createdAt`` (Codex builds it from a rollout summary that has no update
    time), while ``thread/list`` answers the file's mtime; the engine answers the mtime
    (the last write) in both. The comparison takes the engine's value as the list's.
-4. The engine lists the pre-envelope (2025) files Codex cannot read ("rollout is
-   empty"); they are compared by absence from Codex's answers only.
+4. The engine lists the pre-envelope (2025) files Codex cannot read
+   (``normalise.codex_cannot_read``); they are compared by absence from Codex's answers only.
 
 Codex's own read/list differences are mirrored, not normalised: list entries carry
 ``forkedFromId`` and ``threadSource`` as null, ``thread/read`` carries them.
@@ -36,7 +34,7 @@ from store import FileStore
 
 from .codex import AppServer, require_codex
 from .home import FIXED_MTIME, make_home, place
-from .normalise import relative_path
+from .normalise import codex_cannot_read, relative_path, resolved_cwd
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 KINDS = ["cli", "vscode", "exec", "appServer", "subAgent", "subAgentReview", "subAgentCompact",
@@ -136,12 +134,7 @@ async def _engine(home: Path) -> dict[str, Any]:
 
 def _comparable(thread: dict[str, Any], home: Path) -> dict[str, Any]:
     """Normalisations 1 and 2 (see the module docstring) plus ``normalise.relative_path``."""
-    thread = relative_path({k: v for k, v in thread.items() if k not in OURS}, home)
-    prefix = str(home.resolve()) + "/"
-    cwd = thread.get("cwd")
-    if isinstance(cwd, str) and cwd.startswith(prefix) and not cwd[len(prefix):].startswith("/"):
-        thread["cwd"] = cwd[len(prefix):]  # Codex joined a Windows cwd to its own working directory
-    return thread
+    return resolved_cwd(relative_path({k: v for k, v in thread.items() if k not in OURS}, home), home)
 
 
 def test_every_list_entry_equals_codexs_key_for_key(answers):
@@ -161,8 +154,7 @@ def test_the_engine_lists_only_what_codex_lists_plus_pre_envelope_files(answers)
     extra = set(answers["engine_listed"]) - {entry["id"] for entry in answers["listed"]}
     for thread_id in extra:
         assert answers["engine_read"][thread_id]["historyMode"] == "legacy"
-        path = Path(answers["engine_read"][thread_id]["path"])
-        assert b'"type":"session_meta"' not in path.read_bytes().replace(b" ", b""), path
+        assert codex_cannot_read(answers["engine_read"][thread_id]["path"]), thread_id
 
 
 def test_default_list_shows_what_codex_thread_list_shows(answers):

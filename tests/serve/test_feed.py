@@ -1,57 +1,54 @@
-"""The change-feed adapter: a store with its own feed drives the notifications, once each."""
+"""Notifications come from the store's change feed: every write announced once, whoever made it."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
 
 from serve import AppServer
-from serve.feed import Change
+from store import SqliteStore
 
 from ..store.conftest import meta, turn
 from .harness import Client
 from .test_methods import settle
 
 
-class FeedingStore:
-    """A store wrapper with the change-feed contract: callbacks after each write, other writers included."""
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-        self._callbacks: list[Any] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def subscribe(self, callback: Any) -> Any:
-        self._callbacks.append(callback)
-        return lambda: self._callbacks.remove(callback)
-
-    def emit(self, kind: str, thread_id: str) -> None:
-        for callback in list(self._callbacks):
-            callback(Change(kind=kind, thread_id=thread_id))
-
-    async def set_name(self, thread_id: str, name: str) -> Any:
-        info = await self._store.set_name(thread_id, name)
-        self.emit("named", thread_id)
-        return info
-
-    async def archive(self, thread_id: str) -> Any:
-        info = await self._store.archive(thread_id)
-        self.emit("archived", thread_id)
-        return info
+async def _heard(client: Client, count: int) -> list[str]:
+    for _ in range(300):
+        if len(client.methods()) >= count:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # anything more would arrive now
+    return client.methods()
 
 
-async def test_a_native_feed_replaces_the_servers_own_reports(store):
-    """Writes through the server are announced once; a write by another process of the store is announced too."""
+async def test_writes_through_the_server_and_behind_its_back_are_announced_once(store):
+    """A rename through the server and an archive made directly on the store are each announced once."""
     info = await store.start_thread(meta())
     await store.append(info.id, turn("t1", "question"))
-    feeding = FeedingStore(store)
-    server = AppServer(feeding)
-    assert server.feed.native
+    server = AppServer(store)
     client = await Client(server).start()
     await client.call("thread/name/set", {"threadId": info.id, "name": "first"})
-    await feeding.archive(info.id)  # behind the server's back
+    await store.archive(info.id)  # behind the server's back
     await settle(server)
     assert client.methods() == ["thread/name/updated", "thread/archived"]
     await server.aclose()
-    assert feeding._callbacks == []
+
+
+async def test_another_serve_on_the_same_sqlite_file_is_heard(tmp_path):
+    """Two servers, two stores, one file: each one's clients hear the other's writes, once each."""
+    path = tmp_path / "shared.db"
+    async with SqliteStore.open(path) as one, SqliteStore.open(path) as two:
+        one.watch_interval = two.watch_interval = 0.01
+        first, second = AppServer(one), AppServer(two)
+        mine, theirs = await Client(first).start(), await Client(second).start()
+        await asyncio.sleep(0.05)  # both watchers have looked at the log
+        started = await theirs.call("thread/start", {"cwd": "/w"})
+        thread_id = started["thread"]["id"]
+        await theirs.call("thread/name/set", {"threadId": thread_id, "name": "shared"})
+        await mine.call("thread/archive", {"threadId": thread_id})
+        expected = ["thread/started", "thread/name/updated", "thread/archived"]
+        assert await _heard(mine, 3) == expected
+        assert await _heard(theirs, 5) == ["thread/started", "thread/name/updated", "thread/status/changed",
+                                           "thread/closed", "thread/archived"]
+        await first.aclose()
+        await second.aclose()

@@ -98,6 +98,8 @@ async def test_fork_loads_the_child_and_keeps_turns_through_last_turn_id(server,
     child = (await a.call("thread/fork", {"threadId": thread_id, "lastTurnId": "t1"}))["thread"]
     assert child["forkedFromId"] == thread_id and [t["id"] for t in child["turns"]] == ["t1"]
     assert child["status"] == {"type": "idle"}
+    source = await server.store.info(thread_id)
+    assert (child["source"], child["cliVersion"], child["originator"]) == ("vscode", server.version, source.originator)
     await settle(server)
     assert "thread/started" in b.methods()
 
@@ -179,6 +181,7 @@ async def test_metadata_update_patches_git_fields(server, connect):
     updated = await client.call("thread/metadata/update", {"threadId": info.id,
                                                            "gitInfo": {"branch": "main", "sha": None}})
     assert updated["thread"]["gitInfo"] == {"sha": None, "branch": "main", "originUrl": None}
+    assert (await server.store.info(info.id)).last_seq == 1  # edited in place: no line written
     empty = await client.request("thread/metadata/update", {"threadId": info.id})
     assert empty["error"]["message"] == "thread metadata update must include at least one field"
 
