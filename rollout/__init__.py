@@ -36,7 +36,7 @@ from .errors import (
     WriterLocked,
 )
 from .events import Line
-from .reader import Problem, ReadResult, iter_rollout, read_rollout
+from .reader import Problem, ReadLimits, ReadResult, iter_rollout, read_rollout
 from .writer import RolloutWriter
 
 __version__ = "0.1.0"
@@ -49,6 +49,7 @@ __all__ = [
     "InvalidInput",
     "Line",
     "Problem",
+    "ReadLimits",
     "ReadResult",
     "RolloutError",
     "RolloutWriter",
