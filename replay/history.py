@@ -27,6 +27,7 @@ import msgspec
 from msgspec.structs import replace
 
 from rollout import events as ev
+from rollout.codec import pack
 from rollout.errors import CorruptLog, InvalidInput
 
 from . import convert, tools
@@ -80,7 +81,11 @@ class HistoryBuilder(TurnLedger):
         return self
 
     def dump(self) -> bytes:
-        """Serialize the builder's state (msgpack) so feeding can resume after :meth:`load`."""
+        """Serialize the builder's state (msgpack) so feeding can resume after :meth:`load`.
+
+        Raises:
+            EncodeError: a line fed held an integer beyond 64 bits (no snapshot possible).
+        """
         current = None if self._current is None else TurnRecord.of(self._current)
         state = BuilderState(
             policy=self.policy,
@@ -93,7 +98,7 @@ class HistoryBuilder(TurnLedger):
             prelude_start=self._prelude_start,
             anchor=self._anchor,
         )
-        return STATE_ENCODER.encode(state)
+        return pack(STATE_ENCODER, state)
 
     @classmethod
     def load(cls, data: bytes) -> HistoryBuilder:

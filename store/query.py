@@ -30,7 +30,7 @@ import msgspec
 from replay import ContextBuilder, HistoryBuilder, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.codec import decode_line
-from rollout.errors import CorruptLog, DecodeError, ThreadArchived, ThreadNotFound
+from rollout.errors import CorruptLog, DecodeError, EncodeError, ThreadArchived, ThreadNotFound
 
 from .blobs import Unpacker, compress
 from .listing import ListQuery, folded_contains
@@ -314,7 +314,10 @@ class Reader:
         if entry.seq - entry.saved < every:
             return None
         entry.saved = entry.seq
-        return entry.seq, (entry.builder.dump(), self._context_ready(row, entry).dump())  # type: ignore[union-attr]
+        try:
+            return entry.seq, (entry.builder.dump(), self._context_ready(row, entry).dump())  # type: ignore[union-attr]
+        except EncodeError:
+            return None  # a state msgpack cannot hold (a huge integer): a snapshot is only a cache
 
     def _restore(self, row: Row, entry: _Builder) -> None:
         """Start the entry's turn builder from the newest persisted snapshot (or from nothing)."""
