@@ -28,7 +28,7 @@ def test_msgpack_of_a_line_with_a_huge_integer_raises_encode_error():
     line = rollout.decode_line(
         b'{"timestamp":"t","type":"event_msg","payload":{"type":"thread_rolled_back","num_turns":' + str(HUGE).encode() + b"}}"
     )
-    with pytest.raises(EncodeError, match="64|int"):
+    with pytest.raises(EncodeError, match=r"64|int"):
         rollout.encode_msgpack(line)
 
 
