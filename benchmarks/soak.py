@@ -251,6 +251,27 @@ def _summary(reports: list[SoakReport]) -> str:
     return "\n".join(lines)
 
 
+def markdown(reports: list[SoakReport], command: str, results: Any) -> str:
+    """The ``## Crash soak`` section of RESULTS.md."""
+    m = results.machine()
+    rows = ["| backend | kills | survived | acknowledged appends checked | lines re-read | losses | corrupt | time |",
+            "|---|---|---|---|---|---|---|---|"]
+    rows += [f"| {r.backend} | {r.kills:,} | {r.survived:,} | {r.appends_checked:,} | {r.lines_checked:,} | {r.losses} "
+             f"| {r.corruptions} | {r.seconds / 60:.0f} min |" for r in reports]
+    return "\n".join([
+        f"Written by `{command}` on {results.now()} ({m['cores']} cores, {m['cpu']}, Python {m['python']}); "
+        "`benchmarks.compare` keeps this section.",
+        "",
+        *rows,
+        "",
+        "A writer appends to four threads at once through the public store API and acknowledges each append in "
+        "a side file once it returns; it is SIGKILLed at a random moment (one time in ten while still opening the "
+        "store), the store is reopened and every acknowledged append, every stored line's content and the "
+        "backend's integrity are checked (SQLite `integrity_check`; in a Codex home every line decodes or is the "
+        "cut-off start of the line being written).",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.splitlines()[0],
                                      epilog="example: python -m benchmarks.soak --kills 1000")
@@ -259,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the kill moments")
     parser.add_argument("--workdir", type=Path, help="keep the stores here (default: a temporary directory)")
     parser.add_argument("--json", action="store_true", help="one JSON object per backend")
+    parser.add_argument("--write", action="store_true", help="put the figures in benchmarks/RESULTS.md (## Crash soak)")
     parser.add_argument("--child", nargs=3, metavar=("BACKEND", "PATH", "ACKS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -272,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(asdict(report)))
     else:
         print(_summary(reports))
+    if args.write:
+        from . import report as results
+
+        command = "python -m benchmarks.soak " + " ".join(argv if argv is not None else sys.argv[1:])
+        results.write_section("## Crash soak", markdown(reports, command, results))
     return 0 if all(r.losses == r.corruptions == 0 and r.survived == r.kills for r in reports) else 1
 
 

@@ -16,8 +16,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from .. import report as results
 from .runner import ROOT, Report, fuzz_all
 from .targets import TARGETS
+
+FINDINGS = ROOT / "tests" / "fuzz" / "findings"
 
 
 def _table(reports: list[Report]) -> str:
@@ -35,6 +38,29 @@ def _table(reports: list[Report]) -> str:
     return "\n".join(lines)
 
 
+def markdown(reports: list[Report], command: str) -> str:
+    """The ``## Fuzzing`` section of RESULTS.md."""
+    m = results.machine()
+    rows = ["| target | executions | exec/s | coverage (edges) | features | corpus | findings |", "|---|---|---|---|---|---|---|"]
+    rows += [f"| {r.target} | {r.executions:,} | {r.executions / max(r.seconds, 1e-9):,.0f} | {r.coverage} | {r.features} "
+             f"| {r.corpus} | {len(r.unique_findings())} |" for r in reports]
+    fixed = sorted(f"{p.parent.name}/{p.name}" for p in FINDINGS.glob("*/*"))
+    return "\n".join([
+        f"Written by `{command}` on {results.now()} ({m['cores']} cores, {m['cpu']}, Python {m['python']}); "
+        "`benchmarks.compare` keeps this section.",
+        "",
+        *rows,
+        "",
+        "atheris (libFuzzer) with coverage of `rollout`, `replay`, `store` and `serve`; a finding is an exception "
+        "outside `rollout.errors`, a broken invariant, one input over the time limit (1 s) or memory over the "
+        "RSS limit (2 GB). Executions include the seeds (`tests/fuzz/seeds/`); coverage counts the instrumented "
+        "branches reached, features libFuzzer's finer edge counters. exec/s is per process, with the machine shared.",
+        "",
+        f"Earlier findings, each fixed and kept as a regression input (`tests/fuzz/findings/`) and a behaviour "
+        f"test (`tests/fuzz/test_findings.py`): {', '.join(fixed) or 'none'}.",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fuzz", description=__doc__.splitlines()[0],
                                      epilog="example: python -m benchmarks.fuzz --minutes 10 --jobs 2")
@@ -47,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss-limit-mb", type=int, default=2048, help="memory limit per process (default 2048)")
     parser.add_argument("--workdir", type=Path, default=ROOT / ".fuzz", help="corpus, artifacts and logs")
     parser.add_argument("--json", action="store_true", help="one JSON object per target")
+    parser.add_argument("--write", action="store_true", help="put the figures in benchmarks/RESULTS.md (## Fuzzing)")
     args = parser.parse_args(argv)
     names = args.target or list(TARGETS)
     budget_option = {"seconds": args.minutes * 60} if args.minutes is not None else {"runs": args.runs}
@@ -58,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
                                                              for f in report.unique_findings()]}))
     else:
         print(_table(reports))
+    if args.write:
+        command = "python -m benchmarks.fuzz " + " ".join(argv if argv is not None else sys.argv[1:])
+        results.write_section("## Fuzzing", markdown(reports, command))
     return 1 if any(r.findings for r in reports) else 0
 
 
