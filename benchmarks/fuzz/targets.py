@@ -122,13 +122,41 @@ def decode_line(data: bytes) -> None:
         assert rollout.decode_msgpack(packed) == line, "msgpack round trip changed the line"
 
 
+class _Dribble:
+    """A stream handing out at most ``step`` bytes per read, so lines span many chunks."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.at = data, step, 0
+
+    def read(self, size: int = -1) -> bytes:
+        piece = self.data[self.at : self.at + min(size, self.step)]
+        self.at += len(piece)
+        return piece
+
+
 @target("read_rollout", max_len=8 * 1024, mutator=jsonl_mutator)
 def read_rollout(data: bytes) -> None:
-    """A whole plain rollout from bytes: line numbers ascend, problems never overlap lines."""
+    """A plain rollout from bytes: line numbers ascend, problems never overlap lines, and a stream
+    read a few bytes at a time (lines across chunks, some over a small line limit) reads the same."""
     result = rollout.read_rollout(data)
     numbers = result.line_numbers
     assert numbers == sorted(set(numbers)), "line numbers not strictly ascending"
     assert not set(numbers) & {p.line for p in result.problems if not p.kept}, "a line is both read and a problem"
+    if data[:4] == ZSTD_MAGIC:
+        return  # bytes with the zstd magic are decompressed, a stream is read as it is
+    limits = rollout.ReadLimits(max_line_bytes=len(data) // 2 + 1, max_problems=5)
+    whole = _outcome(lambda: rollout.read_rollout(data, limits=limits))
+    dribbled = _outcome(lambda: rollout.read_rollout(_Dribble(data, 1 + len(data) % 7), limits=limits))  # type: ignore[arg-type]
+    assert whole == dribbled, "reading in small chunks differs from reading at once"
+
+
+def _outcome(read: Callable[[], rollout.ReadResult]) -> Any:
+    """What a read gives, comparable: its lines, numbers and problems, or the error it raised."""
+    try:
+        result = read()
+    except RolloutError as exc:
+        return type(exc), str(exc)
+    return [rollout.encode_line(line) for line in result.lines], result.line_numbers, result.problems
 
 
 @target("read_rollout_zst", max_len=64 * 1024, mutator=zst_mutator)
