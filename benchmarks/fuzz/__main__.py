@@ -38,23 +38,34 @@ def _table(reports: list[Report]) -> str:
     return "\n".join(lines)
 
 
-def markdown(reports: list[Report], command: str) -> str:
-    """The ``## Fuzzing`` section of RESULTS.md."""
+def _rows(reports: list[Report], command: str, previous: str) -> list[str]:
+    """Table rows: this run's targets, and the other targets' rows from the previous section."""
+    kept = {line.split("|")[1].strip(): line for line in previous.splitlines()
+            if line.startswith("| ") and not line.startswith("| target")}
+    for r in reports:
+        kept[r.target] = (
+            f"| {r.target} | {r.executions:,} | {r.executions / max(r.seconds, 1e-9):,.0f} | {r.coverage} "
+            f"| {r.features} | {r.corpus} | {len(r.unique_findings())} | {results.now()}: `{command}` |"
+        )
+    return [kept[name] for name in [*TARGETS, *sorted(set(kept) - set(TARGETS))] if name in kept]
+
+
+def markdown(reports: list[Report], command: str, previous: str = "") -> str:
+    """The ``## Fuzzing`` section of RESULTS.md; rows of targets not run now are kept from ``previous``."""
     m = results.machine()
-    rows = ["| target | executions | exec/s | coverage (edges) | features | corpus | findings |", "|---|---|---|---|---|---|---|"]
-    rows += [f"| {r.target} | {r.executions:,} | {r.executions / max(r.seconds, 1e-9):,.0f} | {r.coverage} | {r.features} "
-             f"| {r.corpus} | {len(r.unique_findings())} |" for r in reports]
     fixed = sorted(f"{p.parent.name}/{p.name}" for p in FINDINGS.glob("*/*"))
     return "\n".join([
-        f"Written by `{command}` on {results.now()} ({m['cores']} cores, {m['cpu']}, Python {m['python']}); "
-        "`benchmarks.compare` keeps this section.",
+        f"Each row is the latest `python -m benchmarks.fuzz ... --write` of that target ({m['cores']} cores, "
+        f"{m['cpu']}, Python {m['python']}); `benchmarks.compare` keeps this section.",
         "",
-        *rows,
+        "| target | executions | exec/s | coverage (edges) | features | corpus | findings | run |",
+        "|---|---|---|---|---|---|---|---|",
+        *_rows(reports, command, previous),
         "",
         "atheris (libFuzzer) with coverage of `rollout`, `replay`, `store` and `serve`; a finding is an exception "
         "outside `rollout.errors`, a broken invariant, one input over the time limit (1 s) or memory over the "
         "RSS limit (2 GB). Executions include the seeds (`tests/fuzz/seeds/`); coverage counts the instrumented "
-        "branches reached, features libFuzzer's finer edge counters. exec/s is per process, with the machine shared.",
+        "branches reached, features libFuzzer's finer edge counters; exec/s is per process, on a shared machine.",
         "",
         f"Earlier findings, each fixed and kept as a regression input (`tests/fuzz/findings/`) and a behaviour "
         f"test (`tests/fuzz/test_findings.py`): {', '.join(fixed) or 'none'}.",
@@ -87,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(reports))
     if args.write:
         command = "python -m benchmarks.fuzz " + " ".join(argv if argv is not None else sys.argv[1:])
-        results.write_section("## Fuzzing", markdown(reports, command))
+        previous = results.section(results.RESULTS.read_text(encoding="utf-8"), "## Fuzzing")
+        results.write_section("## Fuzzing", markdown(reports, command, previous))
     return 1 if any(r.findings for r in reports) else 0
 
 
