@@ -117,7 +117,7 @@ def _kill_once(backend: str, path: Path, acks: Path, rng: random.Random) -> None
     """Start the writer and SIGKILL it at a random moment."""
     child = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.soak", "--child", backend, str(path), str(acks)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(),
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
         if rng.random() < 0.1:
@@ -132,12 +132,6 @@ def _kill_once(backend: str, path: Path, acks: Path, rng: random.Random) -> None
         _, err = child.communicate()
     if child.returncode != -signal.SIGKILL:
         raise RuntimeError(f"writer exited by itself ({child.returncode}): {err.decode()[-2000:]}")
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
 
 
 def _read_acks(acks: Path, offset: int, best: dict[str, int]) -> tuple[int, int]:

@@ -173,7 +173,7 @@ def fuzz(
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "wb") as log_file:
             done = subprocess.run(_command(name, corpus, workdir, budget, timeout, rss_limit_mb), cwd=ROOT,
-                                  stdout=log_file, stderr=subprocess.STDOUT, env=_env(), check=False)
+                                  stdout=log_file, stderr=subprocess.STDOUT, check=False)
         report.processes += 1
         log = log_path.read_bytes()
         finding = _absorb(report, log)
@@ -188,12 +188,6 @@ def fuzz(
             break
     report.seconds = time.monotonic() - started
     return report
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
 
 
 def fuzz_all(names: list[str], workdir: Path, *, jobs: int = 1, **options: object) -> list[Report]:
