@@ -7,6 +7,8 @@ kills it with SIGKILL at a random moment (now and then while it is still
 opening the store), reopens the store and checks:
 
 * every acknowledged append is there: ``last_seq`` and the lines up to it;
+* no append is half there: ``last_seq`` is the end of an append (the writer notes
+  each append's last seq in the side file before it starts);
 * every stored line is the one written at its seq (content, not just a count);
 * the backend is sound: SQLite's ``PRAGMA integrity_check``; in a Codex home,
   every line of every rollout file decodes, except fragments of a line cut by a
@@ -15,8 +17,8 @@ opening the store), reopens the store and checks:
 Only the public store API drives the writer and the reader (``Store.open``,
 ``start_thread``, ``append``, ``info``, ``read_lines``), so the soak outlives
 changes to the stores' insides; a new backend is one entry in ``BACKENDS``.
-Prints kills survived, acknowledged appends checked and losses (which must be 0);
-exits 1 otherwise.
+Prints kills survived, acknowledged appends checked, losses and partial appends
+(both must be 0); exits 1 otherwise.
 """
 
 from __future__ import annotations
@@ -71,28 +73,30 @@ def line_for(thread_id: str, seq: int) -> ev.Line:
 # --------------------------------------------------------------------------- the child
 
 
-async def _produce(store: Any, thread_id: str, ack: Callable[[str, int], None], rng: random.Random) -> None:
+async def _produce(store: Any, thread_id: str, note: Callable[[str, str, int], None], rng: random.Random) -> None:
     try:
         seq = (await store.info(thread_id)).last_seq
     except ThreadNotFound:
         seq = (await store.start_thread(ev.SessionMeta(id=thread_id, cwd="/soak"))).last_seq
-        ack(thread_id, seq)
+        note("ack", thread_id, seq)
     while True:
         lines = [line_for(thread_id, s) for s in range(seq + 1, seq + 1 + rng.randint(1, 7))]
+        note("try", thread_id, seq + len(lines))
         seq = await store.append(thread_id, lines, expected_seq=seq)
-        ack(thread_id, seq)
+        note("ack", thread_id, seq)
 
 
 async def _child(backend: str, path: Path, acks: Path) -> None:
     fd = os.open(acks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
-    def ack(thread_id: str, seq: int) -> None:
-        os.write(fd, f"{thread_id} {seq}\n".encode())  # one small O_APPEND write: whole or absent
+    def note(kind: str, thread_id: str, seq: int) -> None:
+        """``try`` before an append (the seq it would end at), ``ack`` once it returned."""
+        os.write(fd, f"{kind} {thread_id} {seq}\n".encode())  # one small O_APPEND write: whole or absent
 
     async with BACKENDS[backend](path) as store:
         print("ready", flush=True)
         rng = random.Random(os.getpid())
-        await asyncio.gather(*(_produce(store, t, ack, rng) for t in THREADS))
+        await asyncio.gather(*(_produce(store, t, note, rng) for t in THREADS))
 
 
 # --------------------------------------------------------------------------- the parent
@@ -108,6 +112,7 @@ class SoakReport:
     appends_checked: int = 0
     lines_checked: int = 0
     losses: int = 0
+    partial_appends: int = 0
     corruptions: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
@@ -134,24 +139,33 @@ def _kill_once(backend: str, path: Path, acks: Path, rng: random.Random) -> None
         raise RuntimeError(f"writer exited by itself ({child.returncode}): {err.decode()[-2000:]}")
 
 
-def _read_acks(acks: Path, offset: int, best: dict[str, int]) -> tuple[int, int]:
-    """Fold the acknowledgements after ``offset`` into ``best``; returns (new offset, appends acknowledged)."""
-    if not acks.exists():
-        return offset, 0
-    data = acks.read_bytes()[offset:]
-    complete = data[: data.rfind(b"\n") + 1]
-    count = 0
-    for record in complete.decode().splitlines():
-        thread_id, seq = record.split()
-        best[thread_id] = max(best.get(thread_id, 0), int(seq))
-        count += 1
-    return offset + len(complete), count
+@dataclass
+class _Log:
+    """What the side file said so far: the highest acknowledged seq and every append's end, per thread."""
+
+    offset: int = 0
+    best: dict[str, int] = field(default_factory=dict)
+    ends: dict[str, set[int]] = field(default_factory=dict)
+
+    def read(self, acks: Path) -> int:
+        """Fold in the records written since the last read; returns how many appends were acknowledged."""
+        data = acks.read_bytes()[self.offset :] if acks.exists() else b""
+        complete = data[: data.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        count = 0
+        for record in complete.decode().splitlines():
+            kind, thread_id, seq = record.split()
+            self.ends.setdefault(thread_id, {1}).add(int(seq))
+            if kind == "ack":
+                self.best[thread_id] = max(self.best.get(thread_id, 0), int(seq))
+                count += 1
+        return count
 
 
-async def _check(backend: str, path: Path, best: dict[str, int], verified: dict[str, int], report: SoakReport) -> None:
-    """Reopen the store; every acknowledged line is there and every stored line is the right one."""
+async def _check(backend: str, path: Path, log: _Log, verified: dict[str, int], report: SoakReport) -> None:
+    """Reopen the store; every acknowledged line is there, no append is half there, every line is right."""
     async with BACKENDS[backend](path) as store:
-        for thread_id, acked in best.items():
+        for thread_id, acked in log.best.items():
             try:
                 last = (await store.info(thread_id)).last_seq
             except ThreadNotFound:
@@ -159,6 +173,9 @@ async def _check(backend: str, path: Path, best: dict[str, int], verified: dict[
             if last < acked:
                 report.losses += 1
                 report.errors.append(f"{thread_id}: acknowledged seq {acked}, stored last_seq {last}")
+            elif last not in log.ends[thread_id]:
+                report.partial_appends += 1
+                report.errors.append(f"{thread_id}: stored last_seq {last} ends inside an append")
             after = verified.get(thread_id, 0)
             lines = await store.read_lines(thread_id, after_seq=after) if after else await store.read_lines(thread_id)
             for seq, line in enumerate(lines, after + 1):
@@ -205,30 +222,40 @@ def _file_problems(file: Path) -> list[str]:
     return wrong
 
 
+def _verify(backend: str, path: Path, log: _Log, verified: dict[str, int], report: SoakReport) -> bool:
+    """One round of checks after a kill; True when it found nothing wrong."""
+    before = len(report.errors)
+    asyncio.run(_check(backend, path, log, verified, report))  # counts losses, partial appends, wrong lines
+    unsound = _sound(backend, path)
+    report.corruptions += len(unsound)
+    report.errors += unsound
+    return len(report.errors) == before
+
+
 def soak(backend: str, kills: int, workdir: Path, *, seed: int = 0, progress: bool = False) -> SoakReport:
     """SIGKILL the writer ``kills`` times, checking everything after each kill."""
     report, rng = SoakReport(backend=backend), random.Random(seed)
     path, acks = workdir / backend, workdir / f"{backend}.acks"
     path.mkdir(parents=True, exist_ok=True)
-    best: dict[str, int] = {}
-    verified: dict[str, int] = {}
-    offset, started = 0, time.monotonic()
+    log, verified, started = _Log(), {}, time.monotonic()
     for kill in range(1, kills + 1):
         _kill_once(backend, path, acks, rng)
         report.kills += 1
-        offset, count = _read_acks(acks, offset, best)
-        report.appends_checked += count
+        report.appends_checked += log.read(acks)
         if kill % FULL_CHECK_EVERY == 0 or kill == kills:
             verified.clear()
-        before = len(report.errors)
-        asyncio.run(_check(backend, path, best, verified, report))  # counts losses and wrong lines
-        unsound = _sound(backend, path)
-        report.corruptions += len(unsound)
-        report.errors += unsound
-        report.survived += len(report.errors) == before
+        report.survived += _verify(backend, path, log, verified, report)
         if progress and kill % 50 == 0:
             print(f"  {backend}: {kill}/{kills} kills, {report.appends_checked} appends checked", file=sys.stderr)
     report.seconds = time.monotonic() - started
+    return report
+
+
+def check(backend: str, workdir: Path) -> SoakReport:
+    """Check a soak's store against its whole side file once, without running the writer."""
+    report, log = SoakReport(backend=backend), _Log()
+    report.appends_checked = log.read(workdir / f"{backend}.acks")
+    _verify(backend, workdir / backend, log, {}, report)
     return report
 
 
@@ -237,10 +264,10 @@ def soak(backend: str, kills: int, workdir: Path, *, seed: int = 0, progress: bo
 
 def _summary(reports: list[SoakReport]) -> str:
     lines = [f"{'backend':8} {'kills':>6} {'survived':>9} {'appends checked':>16} {'lines checked':>14} "
-             f"{'losses':>7} {'corrupt':>8} {'time':>7}"]
+             f"{'losses':>7} {'partial':>8} {'corrupt':>8} {'time':>7}"]
     for r in reports:
         lines.append(f"{r.backend:8} {r.kills:>6} {r.survived:>9} {r.appends_checked:>16,} {r.lines_checked:>14,} "
-                     f"{r.losses:>7} {r.corruptions:>8} {r.seconds:>6.0f}s")
+                     f"{r.losses:>7} {r.partial_appends:>8} {r.corruptions:>8} {r.seconds:>6.0f}s")
         lines += [f"  {r.backend}: {e}" for e in r.errors[:20]]
     return "\n".join(lines)
 
@@ -248,10 +275,10 @@ def _summary(reports: list[SoakReport]) -> str:
 def markdown(reports: list[SoakReport], command: str, results: Any) -> str:
     """The ``## Crash soak`` section of RESULTS.md."""
     m = results.machine()
-    rows = ["| backend | kills | survived | acknowledged appends checked | lines re-read | losses | corrupt | time |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| backend | kills | survived | acknowledged appends checked | lines re-read | losses | partial appends "
+            "| corrupt | time |", "|---|---|---|---|---|---|---|---|---|"]
     rows += [f"| {r.backend} | {r.kills:,} | {r.survived:,} | {r.appends_checked:,} | {r.lines_checked:,} | {r.losses} "
-             f"| {r.corruptions} | {r.seconds / 60:.0f} min |" for r in reports]
+             f"| {r.partial_appends} | {r.corruptions} | {r.seconds / 60:.0f} min |" for r in reports]
     return "\n".join([
         f"Written by `{command}` on {results.now()} ({m['cores']} cores, {m['cpu']}, Python {m['python']}); "
         "`benchmarks.compare` keeps this section.",
@@ -260,8 +287,8 @@ def markdown(reports: list[SoakReport], command: str, results: Any) -> str:
         "",
         "A writer appends to four threads at once through the public store API and acknowledges each append in "
         "a side file once it returns; it is SIGKILLed at a random moment (one time in ten while still opening the "
-        "store), the store is reopened and every acknowledged append, every stored line's content and the "
-        "backend's integrity are checked (SQLite `integrity_check`; in a Codex home every line decodes or is the "
+        "store), the store is reopened and every acknowledged append, that no append is half stored, every "
+        "stored line's content and the backend's integrity are checked (SQLite `integrity_check`; in a Codex home every line decodes or is the "
         "cut-off start of the line being written).",
     ])
 
@@ -293,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
 
         command = "python -m benchmarks.soak " + " ".join(argv if argv is not None else sys.argv[1:])
         results.write_section("## Crash soak", markdown(reports, command, results))
-    return 0 if all(r.losses == r.corruptions == 0 and r.survived == r.kills for r in reports) else 1
+    return 0 if all(r.losses == r.partial_appends == r.corruptions == 0 and r.survived == r.kills for r in reports) else 1
 
 
 if __name__ == "__main__":
