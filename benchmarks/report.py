@@ -228,6 +228,13 @@ def write_results(text: str, path: Path = RESULTS) -> None:
     path.write_text("\n".join([text.rstrip("\n") + "\n", *kept]), encoding="utf-8")
 
 
+def merge_rows(previous: str, rows: dict[str, str], order: list[str]) -> list[str]:
+    """Table rows for the keys of ``order``: from ``rows``, else the row ``previous`` had (first cell = key)."""
+    kept = {line.split("|")[1].strip(): line for line in previous.splitlines() if line.startswith("| ")}
+    kept |= rows
+    return [kept[key] for key in order if key in kept]
+
+
 def write_section(heading: str, body: str, path: Path = RESULTS) -> None:
     """Replace the ``heading`` section of ``RESULTS.md`` with ``body`` (or add it at the end)."""
     old = path.read_text(encoding="utf-8") if path.exists() else ""

@@ -19,3 +19,11 @@ def test_a_section_is_replaced_in_place_and_kept_when_compare_rewrites(tmp_path)
     assert path.read_text() == (
         "# Benchmark results\n\n## Figures\n\nnew figures\n\n## Fuzzing\n\nfuzz 2\n\n| a |\n\n## Crash soak\n\nsoak 1\n"
     )
+
+
+def test_merged_rows_update_this_runs_keys_and_keep_the_others():
+    """A run of one target replaces its row and keeps the other targets' rows, in the given order."""
+    previous = "## Fuzzing\n\ntext\n\n| target | n |\n|---|---|\n| a | 1 |\n| b | 2 |\n"
+    assert report.merge_rows(previous, {"b": "| b | 3 |", "c": "| c | 4 |"}, ["a", "b", "c"]) == [
+        "| a | 1 |", "| b | 3 |", "| c | 4 |"
+    ]

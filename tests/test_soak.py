@@ -6,17 +6,20 @@ import asyncio
 
 import pytest
 
-from benchmarks.soak import BACKENDS, THREADS, check, line_for, soak
+from benchmarks.soak import ATOMIC_APPENDS, BACKENDS, THREADS, check, line_for, soak
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_a_few_sigkills_lose_no_acknowledged_append(backend, tmp_path):
-    """Three kills at random moments: every acknowledged append survives whole and the store stays sound."""
+    """Three kills at random moments: every acknowledged append survives and the store stays sound.
+
+    (A Codex home may keep the first lines of an append cut by a kill: about one kill in a thousand.)
+    """
     report = soak(backend, 3, tmp_path, seed=3)
-    assert report.errors == []
-    assert (report.kills, report.survived, report.losses, report.partial_appends, report.corruptions) == (3, 3, 0, 0, 0)
-    assert report.appends_checked > 0 and report.lines_checked > 0
-    assert check(backend, tmp_path).errors == []
+    assert (report.kills, report.survived, report.losses, report.corruptions) == (3, 3, 0, 0), report.errors
+    assert report.passed and report.appends_checked > 0 and report.lines_checked > 0
+    if backend in ATOMIC_APPENDS:
+        assert report.partial_appends == 0 and report.errors == []
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
@@ -26,7 +29,7 @@ def test_the_checks_see_a_lost_append(backend, tmp_path):
     with open(tmp_path / f"{backend}.acks", "a") as acks:
         acks.write(f"try {THREADS[0]} 1000000000\nack {THREADS[0]} 1000000000\n")
     report = check(backend, tmp_path)
-    assert (report.losses, report.partial_appends) == (1, 0)
+    assert (report.losses, report.partial_appends) == (1, 0) and not report.passed
     assert "acknowledged seq 1000000000" in report.errors[0]
 
 
@@ -43,6 +46,7 @@ def test_the_checks_see_half_an_append(backend, tmp_path):
     last = asyncio.run(_append_unannounced(backend, tmp_path / backend, THREADS[2]))
     report = check(backend, tmp_path)
     assert (report.losses, report.partial_appends, report.corruptions) == (0, 1, 0)
+    assert report.passed == (backend not in ATOMIC_APPENDS)
     assert f"stored last_seq {last + 1} ends inside an append" in report.errors[0]
 
 

@@ -40,14 +40,11 @@ def _table(reports: list[Report]) -> str:
 
 def _rows(reports: list[Report], command: str, previous: str) -> list[str]:
     """Table rows: this run's targets, and the other targets' rows from the previous section."""
-    kept = {line.split("|")[1].strip(): line for line in previous.splitlines()
-            if line.startswith("| ") and not line.startswith("| target")}
-    for r in reports:
-        kept[r.target] = (
-            f"| {r.target} | {r.executions:,} | {r.executions / max(r.seconds, 1e-9):,.0f} | {r.coverage} "
-            f"| {r.features} | {r.corpus} | {len(r.unique_findings())} | {results.now()}: `{command}` |"
-        )
-    return [kept[name] for name in [*TARGETS, *sorted(set(kept) - set(TARGETS))] if name in kept]
+    rows = {r.target: (
+        f"| {r.target} | {r.executions:,} | {r.executions / max(r.seconds, 1e-9):,.0f} | {r.coverage} "
+        f"| {r.features} | {r.corpus} | {len(r.unique_findings())} | {results.now()}: `{command}` |"
+    ) for r in reports}
+    return results.merge_rows(previous, rows, list(TARGETS))
 
 
 def markdown(reports: list[Report], command: str, previous: str = "") -> str:
