@@ -6,6 +6,8 @@ Runnable modules (each takes ``--quick`` and ``--json``):
 * ``python -m benchmarks.compare``      peers vs ours + machine limits; rewrites ``RESULTS.md``
 * ``python -m benchmarks.limits``       the machine's limits alone
 * ``python -m benchmarks.corpus_mix``   the real corpus's line mix, which ``workload`` imitates
+* ``python -m benchmarks.fuzz``         coverage-guided fuzzing (atheris); not part of ``python -m benchmarks``
+* ``python -m benchmarks.soak``         SIGKILL crash soak of every store; not part of ``python -m benchmarks``
 
 ``workload`` builds deterministic Codex rollout threads; ``peers`` drives each competitor
 the way its own documentation recommends. Peer packages are the optional ``bench`` extra

@@ -206,6 +206,39 @@ def markdown(run: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+#: Sections of RESULTS.md that other scripts write (``benchmarks.fuzz``, ``benchmarks.soak``);
+#: ``write_results`` carries them over.
+KEPT_SECTIONS = ("## Fuzzing", "## Crash soak")
+
+
+def section(text: str, heading: str) -> str:
+    """The block of ``text`` from the line ``heading`` to the next ``## `` heading (or the end); '' if absent."""
+    lines = text.splitlines(keepends=True)
+    if heading + "\n" not in lines and heading not in lines:
+        return ""
+    start = next(i for i, line in enumerate(lines) if line.rstrip("\n") == heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "".join(lines[start:end]).rstrip("\n") + "\n"
+
+
 def write_results(text: str, path: Path = RESULTS) -> None:
-    """Replace ``RESULTS.md`` with ``text``."""
+    """Replace ``RESULTS.md`` with ``text``, keeping the sections other scripts wrote."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = [block for heading in KEPT_SECTIONS if (block := section(old, heading))]
+    path.write_text("\n".join([text.rstrip("\n") + "\n", *kept]), encoding="utf-8")
+
+
+def merge_rows(previous: str, rows: dict[str, str], order: list[str]) -> list[str]:
+    """Table rows for the keys of ``order``: from ``rows``, else the row ``previous`` had (first cell = key)."""
+    kept = {line.split("|")[1].strip(): line for line in previous.splitlines() if line.startswith("| ")}
+    kept |= rows
+    return [kept[key] for key in order if key in kept]
+
+
+def write_section(heading: str, body: str, path: Path = RESULTS) -> None:
+    """Replace the ``heading`` section of ``RESULTS.md`` with ``body`` (or add it at the end)."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{heading}\n\n{body.strip()}\n"
+    current = section(old, heading)
+    text = old.replace(current, block) if current else old.rstrip("\n") + "\n\n" + block
     path.write_text(text, encoding="utf-8")

@@ -46,6 +46,36 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# Values from untyped payload fields (Any on the wire) reach typed v2 items only through these:
+# a wrong type becomes the field's default, as if the key were absent, never a crash or an item
+# whose JSON no longer matches its schema.
+
+
+def as_str(value: Any, default: str = "") -> str:
+    """``value`` when it is a string, else ``default``."""
+    return value if isinstance(value, str) else default
+
+
+def opt_str(value: Any) -> str | None:
+    """``value`` when it is a string, else ``None``."""
+    return value if isinstance(value, str) else None
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    """``value`` when it is an integer (not a bool), else ``default``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else an empty list."""
+    return value if isinstance(value, list) else []
+
+
+def str_list(value: Any) -> list[str]:
+    """The strings of ``value`` when it is a list, else an empty list."""
+    return [item for item in as_list(value) if isinstance(item, str)]
+
+
 def millis(duration: Any) -> int | None:
     return duration.millis if isinstance(duration, ev.Duration) else None
 
@@ -57,8 +87,8 @@ def _text_element(raw: Any) -> it.TextElement:
     raw = as_dict(raw)
     span = as_dict(raw.get("byte_range") or raw.get("byteRange"))
     return it.TextElement(
-        byte_range=it.ByteRange(start=span.get("start", 0), end=span.get("end", 0)),
-        placeholder=raw.get("placeholder"),
+        byte_range=it.ByteRange(start=as_int(span.get("start")), end=as_int(span.get("end"))),
+        placeholder=opt_str(raw.get("placeholder")),
     )
 
 
@@ -93,14 +123,14 @@ def memory_citation(raw: Any) -> it.MemoryCitation | None:
         return None
     entries = [
         it.MemoryCitationEntry(
-            path=entry.get("path", ""),
-            line_start=_either(entry, "lineStart", "line_start", 0),
-            line_end=_either(entry, "lineEnd", "line_end", 0),
-            note=entry.get("note", ""),
+            path=as_str(entry.get("path")),
+            line_start=as_int(_either(entry, "lineStart", "line_start", 0)),
+            line_end=as_int(_either(entry, "lineEnd", "line_end", 0)),
+            note=as_str(entry.get("note")),
         )
-        for entry in map(as_dict, raw.get("entries") or ())
+        for entry in map(as_dict, as_list(raw.get("entries")))
     ]
-    return it.MemoryCitation(entries=entries, thread_ids=list(_either(raw, "rolloutIds", "rollout_ids", ()) or ()))
+    return it.MemoryCitation(entries=entries, thread_ids=str_list(_either(raw, "rolloutIds", "rollout_ids", None)))
 
 
 def _finding(raw: Any) -> str:
@@ -140,7 +170,7 @@ def entered_review_text(event: ev.EnteredReviewModeEvent) -> str:
 def plan_item(raw: Any) -> it.Plan | None:
     """A non-empty ``Plan`` item from ``item_started``/``item_completed``, else ``None``."""
     raw = as_dict(raw)
-    if raw.get("type") != "Plan" or not raw.get("text"):
+    if raw.get("type") != "Plan" or not as_str(raw.get("text")):
         return None
     return it.Plan(id=str(raw.get("id", "")), text=raw["text"])
 
@@ -193,15 +223,15 @@ def _join_path(cwd: str, path: str) -> str:
 
 def command_action(raw: Any, cwd: str) -> it.CommandAction:
     raw = as_dict(raw)
-    command = raw.get("cmd", "")
+    command = as_str(raw.get("cmd"))
     match raw.get("type"):
         case "read":
             path = _join_path(cwd, str(raw.get("path", "")))
-            return it.ReadAction(command=command, name=raw.get("name", ""), path=path)
+            return it.ReadAction(command=command, name=as_str(raw.get("name")), path=path)
         case "list_files":
-            return it.ListFilesAction(command=command, path=raw.get("path"))
+            return it.ListFilesAction(command=command, path=opt_str(raw.get("path")))
         case "search":
-            return it.SearchAction(command=command, query=raw.get("query"), path=raw.get("path"))
+            return it.SearchAction(command=command, query=opt_str(raw.get("query")), path=opt_str(raw.get("path")))
         case _:
             return it.UnknownAction(command=command)
 
@@ -253,7 +283,7 @@ def guardian_command(event: ev.GuardianAssessmentEvent) -> it.CommandExecution |
         case "command":
             command = str(action.get("command", ""))
         case "execve":
-            argv = [str(arg) for arg in action.get("argv") or ()]
+            argv = [str(arg) for arg in as_list(action.get("argv"))]
             command = join_command([str(action.get("program", "")), *argv[1:]])
         case _:
             return None
@@ -271,13 +301,13 @@ def guardian_command(event: ev.GuardianAssessmentEvent) -> it.CommandExecution |
 
 def _file_change(path: str, raw: Any) -> it.FileUpdateChange:
     raw = as_dict(raw)
-    kind = raw.get("type", "add")
+    kind = as_str(raw.get("type"), "add")
     if kind != "update":
         return it.FileUpdateChange(
-            path=path, kind=it.PatchChangeKind(type=kind), diff=raw.get("content", "")
+            path=path, kind=it.PatchChangeKind(type=kind), diff=as_str(raw.get("content"))
         )
-    move_path = raw.get("move_path")
-    diff = raw.get("unified_diff", "")
+    move_path = raw.get("move_path") if isinstance(raw.get("move_path"), str) else None
+    diff = as_str(raw.get("unified_diff"))
     if move_path:
         diff = f"{diff}\n\nMoved to: {move_path}"
     change_kind = it.PatchChangeKind(type="update", move_path=move_path)

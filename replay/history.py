@@ -27,6 +27,7 @@ import msgspec
 from msgspec.structs import replace
 
 from rollout import events as ev
+from rollout.codec import pack
 from rollout.compat import is_pre_envelope_header
 from rollout.errors import CorruptLog, InvalidInput
 
@@ -116,7 +117,11 @@ class HistoryBuilder(TurnLedger):
         return self
 
     def dump(self) -> bytes:
-        """Serialize the builder's state (msgpack) so feeding can resume after :meth:`load`."""
+        """Serialize the builder's state (msgpack) so feeding can resume after :meth:`load`.
+
+        Raises:
+            EncodeError: a line fed held an integer beyond 64 bits (no snapshot possible).
+        """
         current = None if self._current is None else TurnRecord.of(self._current)
         state = BuilderState(
             version=STATE_VERSION,
@@ -134,7 +139,7 @@ class HistoryBuilder(TurnLedger):
             user_marks=self._user_marks,
             last_close=self._last_close,
         )
-        return STATE_ENCODER.encode(state)
+        return pack(STATE_ENCODER, state)
 
     @classmethod
     def load(cls, data: bytes) -> HistoryBuilder:

@@ -31,7 +31,7 @@ from typing import Any
 import msgspec
 
 from rollout import events as ev
-from rollout.codec import decode_payload
+from rollout.codec import decode_payload, pack
 from rollout.errors import CorruptLog
 
 from .resume import COMPACTED, CONTEXT, ForwardReplay, Mark, ResumeContext, ReverseScan, mark
@@ -151,7 +151,11 @@ class ContextBuilder:
         return False
 
     def dump(self) -> bytes:
-        """Serialize the builder's state (msgpack) so feeding can resume after :meth:`load`."""
+        """Serialize the builder's state (msgpack) so feeding can resume after :meth:`load`.
+
+        Raises:
+            EncodeError: a line fed held an integer beyond 64 bits (no snapshot possible).
+        """
         replay = self._replay
         state = _State(
             seen=self._seen,
@@ -161,9 +165,9 @@ class ContextBuilder:
             skip=sorted(replay.skip),
             legacy=replay.legacy,
             token_usage=replay.token_usage,
-            history=msgspec.Raw(_ENCODER.encode(replay.history)),
+            history=msgspec.Raw(pack(_ENCODER, replay.history)),
         )
-        return _ENCODER.encode(state)
+        return pack(_ENCODER, state)
 
     @classmethod
     def load(cls, data: bytes) -> ContextBuilder:

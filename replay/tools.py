@@ -17,7 +17,7 @@ from msgspec.structs import replace
 from rollout import events as ev
 
 from . import items as it
-from .convert import as_dict, camel, millis, opt
+from .convert import as_dict, as_list, camel, millis, opt, opt_str, str_list
 
 __all__ = [
     "collab_call",
@@ -39,7 +39,7 @@ def _mcp_result(result: Any) -> tuple[str, it.McpToolCallResult | None, it.McpTo
         return "failed", None, it.McpToolCallError(message=str(result["Err"]))
     value = as_dict(result.get("Ok"))
     converted = it.McpToolCallResult(
-        content=list(value.get("content") or ()),
+        content=as_list(value.get("content")),
         structured_content=value.get("structuredContent"),
         meta=value.get("_meta"),
     )
@@ -109,11 +109,13 @@ def search_action(raw: Any) -> it.WebSearchAction:
     raw = as_dict(raw)
     match raw.get("type"):
         case "search":
-            return it.WebSearchSearch(query=raw.get("query"), queries=raw.get("queries"))
+            queries = raw.get("queries")
+            return it.WebSearchSearch(query=opt_str(raw.get("query")),
+                                      queries=str_list(queries) if isinstance(queries, list) else None)
         case "open_page":
-            return it.WebSearchOpenPage(url=raw.get("url"))
+            return it.WebSearchOpenPage(url=opt_str(raw.get("url")))
         case "find_in_page":
-            return it.WebSearchFindInPage(url=raw.get("url"), pattern=raw.get("pattern"))
+            return it.WebSearchFindInPage(url=opt_str(raw.get("url")), pattern=opt_str(raw.get("pattern")))
         case _:
             return it.WebSearchOther()
 

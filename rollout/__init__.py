@@ -25,6 +25,7 @@ from .errors import (
     CorruptLog,
     DecodeError,
     EmptyRollout,
+    EncodeError,
     InvalidInput,
     RolloutError,
     SchemaTooNew,
@@ -36,7 +37,7 @@ from .errors import (
     WriterLocked,
 )
 from .events import Line
-from .reader import Problem, ReadResult, iter_rollout, read_rollout
+from .reader import Problem, ReadLimits, ReadResult, iter_rollout, read_rollout
 from .writer import RolloutWriter
 
 __version__ = "0.1.0"
@@ -46,9 +47,11 @@ __all__ = [
     "CorruptLog",
     "DecodeError",
     "EmptyRollout",
+    "EncodeError",
     "InvalidInput",
     "Line",
     "Problem",
+    "ReadLimits",
     "ReadResult",
     "RolloutError",
     "RolloutWriter",

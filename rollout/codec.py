@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from . import events as ev
-from .errors import DecodeError
+from .errors import DecodeError, EncodeError
 
 __all__ = [
     "LINE_TYPES",
@@ -36,6 +36,7 @@ __all__ = [
     "encode_line",
     "encode_msgpack",
     "encode_payload",
+    "pack",
     "raw_bytes",
 ]
 
@@ -249,11 +250,30 @@ def encode_payload(payload: Any) -> bytes:
 # --------------------------------------------------------------------------- msgpack
 
 
+def pack(encoder: msgspec.msgpack.Encoder, value: Any) -> bytes:
+    """``encoder.encode(value)``, with msgpack's one limit on decoded data raised as EncodeError.
+
+    Raises:
+        EncodeError: ``value`` holds an integer beyond 64 bits (JSON allows it).
+    """
+    try:
+        return encoder.encode(value)
+    except OverflowError as exc:
+        raise EncodeError(f"no msgpack form: {exc} (JSON allowed a larger integer)") from exc
+
+
 def encode_msgpack(line: ev.Line) -> bytes:
-    """Encode a line as msgpack (typed fields only; see the module docstring)."""
+    """Encode a line as msgpack (typed fields only; see the module docstring).
+
+    Raises:
+        EncodeError: the line holds an integer beyond 64 bits.
+    """
     if isinstance(line, ev.LegacyStateLine):
-        return _pack_enc.encode(line.data)
-    return _pack_enc.encode(line)
+        return pack(_pack_enc, line.data)
+    if isinstance(line, ev.UnknownLine):  # every key, even defaults: an empty type or null payload must survive
+        return pack(_pack_enc, {"timestamp": line.timestamp, "type": line.type, "payload": line.payload,
+                                "ordinal": line.ordinal})
+    return pack(_pack_enc, line)
 
 
 def decode_msgpack(data: bytes) -> ev.Line:

@@ -10,6 +10,7 @@ This module imports nothing from the project.
 
     RolloutError
     ├── DecodeError (ValueError)        one line cannot be decoded; carries path/line/offset
+    ├── EncodeError (ValueError)        a value has no msgpack form (integers beyond 64 bits)
     ├── RolloutFileError                a whole source cannot be used
     │   ├── EmptyRollout                no non-blank line at all
     │   └── UnreadableRollout (OSError) cannot open/read/decompress the source
@@ -33,6 +34,7 @@ __all__ = [
     "CorruptLog",
     "DecodeError",
     "EmptyRollout",
+    "EncodeError",
     "InvalidInput",
     "RolloutError",
     "RolloutFileError",
@@ -86,6 +88,15 @@ class DecodeError(RolloutError, ValueError):
         if self.offset is not None:
             where.append(f"byte {self.offset}")
         return f"{', '.join(where)}: {self.reason}" if where else self.reason
+
+
+class EncodeError(RolloutError, ValueError):
+    """A decoded value cannot be encoded in a compact binary form.
+
+    JSON integers have no size limit and decode to Python ints; msgpack holds
+    64 bits at most, so a line (or replay state) carrying a larger one cannot be
+    packed. Codex itself would not read such a number into its 64-bit fields.
+    """
 
 
 class RolloutFileError(RolloutError):

@@ -167,5 +167,7 @@ def _is_uuid(value: Any) -> bool:
 def _camel_citation(citation: Any) -> bool:
     if not isinstance(citation, dict) or "rollout_ids" in citation:
         return False
-    entries = citation.get("entries") or ()
-    return all(isinstance(entry, dict) and "line_start" not in entry for entry in entries)
+    entries = citation.get("entries")
+    if entries is None:
+        return True
+    return isinstance(entries, list) and all(isinstance(e, dict) and "line_start" not in e for e in entries)

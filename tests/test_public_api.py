@@ -14,7 +14,8 @@ import store
 
 PUBLIC = {
     rollout: [
-        "Conflict", "CorruptLog", "DecodeError", "EmptyRollout", "InvalidInput", "Line", "Problem", "ReadResult",
+        "Conflict", "CorruptLog", "DecodeError", "EmptyRollout", "EncodeError", "InvalidInput", "Line", "Problem",
+        "ReadLimits", "ReadResult",
         "RolloutError", "RolloutWriter", "SchemaTooNew", "StoreError", "ThreadArchived", "ThreadNotFound",
         "UnreadableRollout", "WriterError", "WriterLocked", "decode_line", "decode_msgpack", "encode_line",
         "encode_msgpack", "events", "iter_rollout", "raw_bytes", "read_rollout", "upcast",

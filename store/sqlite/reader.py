@@ -33,7 +33,7 @@ from replay import ContextBuilder, HistoryBuilder, MidTurn, ResumeContext, Turn,
 from rollout import events as ev
 from rollout.codec import decode_line
 from rollout.compression import ZSTD_MAGIC
-from rollout.errors import CorruptLog, DecodeError, ThreadArchived, ThreadNotFound
+from rollout.errors import CorruptLog, DecodeError, EncodeError, ThreadArchived, ThreadNotFound
 
 from ..listing import ListQuery, folded_contains
 from ..state import STATE_DECODER, ThreadState
@@ -294,7 +294,10 @@ class Reader:
         if entry.seq - entry.saved < every:
             return None
         entry.saved = entry.seq
-        return entry.seq, (entry.builder.dump(), self._context_ready(row, entry).dump())  # type: ignore[union-attr]
+        try:
+            return entry.seq, (entry.builder.dump(), self._context_ready(row, entry).dump())  # type: ignore[union-attr]
+        except EncodeError:
+            return None  # a state msgpack cannot hold (a huge integer): a snapshot is only a cache
 
     def _restore(self, row: Row, entry: _Builder) -> None:
         """Start the entry's turn builder from the newest persisted snapshot (or from nothing)."""
