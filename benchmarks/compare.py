@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import limits, report
-from benchmarks.figures import Plan, Workload, run_store, unsupported
-from benchmarks.peers import PEERS, load
+from benchmarks.figures import Plan, Workload, run_stores
+from benchmarks.peers import PEERS
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -63,27 +63,10 @@ async def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
     gc.freeze()  # the shared workload is long-lived: keep it out of every later collection
     if plan.corpus and not work.corpus:
         log("corpus: not found beside the checkout (../shared/corpus/codex-real); corpus rows skipped")
-    stores: dict[str, Any] = {}
-    peers: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="rollout-bench-") as tmp:
         log("measuring the machine's limits ...")
         bounds = limits.measure(work.long[0], Path(tmp), quick=args.quick)
-        for name in args.peers.split(","):
-            loaded = load(name)
-            if loaded.cls is None:
-                log(f"{name}: {loaded.reason}")
-                peers[name] = {"version": "not installed", "reason": loaded.reason}
-                stores[name] = unsupported(loaded.reason)
-                continue
-            cls = loaded.cls
-            peers[name] = {"version": cls.version(), "durability": cls.durability, "how": cls.how}
-            log(f"{name} {peers[name]['version']} ...")
-            t0 = time.perf_counter()
-            stores[name] = await run_store(loaded, plan, work, Path(tmp) / name)
-            for key, entry in stores[name].items():
-                if key.endswith("_error"):
-                    log(f"  {key}: {entry['error']}")
-            log(f"  done in {time.perf_counter() - t0:.1f} s")
+        stores, peers = await run_stores(args.peers.split(","), plan, work, Path(tmp), log)
         log("measuring the machine's limits again (the better of the two is kept) ...")
         bounds = limits.best(bounds, limits.measure(work.long[0], Path(tmp), quick=args.quick))
     table = report.ratios(stores)

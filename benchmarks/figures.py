@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.peers import Driver, Loaded
+from benchmarks.peers import Driver, Loaded, load
 from benchmarks.workload import Thread, corpus_threads, generate_thread, tiny_thread
 
 
@@ -208,4 +208,31 @@ def unsupported(reason: str) -> dict[str, Any]:
     return {"unavailable": reason}
 
 
-__all__ = ["Plan", "Workload", "run_store", "timed", "unsupported"]
+async def run_stores(names: list[str], plan: Plan, work: Workload, root: Path,
+                     log: Callable[[str], None]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every figure for each named store in turn: ``(results by store, versions and how each is driven)``.
+
+    A store whose package is missing gets an ``unavailable`` result; progress goes to ``log``.
+    """
+    stores: dict[str, Any] = {}
+    peers: dict[str, Any] = {}
+    for name in names:
+        loaded = load(name)
+        if loaded.cls is None:
+            log(f"{name}: {loaded.reason}")
+            peers[name] = {"version": "not installed", "reason": loaded.reason}
+            stores[name] = unsupported(loaded.reason)
+            continue
+        cls = loaded.cls
+        peers[name] = {"version": cls.version(), "durability": cls.durability, "how": cls.how}
+        log(f"{name} {peers[name]['version']} ...")
+        t0 = time.perf_counter()
+        stores[name] = await run_store(loaded, plan, work, root / name)
+        for key, entry in stores[name].items():
+            if key.endswith("_error"):
+                log(f"  {key}: {entry['error']}")
+        log(f"  done in {time.perf_counter() - t0:.1f} s")
+    return stores, peers
+
+
+__all__ = ["Plan", "Workload", "run_store", "run_stores", "timed", "unsupported"]

@@ -13,24 +13,32 @@ Quick use::
         recent = await store.turns(info.id, start=-10)  # the last 10 turns, O(10) once indexed
         unsubscribe = store.subscribe(print)        # a Change after every committed write
 
-``FileStore.open(codex_home)`` serves a Codex home (``sessions/``, ``archived_sessions/``,
+``PostgresStore.open(dsn)`` keeps threads in a PostgreSQL database shared by many
+processes and hosts (it needs the ``postgres`` extra, asyncpg, loaded only when the
+name is first used). ``FileStore.open(codex_home)`` serves a Codex home (``sessions/``, ``archived_sessions/``,
 ``session_index.jsonl``) through the same API, and ``copy_threads(src, dst)`` moves threads
 between any two stores. ``MemoryStore`` has the same API and is the reference the tests
 hold every backend to. The API is written once in :class:`store.core.Store`; each backend
-(``memory``, ``sqlite/``, ``files/``) supplies its primitives. Errors are
+(``memory``, ``sqlite/``, ``files/``, ``postgres/``) supplies its primitives. Errors are
 :mod:`rollout.errors` classes (``ThreadNotFound``, ``ThreadArchived``, ``Conflict``,
 ``InvalidInput``, ``CorruptLog``, ``SchemaTooNew``, ``StoreError``).
 
 Must not import: rollout.cli, rich.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .copy import copy_threads, iter_threads
 from .core import Opening, Store
 from .feed import Change
 from .files import FileStore
 from .memory import MemoryStore
-from .sqlite import SqliteStore, Tuning
+from .sqlite import SqliteStore
 from .thread import GitInfo, ImportResult, Page, ResumedThread, Thread, ThreadInfo, ThreadStatus, TurnSlice
+from .tuning import Tuning
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
 
 __all__ = [
     "Change",
@@ -40,6 +48,7 @@ __all__ = [
     "MemoryStore",
     "Opening",
     "Page",
+    "PostgresStore",
     "ResumedThread",
     "SqliteStore",
     "Store",
@@ -51,3 +60,14 @@ __all__ = [
     "copy_threads",
     "iter_threads",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``store.PostgresStore``, imported on first use (so ``import store`` never needs asyncpg)."""
+    if name != "PostgresStore":
+        raise AttributeError(f"module 'store' has no attribute {name!r}")
+    try:
+        from .postgres import PostgresStore
+    except ImportError as exc:
+        raise ImportError(f"PostgresStore needs asyncpg: pip install 'rollout-engine[postgres]' ({exc})") from exc
+    return PostgresStore

@@ -90,8 +90,12 @@ class ListQuery(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def order(self) -> str:
         """The SQL ``ORDER BY`` terms of a page (``created_ms DESC, id DESC``, say)."""
+        return self.order_on("id")
+
+    def order_on(self, id_column: str) -> str:
+        """:attr:`order` for a table whose thread id column is ``id_column``."""
         way = "ASC" if self.ascending else "DESC"
-        return f"{self.column} {way}, id {way}"
+        return f"{self.column} {way}, {id_column} {way}"
 
     def after_key(self, state: ThreadState) -> bool:
         """Whether ``state`` comes after the cursor (the keyset condition)."""
@@ -224,16 +228,17 @@ def matches(query: ListQuery, state: ThreadState) -> bool:
     return True
 
 
-def sql_conditions(query: ListQuery, *, numbered: int | None = None) -> tuple[list[str], list[Any]]:
+def sql_conditions(query: ListQuery, *, numbered: int | None = None, id_column: str = "id") -> tuple[list[str], list[Any]]:
     """The WHERE conditions (to AND) and parameters of a page: filters and the keyset.
 
-    For tables with the columns ``archived``, ``source_kind``, ``model_provider`` (the
-    default provider filled in), ``cwd``, ``id`` and the sort columns; ``search`` is left
-    to the backend (names may live elsewhere).
+    For tables with the columns ``archived`` (a bool, or 0/1), ``source_kind``,
+    ``model_provider`` (the default provider filled in), ``cwd``, the thread id and the sort
+    columns; ``search`` is left to the backend (names may live elsewhere).
 
     Args:
         numbered: None for ``?`` placeholders (sqlite3); else the number of the first
             ``$n`` placeholder (asyncpg), the rest following in order.
+        id_column: the column holding the thread id.
     """
     where: list[str] = []
     params: list[Any] = []
@@ -243,15 +248,15 @@ def sql_conditions(query: ListQuery, *, numbered: int | None = None) -> tuple[li
         return "?" if numbered is None else f"${numbered + len(params) - 1}"
 
     if query.archived is not None:
-        where.append(f"archived = {mark(int(query.archived))}")
+        where.append(f"archived = {mark(query.archived)}")
     for column, values in (("source_kind", query.sources), ("model_provider", query.providers),
-                           ("cwd", query.cwds), ("id", query.ids)):
+                           ("cwd", query.cwds), (id_column, query.ids)):
         if values is not None:
             where.append(f"{column} IN ({', '.join(mark(v) for v in values)})" if values else "0 = 1")
     if query.exclude_ids:
-        where.append(f"id NOT IN ({', '.join(mark(v) for v in query.exclude_ids)})")
+        where.append(f"{id_column} NOT IN ({', '.join(mark(v) for v in query.exclude_ids)})")
     if query.after is not None:
         ms, thread_id = query.after
         sign = (">" if query.ascending else "<") + ("=" if query.inclusive else "")
-        where.append(f"({query.column}, id) {sign} ({mark(ms)}, {mark(thread_id)})")
+        where.append(f"({query.column}, {id_column}) {sign} ({mark(ms)}, {mark(thread_id)})")
     return where, params

@@ -33,7 +33,7 @@ import replay
 from replay import MidTurn, ResumeContext, Turn, TurnSpan
 from replay import segments as chains
 from rollout import events as ev
-from rollout.codec import decode_line
+from rollout.codec import decode_line, raw_bytes
 from rollout.codex_home import parse_rollout_name
 from rollout.errors import DecodeError, ThreadArchived, ThreadNotFound
 
@@ -237,10 +237,16 @@ def fork_copy(history: History, kept: int | str | None, child_id: str, now: int,
 
 
 def _baseless(line: ev.Line) -> ev.Line:
-    if isinstance(line, ev.SessionMetaLine) and line.payload.history_base is not None:
-        # A new struct keeps no original bytes: the line is encoded again, without the base.
+    if not (isinstance(line, ev.SessionMetaLine) and line.payload.history_base is not None):
+        return line
+    raw = raw_bytes(line)
+    if raw is None:  # built in code: its fields are all it has
         return msgspec.structs.replace(line, payload=msgspec.structs.replace(line.payload, history_base=None))
-    return line
+    # Edit the line as written, so its key order and the fields the model does not know survive.
+    data = msgspec.json.decode(raw)
+    payload = data.get("payload", data)
+    payload.pop("history_base", None)
+    return decode_line(msgspec.json.encode(data))
 
 
 # --------------------------------------------------------------------------- import

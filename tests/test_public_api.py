@@ -26,9 +26,9 @@ PUBLIC = {
         "with_items_view",
     ],
     store: [
-        "Change", "FileStore", "GitInfo", "ImportResult", "MemoryStore", "Opening", "Page", "ResumedThread",
-        "SqliteStore", "Store", "Thread", "ThreadInfo", "ThreadStatus", "Tuning", "TurnSlice", "copy_threads",
-        "iter_threads",
+        "Change", "FileStore", "GitInfo", "ImportResult", "MemoryStore", "Opening", "Page",
+        "PostgresStore", "ResumedThread", "SqliteStore", "Store", "Thread", "ThreadInfo", "ThreadStatus", "Tuning",
+        "TurnSlice", "copy_threads", "iter_threads",
     ],
 }
 

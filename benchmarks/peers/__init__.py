@@ -31,6 +31,7 @@ PEERS: dict[str, str] = {
     "langgraph": "benchmarks.peers.langgraph_sqlite:LangGraphDriver",
     "agents": "benchmarks.peers.agents_sqlite:AgentsDriver",
     "agents-advanced": "benchmarks.peers.agents_sqlite:AdvancedAgentsDriver",
+    "ours-pg": "benchmarks.peers.ours_postgres:OursPostgresDriver",
     "langgraph-pg": "benchmarks.peers.langgraph_postgres:LangGraphPostgresDriver",
     "agents-pg": "benchmarks.peers.agents_postgres:AgentsPostgresDriver",
     "eventsourcing": "benchmarks.peers.eventsourcing_sqlite:EventSourcingDriver",

@@ -3,7 +3,8 @@
 The server is ``ROLLOUT_BENCH_DSN`` (default ``postgresql://127.0.0.1:5432/test``). Each driver
 works in a schema of its own named after its directory (so ``reopen`` finds it again), and drops
 it in ``destroy``; nothing is left on the server after a run. ``bytes_on_disk`` is the size of
-every table of the schema with its indexes and TOAST (``pg_total_relation_size``).
+every table of the schema with its indexes and TOAST (``pg_total_relation_size``). ``reopen``
+runs ``ANALYZE`` on the schema first, for every PostgreSQL peer alike (see ``OwnSchema.reopen``).
 
 Imports psycopg (sync, for sizes and DDL); nothing from ``store``.
 """
@@ -19,7 +20,8 @@ from urllib.parse import quote
 
 import psycopg
 
-__all__ = ["DSN", "OwnSchema", "drop_schema", "ensure_schema", "schema_bytes", "schema_for", "with_search_path"]
+__all__ = ["DSN", "OwnSchema", "analyze_schema", "drop_schema", "ensure_schema", "schema_bytes", "schema_for",
+           "with_search_path"]
 
 DSN = os.environ.get("ROLLOUT_BENCH_DSN", "postgresql://127.0.0.1:5432/test")
 
@@ -59,6 +61,14 @@ def _drop_leftovers() -> None:
             drop_schema(schema)
 
 
+def analyze_schema(schema: str) -> None:
+    """``ANALYZE`` every table of ``schema``: what autovacuum does within its naptime (a minute by default)."""
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
+        for (table,) in tables:
+            conn.execute(f'ANALYZE "{schema}"."{table}"')
+
+
 def schema_bytes(schema: str) -> int:
     """Bytes of every table in ``schema``, indexes and TOAST included."""
     with psycopg.connect(DSN, autocommit=True) as conn:
@@ -83,6 +93,16 @@ class OwnSchema:
 
     def bytes_on_disk(self) -> int:
         return schema_bytes(schema_for(self.root))
+
+    async def reopen(self) -> None:
+        """Close, let the server gather statistics (as autovacuum would by then), open again.
+
+        The harness fills a store and reads it seconds later; without statistics PostgreSQL plans
+        every peer's queries for empty tables.
+        """
+        await self.close()  # type: ignore[attr-defined]
+        analyze_schema(schema_for(self.root))
+        await self.open()  # type: ignore[attr-defined]
 
     async def destroy(self) -> None:
         drop_schema(schema_for(self.root))

@@ -1,4 +1,4 @@
-"""``rollout import``: rollout files, folders and Codex homes into a store.
+"""``rollout import``: rollout files, folders, Codex homes and other stores into a store.
 
 Each file is handed to ``Store.import_rollout``, which stores a new thread, appends the
 new lines of a grown one, leaves an unchanged one alone, or reports a thread whose stored
@@ -22,8 +22,9 @@ import msgspec
 from ..codex_home import ARCHIVED, is_codex_home
 from ..errors import InvalidInput
 from ..session_index import latest_names, read_entries
+from . import moving
 from .output import Output
-from .storage import db_path, open_store
+from .storage import open_store, store_label
 from .target import Candidate, import_candidates
 
 __all__ = ["ImportRecord", "run"]
@@ -38,7 +39,8 @@ class ImportRecord(msgspec.Struct, kw_only=True, rename="camel"):
     ``status``: ``imported`` (a new thread), ``appended`` (the file had grown: its new lines
     were added), ``unchanged`` (already stored as it is), ``diverged`` (the stored thread
     differs from the file; nothing changed), ``skipped`` (a ``.jsonl`` file that is not a
-    rollout) or ``failed``.
+    rollout) or ``failed``. A whole store given as a source is reported by a
+    :class:`rollout.cli.moving.CopyRecord` instead.
     """
 
     path: str
@@ -50,12 +52,17 @@ class ImportRecord(msgspec.Struct, kw_only=True, rename="camel"):
 
 
 async def run(args: argparse.Namespace, out: Output) -> int:
-    files = import_candidates(args.sources)
+    stores = [source for source in args.sources if moving.is_store_source(source)]
+    rollouts = [source for source in args.sources if source not in stores]
+    files = import_candidates(rollouts)
     sizes = [candidate.path.stat().st_size for candidate in files]
-    names = _home_names(args.sources)
+    names = _home_names(rollouts)
     started = time.perf_counter()
-    records: list[ImportRecord] = []
+    records: list[Any] = []
     async with open_store(args, create=True) as store:
+        for source in stores:  # whole stores: every thread copied (see rollout.cli.moving)
+            records.append(await moving.copy_from(source, store))
+            _report(out, records[-1], None)
         progress = _progress(out, len(files), sum(sizes))
         try:
             for candidate, size in zip(files, sizes):
@@ -72,7 +79,7 @@ async def run(args: argparse.Namespace, out: Output) -> int:
     if not out.json:
         from . import render
 
-        out.show(render.import_summary(records, time.perf_counter() - started, db_path(args)), whole=True)
+        out.show(render.import_summary(records, time.perf_counter() - started, store_label(args)), whole=True)
     return 1 if any(r.status in ("failed", "diverged") for r in records) else 0
 
 
@@ -122,7 +129,7 @@ async def _import_one(store: Any, candidate: Candidate, size: int) -> ImportReco
                         lines_added=result.lines_added, error=error)
 
 
-def _report(out: Output, record: ImportRecord, progress: Any) -> None:
+def _report(out: Output, record: Any, progress: Any) -> None:
     if out.json:
         out.emit(record)
     elif record.status in ("failed", "diverged"):

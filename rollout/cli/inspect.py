@@ -119,7 +119,7 @@ def _mtime_ms(path: Path) -> int:
 
 async def _stored(args: argparse.Namespace, out: Output) -> int:
     path = storage.db_path(args)
-    if not path.exists():
+    if not getattr(args, "postgres", None) and not path.exists():
         raise CommandError(
             f"{args.target}: not a file, and there is no database at {path} to look the thread up in "
             "(import threads with `rollout import`, or pass --codex-home)"

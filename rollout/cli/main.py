@@ -69,6 +69,8 @@ def _where() -> argparse.ArgumentParser:
     group.add_argument("--db", metavar="PATH",
                        help="SQLite store (default: $ROLLOUT_DB, else $XDG_DATA_HOME/rollout-engine/threads.db)")
     group.add_argument("--codex-home", metavar="PATH", help="use a Codex home (e.g. ~/.codex) as the store")
+    group.add_argument("--postgres", metavar="DSN", help="use a PostgreSQL database as the store "
+                       "(e.g. postgresql://user@host:5432/db; tables in schema $ROLLOUT_PG_SCHEMA, default 'rollout')")
     return where
 
 

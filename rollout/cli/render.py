@@ -481,6 +481,9 @@ def import_summary(records: list[Any], seconds: float, db: Any) -> Text:
     count = Counter(r.status for r in records)
     rate = f", {human_bytes(int(size / seconds))}/s" if seconds > 0 and size else ""
     line = Text(f"imported {plural(len(done), 'thread')} ({human_bytes(size)}) in {seconds:.1f}s{rate} into {db}")
+    if count["copied"]:
+        copied = sum(r.threads or 0 for r in records if r.status == "copied")
+        line.append(f"; copied {plural(copied, 'thread')} from {plural(count['copied'], 'store')}")
     if count["appended"]:
         added = sum(r.lines_added for r in records if r.status == "appended")
         line.append(f"; {count['appended']} grown ({plural(added, 'new line')})")

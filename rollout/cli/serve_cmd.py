@@ -23,6 +23,7 @@ EXAMPLE = """\
 examples:
   rollout serve --codex-home ~/.codex                       # stdio, like `codex app-server`
   rollout serve --db threads.db --listen ws://127.0.0.1:8765
+  rollout serve --postgres postgresql://app@db.internal/threads --listen unix:///run/rollout.sock
   ROLLOUT_SERVE_TOKEN=secret rollout serve --listen ws://0.0.0.0:8765 --log-format json
 
 Methods: thread/start, read, list, turns/list, items/list, fork, resume, archive,
@@ -43,7 +44,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--db", metavar="PATH", help="SQLite store (default: $ROLLOUT_DB or the user data directory)")
     where.add_argument("--codex-home", metavar="PATH", help="serve a Codex home (e.g. ~/.codex) in place")
-    where.add_argument("--postgres", metavar="DSN", help="PostgreSQL store (not available yet)")
+    where.add_argument("--postgres", metavar="DSN", help="PostgreSQL store (postgresql://user@host:5432/db): "
+                       "several servers over one database see each other's changes")
     parser.add_argument("--log-format", choices=("text", "json"), default=None,
                         help="stderr log lines: text (default) or one JSON object per line")
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
@@ -61,8 +63,6 @@ async def _serve(args: argparse.Namespace, out: Output) -> int:
     from serve.server import AppServer
     from serve.transport import Limits
 
-    if args.postgres:
-        raise CommandError("--postgres: the PostgreSQL store is not available yet; use --db or --codex-home")
     try:
         listen = parse_listen(args.listen)
     except ValueError as exc:
@@ -71,7 +71,7 @@ async def _serve(args: argparse.Namespace, out: Output) -> int:
         raise UsageError("--max-message-bytes must be at least 1024")
     configure("json" if args.json else args.log_format or "text", args.log_level)
     token = os.environ.get("ROLLOUT_SERVE_TOKEN") or None
-    async with open_store(args, create=True, turn_index="limited") as store:  # what Codex's clients read
+    async with open_store(args, create=True, turn_index="limited", follow=True) as store:  # what Codex's clients read
         home = os.path.abspath(os.path.expanduser(args.codex_home)) if args.codex_home else None
         server = AppServer(store, codex_home=home, default_cwd=os.getcwd())
         try:

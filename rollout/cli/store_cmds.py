@@ -37,10 +37,12 @@ def _add(sub: Any, name: str, parents: list, help: str, example: str, func: Any)
 
 def register(sub: Any, common: argparse.ArgumentParser, where: argparse.ArgumentParser) -> None:
     both = [common, where]
-    p = _add(sub, "import", [common], "import rollout files, folders or a Codex home into a store",
-             "rollout import ~/.codex --db threads.db", importer.run)
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="rollout files, folders or Codex homes")
-    p.add_argument("--db", metavar="PATH", help="SQLite store (default: $ROLLOUT_DB or the user data directory)")
+    p = _add(sub, "import", [common, where], "import rollout files, folders, a Codex home or another store "
+             "into a store", "rollout import ~/.codex --db threads.db\n"
+             "  rollout import threads.db --postgres postgresql://app@db.internal/threads   # SQLite -> PostgreSQL",
+             importer.run)
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="rollout files, folders, Codex homes, SQLite "
+                   "databases or postgresql:// URLs (whole stores: every thread is copied)")
     p = _add(sub, "export", both, "write a stored thread as a Codex-compatible rollout file",
              "rollout export 019e2a5c-0000-7000-8000-000000000001 -o thread.jsonl.zst", _export)
     p.add_argument("thread_id", metavar="THREAD_ID")

@@ -1,6 +1,11 @@
 """store.postgres: the engine's PostgreSQL backend (asyncpg), for threads shared by many processes and hosts.
 
-Parts, each usable on its own until the store core plugs them together:
+:class:`PostgresStore` (``store.PostgresStore``) is the core's API on these parts:
+
+* :mod:`.store`: the backend's primitives, the group commit and the feed wired together;
+* :mod:`.batch` and :mod:`.entry`: planning a batch of the core's commands on cached rows
+  (re-planned when another process wrote first);
+* :mod:`.lines` and :mod:`.history`: lines across fork ancestry, replay state per thread life;
 
 * :mod:`.schema`: tables keyed by thread first, versioned migrations, ``SchemaTooNew``;
 * :mod:`.database`: the connection pool, reconnects, error translation (no password echoed);
@@ -18,3 +23,7 @@ array-bound INSERT the batch writer uses 95 ms vs 279 ms (binary arrays of bytea
 
 Must not import: rollout.cli, rich.
 """
+
+from .store import PostgresStore
+
+__all__ = ["PostgresStore"]

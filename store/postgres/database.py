@@ -141,11 +141,14 @@ class Database:
         if not 1 <= min_size <= max_size:
             raise InvalidInput(f"pool sizes must satisfy 1 <= min_size <= max_size, not {min_size}, {max_size}")
         where = target(dsn)
-        settings = {"search_path": schema, "application_name": application_name}
+        # Generic plans: the batch statement's planning costs more than running it (measured 0.3 ms of
+        # 1.1 ms per append); every statement here is a keyed lookup whose plan does not depend on values.
+        settings = {"search_path": schema, "application_name": application_name,
+                    "plan_cache_mode": "force_generic_plan"}
         url, keywords = connect_args(dsn)
         try:
             pool = await asyncpg.create_pool(url, **keywords, min_size=min_size, max_size=max_size, timeout=timeout,
-                                             server_settings=settings, command_timeout=None)
+                                             server_settings=settings, command_timeout=None, reset=_keep)
         except Exception as exc:  # noqa: BLE001 -- every driver or OS error becomes one clear line
             raise translate(exc, where, dsn, action="connect") from None
         db = cls(pool, dsn, schema, where, settings)
@@ -220,6 +223,11 @@ class Database:
             if isinstance(exc, pgx.InterfaceError) and self._closed:
                 raise StoreError("store is closed") from None
             raise translate(exc, self.target, self._dsn) from exc
+
+
+async def _keep(conn: asyncpg.Connection) -> None:
+    """Return a connection to the pool as it is: asyncpg's default reset costs a round trip per call,
+    and pooled connections hold no session state to undo (no LISTEN, no SET, no session locks)."""
 
 
 class _Lost(Exception):

@@ -4,8 +4,7 @@ Writers put a notice in the statement that commits a write (``pg_notify`` in
 :mod:`store.postgres.writer`), so a notice goes out exactly when its write
 commits and never for a write that did not. Every process listens on one
 dedicated connection (:class:`Feed`) and hands other processes' changes to its
-subscribers as :class:`Change` values (the shape of ``store.Change``, see
-``notes/change-feed.md``); its own notices are recognised by their origin and
+subscribers as :class:`store.Change` values (see ``notes/change-feed.md``); its own notices are recognised by their origin and
 skipped, since a store tells its subscribers of its own writes itself.
 
 If the listening connection is lost (server restart, terminated backend, a
@@ -23,12 +22,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
 from rollout.errors import RolloutError
 
+from ..feed import Change, ChangeKind
 from .database import Database
 from .schema import channel
 
@@ -36,17 +36,7 @@ __all__ = ["KINDS", "Change", "Feed", "notice", "parse"]
 
 log = logging.getLogger(__name__)
 
-KINDS = ("started", "appended", "forked", "named", "archived", "unarchived", "deleted", "rolled_back", "metadata")
-
-
-class Change(msgspec.Struct, frozen=True):
-    """One committed change to a thread (the contract's ``store.Change``)."""
-
-    kind: str
-    thread_id: str
-    last_seq: int | None = None
-    source_id: str | None = None
-
+KINDS: tuple[str, ...] = get_args(ChangeKind)
 
 _NOTICE = msgspec.json.Decoder(tuple[str, str, str, int | None, str | None])
 
@@ -62,7 +52,9 @@ def parse(payload: str) -> tuple[str, Change] | None:
         origin, kind, thread_id, last_seq, source_id = _NOTICE.decode(payload)
     except msgspec.DecodeError:
         return None
-    return (origin, Change(kind, thread_id, last_seq, source_id)) if kind in KINDS else None
+    if kind not in KINDS:
+        return None
+    return origin, Change(kind=kind, thread_id=thread_id, last_seq=last_seq, source_id=source_id)  # type: ignore[arg-type]
 
 
 class Feed:

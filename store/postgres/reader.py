@@ -12,21 +12,26 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from rollout.errors import CorruptLog
 
+from ..listing import ListQuery, sql_conditions
+
 __all__ = [
+    "Life",
     "Row",
     "ancestry_of",
     "blobs",
     "chunks",
     "dictionaries",
+    "exists",
     "idempotent_seq",
     "list_page",
     "live_row",
+    "rows_with_keys",
     "segments",
     "snapshot",
     "undict_frames",
@@ -57,6 +62,9 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     state: bytes
 
 
+_ROW_FIELDS = Row.__struct_fields__
+
+
 def _row(found: Any) -> Row:
     try:
         ancestry = _ANCESTRY.decode(found["ancestry"]) if found["ancestry"] else []
@@ -65,18 +73,63 @@ def _row(found: Any) -> Row:
     return Row(**{**dict(found.items()), "ancestry": ancestry})
 
 
+class Life(Protocol):
+    """What reading a thread's lines needs of it: its life and its ancestry (a ``Row`` has them)."""
+
+    @property
+    def thread_id(self) -> str: ...
+    @property
+    def gen(self) -> int: ...
+    @property
+    def ancestry(self) -> list[tuple[str, int, int]]: ...
+
+
+_ROWS = (
+    "SELECT q.key AS wanted, i.seq AS key_seq, t.thread_id::text AS thread_id, t.gen, t.version, t.last_seq, "
+    "t.archived, t.packed_upto, t.tail_chunks, t.parent_id::text AS parent_id, t.parent_gen, t.parent_upto, "
+    "t.ancestry, t.state "
+    "FROM unnest($1::uuid[], $2::text[]) AS q(thread_id, key) "
+    "JOIN threads t ON t.thread_id = q.thread_id AND NOT t.deleted "
+    "LEFT JOIN idempotency i ON i.thread_id = t.thread_id AND i.gen = t.gen AND i.key = q.key"
+)
+
+
+async def rows_with_keys(conn: Any, wanted: list[tuple[str, str | None]]) -> tuple[dict[str, Row], dict[str, dict[str, int]]]:
+    """Live rows of several threads and the seqs of the idempotency keys asked for, in one snapshot.
+
+    Args:
+        wanted: ``(thread_id, key or None)`` pairs (a thread may come with several keys).
+
+    Returns:
+        ``(rows by thread id, {thread id: {key: seq}} of the keys found)``; a missing or deleted
+        thread has no row.
+    """
+    if not wanted:
+        return {}, {}
+    ids, keys = zip(*wanted)
+    rows: dict[str, Row] = {}
+    found: dict[str, dict[str, int]] = {}
+    for record in await conn.fetch(_ROWS, list(ids), list(keys)):
+        thread_id = record["thread_id"]
+        if thread_id not in rows:
+            rows[thread_id] = _row({k: record[k] for k in _ROW_FIELDS})
+        if record["key_seq"] is not None:
+            found.setdefault(thread_id, {})[record["wanted"]] = record["key_seq"]
+    return rows, found
+
+
 async def live_row(conn: Any, thread_id: str) -> Row | None:
     """The live row of ``thread_id`` (None: no such thread, or deleted)."""
     found = await conn.fetchrow(f"{_ROW} WHERE thread_id = $1 AND NOT deleted", thread_id)
     return None if found is None else _row(found)
 
 
-def ancestry_of(parent: Row, upto: int) -> bytes:
+def ancestry_of(parent: Life, upto: int) -> bytes:
     """The ancestry a fork of ``parent`` at ``upto`` lines stores."""
     return _ANCESTRY_OUT.encode([(parent.thread_id, parent.gen, upto), *parent.ancestry])
 
 
-def segments(row: Row, lo: int, hi: int) -> list[tuple[str, int, int, int]]:
+def segments(row: Life, lo: int, hi: int) -> list[tuple[str, int, int, int]]:
     """``(thread_id, gen, lo, hi)`` pieces holding the thread's lines ``lo..hi``, in seq order.
 
     A fork's line 1 is its own; its lines 2..upto+1 are its parent's 1..upto; the rest are its own.
@@ -145,14 +198,19 @@ async def idempotent_seq(conn: Any, thread_id: str, gen: int, key: str) -> int |
     )
 
 
-async def snapshot(conn: Any, thread_id: str, gen: int, upto: int, context: bool = False) -> tuple[int, bytes] | None:
-    """The newest persisted replay state at or before ``upto``: ``(seq, data)`` (or its resume context)."""
-    column = "context" if context else "data"
+async def snapshot(conn: Any, thread_id: str, gen: int, upto: int, *, turns: bool = True,
+                   context: bool = False) -> tuple[int, bytes | None, bytes | None] | None:
+    """The newest persisted replay state at or before ``upto`` holding what is asked for.
+
+    Returns:
+        ``(seq, turns part, context part)``, a part None when not asked for; None: no snapshot.
+    """
+    columns = f"{'data' if turns else 'NULL'} AS turns, {'context' if context else 'NULL'} AS context"
     found = await conn.fetchrow(
-        f"SELECT seq, {column} AS part FROM snapshots WHERE thread_id = $1 AND gen = $2 AND seq <= $3 "
-        f"AND {column} IS NOT NULL ORDER BY seq DESC LIMIT 1", thread_id, gen, upto,
+        f"SELECT seq, {columns} FROM snapshots WHERE thread_id = $1 AND gen = $2 AND seq <= $3 "
+        f"{'AND context IS NOT NULL ' if context else ''}ORDER BY seq DESC LIMIT 1", thread_id, gen, upto,
     )
-    return None if found is None else (found["seq"], found["part"])
+    return None if found is None else (found["seq"], found["turns"], found["context"])
 
 
 async def dictionaries(conn: Any, known: int = 0) -> dict[int, bytes]:
@@ -169,33 +227,24 @@ async def undict_frames(conn: Any, limit: int) -> list[tuple[str, int, int, byte
     return [tuple(row) for row in rows]
 
 
-_FILTERS = (("source_kind", "sources"), ("model_provider", "providers"), ("cwd", "cwds"))
+async def list_page(conn: Any, query: ListQuery) -> list[bytes]:
+    """States of up to ``query.limit + 1`` live threads matching ``query``, in its order.
 
-
-async def list_page(conn: Any, query: Any) -> list[bytes]:
-    """States of up to ``query.limit + 1`` live threads matching ``query``, newest first.
-
-    ``query`` has the fields of ``store.listing.ListQuery``: ``limit``, ``sort``
-    (``created_at``/``updated_at``), ``archived``, ``sources``, ``providers``,
-    ``cwds``, ``search`` (case-folded) and ``after`` (the keyset cursor ``(ms, id)``).
+    The filters and the ``(key, id)`` keyset are :func:`store.listing.sql_conditions`'s; ``search``
+    matches the case-folded name and preview columns (``strpos``: no pattern characters).
     """
-    column = "created_ms" if query.sort == "created_at" else "updated_ms"
-    where, args = ["NOT deleted"], []
-    if query.archived is not None:
-        args.append(query.archived)
-        where.append(f"archived = ${len(args)}")
-    for name, field in _FILTERS:
-        values = getattr(query, field)
-        if values is not None:
-            args.append(list(values))
-            where.append(f"{name} = ANY(${len(args)}::text[])")
+    where, args = sql_conditions(query, numbered=1, id_column="thread_id")
+    where.insert(0, "NOT deleted")
     if query.search is not None:
         args.append(query.search)
-        where.append(f"(strpos(lower(name), ${len(args)}) > 0 OR strpos(lower(preview), ${len(args)}) > 0)")
-    if query.after is not None:
-        args += query.after
-        where.append(f"({column}, thread_id) < (${len(args) - 1}, ${len(args)}::uuid)")
+        where.append(f"(strpos(name_folded, ${len(args)}) > 0 OR strpos(preview_folded, ${len(args)}) > 0)")
     args.append(query.limit + 1)
     sql = (f"SELECT state FROM threads WHERE {' AND '.join(where)} "
-           f"ORDER BY {column} DESC, thread_id DESC LIMIT ${len(args)}")
+           f"ORDER BY {query.order_on('thread_id')} LIMIT ${len(args)}")
     return [row["state"] for row in await conn.fetch(sql, *args)]
+
+
+async def exists(conn: Any, thread_id: str) -> bool:
+    """Whether a live thread has this id."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM threads WHERE thread_id = $1 AND NOT deleted)",
+                                    thread_id))

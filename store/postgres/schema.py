@@ -9,7 +9,8 @@ as a ``deleted`` row, and the id may be used again by a new thread (next gen).
 Tables (version 1), in one PostgreSQL schema (``rollout`` unless told):
 
 * ``threads``: one row per thread life: listing columns with ``(key, id)``
-  keyset indexes, the fork pointer (``parent_id``, ``parent_gen``,
+  keyset indexes (``name_folded`` and ``preview_folded`` hold the name and preview
+  case-folded, as ``list(search=...)`` matches them), the fork pointer (``parent_id``, ``parent_gen``,
   ``parent_upto``: this thread's lines 2..upto+1 are its parent's lines 1..upto)
   and the whole ancestry (``ancestry``: msgpack ``[[id, gen, upto], ...]``,
   nearest first, so reading a fork needs no recursive query, which a
@@ -61,8 +62,8 @@ CREATE TABLE threads (
     source_kind text,
     model_provider text,
     cwd text,
-    name text,
-    preview text,
+    name_folded text,
+    preview_folded text,
     parent_id uuid,
     parent_gen integer,
     parent_upto bigint,

@@ -8,10 +8,12 @@ a compare-and-set evaluated by PostgreSQL under the row lock, so writers in
 other processes or on other hosts can neither interleave lines nor overwrite a
 name or an archive flag. A write whose version moved on is not applied
 (:class:`Outcome` ``applied=False``); the caller re-reads the row and plans
-again. Creating a thread (``version=None``) lands only if no live thread has
-the id, and a fork only while its source is live (the source row is locked
-``FOR SHARE`` until commit, so a concurrent delete waits and then keeps the
-lines the fork points at).
+again. So is a write recording an idempotency key the thread already holds
+(another process used it first: a re-read finds it). Creating a thread
+(``version=None``) lands only if no live thread has the id, and a fork only
+while its source is live and not archived (the source row is locked ``FOR
+SHARE`` until commit, so a concurrent delete waits and then keeps the lines the
+fork points at).
 
 :func:`write_batch` merges the writes of one thread (they were planned one
 after the other on the caller's cached row), sends everything as arrays bound
@@ -69,20 +71,24 @@ class ThreadRow(msgspec.Struct, frozen=True, kw_only=True):
     source_kind: str | None = None
     model_provider: str | None = None
     cwd: str | None = None
-    name: str | None = None
-    preview: str | None = None
+    name_folded: str | None = None
+    preview_folded: str | None = None
     packed_upto: int = 0
     tail_chunks: int = 0
     state: bytes
 
 
 class Lineage(msgspec.Struct, frozen=True, kw_only=True):
-    """A fork's pointer: its lines 2..upto+1 are ``parent``'s lines 1..upto; ``ancestry`` for readers."""
+    """A fork's pointer: its lines 2..upto+1 are ``parent``'s lines 1..upto; ``ancestry`` for readers.
+
+    ``parent_version``: the fork lands only while the parent row has this version (None: any).
+    """
 
     parent_id: str
     parent_gen: int
     parent_upto: int
     ancestry: bytes
+    parent_version: int | None = None
 
 
 class ThreadWrite(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,14 +129,14 @@ class Outcome(msgspec.Struct, frozen=True):
 
 
 _THREAD_COLUMNS = (
-    "created_ms, updated_ms, last_seq, archived, source_kind, model_provider, cwd, name, preview, "
+    "created_ms, updated_ms, last_seq, archived, source_kind, model_provider, cwd, name_folded, preview_folded, "
     "packed_upto, tail_chunks, state"
 )
 _W = (
     "thread_id, base, gen, created_ms, updated_ms, last_seq, archived, source_kind, model_provider, cwd, "
-    "name, preview, packed_upto, tail_chunks, state, parent_id, parent_gen, parent_upto, ancestry, settle_from"
+    "name_folded, preview_folded, packed_upto, tail_chunks, state, parent_id, parent_gen, parent_upto, ancestry, settle_from, parent_version"
 )
-_W_TYPES = ["uuid", "int8", "int4", "int8", "int8", "int8", "bool", "text", "text", "text", "text", "text", "int8", "int4", "bytea", "uuid", "int4", "int8", "bytea", "int8"]
+_W_TYPES = ["uuid", "int8", "int4", "int8", "int8", "int8", "bool", "text", "text", "text", "text", "text", "int8", "int4", "bytea", "uuid", "int4", "int8", "bytea", "int8", "int8"]
 _SET = ", ".join(f"{c} = w.{c}" for c in _THREAD_COLUMNS.split(", "))
 _N = len(_W_TYPES)
 
@@ -144,7 +150,9 @@ _BATCH = f"""
 WITH w AS (SELECT * FROM {_unnest(1, _W_TYPES, "w", _W)}),
 src AS (
     SELECT t.thread_id, t.gen FROM threads t JOIN w ON t.thread_id = w.parent_id AND t.gen = w.parent_gen
-    WHERE w.base IS NULL AND NOT t.deleted FOR SHARE OF t
+    WHERE w.base IS NULL AND NOT t.deleted AND NOT t.archived
+      AND (w.parent_version IS NULL OR t.version = w.parent_version)
+    FOR SHARE OF t
 ),
 ins AS (
     INSERT INTO threads (thread_id, gen, version, {_THREAD_COLUMNS}, parent_id, parent_gen, parent_upto, ancestry)
@@ -157,11 +165,14 @@ ins AS (
     ON CONFLICT DO NOTHING
     RETURNING thread_id, gen, version
 ),
+k AS (SELECT * FROM {_unnest(_N + 11, ["uuid", "text", "int8"], "k", "thread_id, key, seq")}),
 upd AS (
     UPDATE threads t SET version = t.version + 1, {_SET}
     FROM w
     WHERE w.base IS NOT NULL AND t.thread_id = w.thread_id AND t.gen = w.gen AND t.version = w.base
       AND NOT t.deleted
+      AND NOT EXISTS (SELECT 1 FROM k JOIN idempotency i ON i.thread_id = k.thread_id AND i.key = k.key
+                      WHERE k.thread_id = w.thread_id AND i.gen = w.gen)
     RETURNING t.thread_id, t.gen, t.version
 ),
 ok AS (SELECT * FROM ins UNION ALL SELECT * FROM upd),
@@ -190,8 +201,7 @@ blobbed AS (
 ),
 keyed AS (
     INSERT INTO idempotency (thread_id, gen, key, seq)
-    SELECT ok.thread_id, ok.gen, k.key, k.seq
-    FROM {_unnest(_N + 11, ["uuid", "text", "int8"], "k", "thread_id, key, seq")} JOIN ok USING (thread_id)
+    SELECT ok.thread_id, ok.gen, k.key, k.seq FROM k JOIN ok USING (thread_id)
 ),
 told AS (
     SELECT pg_notify(${_N + 16}, n.payload)
@@ -232,9 +242,9 @@ def _arguments(writes: list[ThreadWrite], channel: str) -> list[Any]:
     for w in writes:
         r, l = w.row, w.lineage
         values = (w.thread_id, w.version, w.gen, r.created_ms, r.updated_ms, r.last_seq, r.archived,
-                  r.source_kind, r.model_provider, r.cwd, r.name, r.preview, r.packed_upto, r.tail_chunks,
+                  r.source_kind, r.model_provider, r.cwd, r.name_folded, r.preview_folded, r.packed_upto, r.tail_chunks,
                   r.state, l and l.parent_id, l and l.parent_gen, l and l.parent_upto, l and l.ancestry,
-                  w.settle_from)
+                  w.settle_from, l and l.parent_version)
         for column, value in zip(columns, values):
             column.append(value)
         for chunk in w.chunks:

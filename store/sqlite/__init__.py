@@ -9,7 +9,7 @@ compressed chunks).
 Must not import: rollout.cli, rich.
 """
 
-from .schema import Tuning
+from ..tuning import Tuning
 from .store import SqliteStore
 
 __all__ = ["SqliteStore", "Tuning"]

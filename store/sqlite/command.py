@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..blobs import Packed
 from ..clock import new_thread_id, now_ms
 from ..feed import Change
 from ..search.fts5 import Fts5Index
@@ -36,7 +37,6 @@ from ..write import (
     ThreadExists,
     change_of,
 )
-from .blobs import Packed
 from .search import IndexWrite
 from .writer import Writer
 

@@ -35,9 +35,9 @@ from rollout.codec import decode_line
 from rollout.compression import ZSTD_MAGIC
 from rollout.errors import CorruptLog, DecodeError, EncodeError, ThreadArchived, ThreadNotFound
 
+from ..blobs import Unpacker, compress
 from ..listing import ListQuery, folded_contains
 from ..state import STATE_DECODER, ThreadState
-from .blobs import Unpacker, compress
 from .tables import Tables
 
 __all__ = [

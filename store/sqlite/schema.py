@@ -30,8 +30,8 @@ Tables (version 4):
   index, a projection of the threads (:mod:`store.search.fts5`, :mod:`store.sqlite.search`).
 
 Opening a database whose newest migration is unknown here raises ``SchemaTooNew``.
-Also here: the storage knobs (:class:`Tuning`) and the translation of SQLite
-errors into project errors (:func:`translate`).
+Also here: the translation of SQLite errors into project errors (:func:`translate`); the
+storage knobs (:class:`Tuning`) are :mod:`store.tuning`'s.
 
 Must not import: rollout.cli, rich.
 """
@@ -49,6 +49,7 @@ from rollout.errors import CorruptLog, RolloutError, SchemaTooNew, StoreError
 from ..clock import now_ms
 from ..search.fts5 import SCHEMA as SEARCH_SCHEMA
 from ..state import STATE_DECODER
+from ..tuning import Tuning
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SYNCHRONOUS", "Tuning", "connect", "migrate", "translate"]
 
@@ -248,40 +249,6 @@ def _apply(conn: sqlite3.Connection, version: int, name: str, sql: str) -> None:
     for statement in filter(str.strip, sql.split(";")):
         conn.execute(statement)
     conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, now_ms()))
-
-
-class Tuning(msgspec.Struct, frozen=True, kw_only=True):
-    """Storage knobs of a ``SqliteStore`` (defaults suit Codex threads).
-
-    Attributes:
-        pack_lines: once a thread's unmerged tail holds this many lines and its chunks
-            average under 8 lines (many tiny appends), they are merged into one chunk.
-        chunk_lines: lines per chunk when importing or merging.
-        chunk_bytes: ... and at most this many bytes.
-        blob_min: JSON strings at least this long are stored once by content hash.
-        append_level: zstd level of appended chunks (compressed by the writer).
-        bulk_level: zstd level of imports.
-        dictionary_after: train the zstd dictionary once this many bytes were stored without one.
-        dictionary_size: size of the trained dictionary.
-        snapshot_every: persist replay state after this many newly replayed lines.
-        snapshot_level: zstd level of persisted replay state (0: stored uncompressed,
-            which is larger on disk but quicker for a cold resume to read back).
-        cached_threads: replay builders kept in memory (LRU).
-        max_batch: most commands committed in one transaction.
-    """
-
-    pack_lines: int = 128
-    chunk_lines: int = 128
-    chunk_bytes: int = 512 * 1024
-    blob_min: int = 32 * 1024
-    append_level: int = 1
-    bulk_level: int = 6
-    dictionary_after: int = 4 * 1024 * 1024
-    dictionary_size: int = 112 * 1024
-    snapshot_every: int = 2048
-    snapshot_level: int = 1
-    cached_threads: int = 64
-    max_batch: int = 512
 
 
 def translate(exc: BaseException) -> RolloutError:

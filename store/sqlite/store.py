@@ -11,7 +11,7 @@ Threads of execution:
   once enough data exists.
 
 Each append becomes one chunk row, compressed by the writer (zstd with the store's
-dictionary, long strings split out as shared blobs, see :mod:`store.sqlite.blobs`).
+dictionary, long strings split out as shared blobs, see :mod:`store.blobs`).
 Forks are pointers (:mod:`store.sqlite.reader`). Replay state is cached per thread and
 snapshotted; turn indexes (:mod:`store.turns`) are kept in the ``derived`` table. Writes
 made by other processes on the same file reach this store's subscribers through the change
@@ -38,14 +38,15 @@ from replay import MidTurn, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.errors import InvalidInput, RolloutError, StoreError
 
+from ..blobs import bulk, recompress, train
 from ..core import Opening, Store
 from ..feed import Change
 from ..listing import ListQuery
 from ..search.hits import Hit, Mark, Update
 from ..search.query import SearchQuery
 from ..state import ThreadState
+from ..tuning import Tuning
 from ..write import Command, Delete, Import
-from .blobs import bulk, recompress, train
 from .command import InstallDictionary, PackedImport, Rewrite, SaveDerived, SaveSnapshot, apply
 from .group_commit import GroupCommit
 from .reader import (
@@ -61,7 +62,7 @@ from .reader import (
     state_job,
     turns_job,
 )
-from .schema import SYNCHRONOUS, Tuning, connect, migrate, translate
+from .schema import SYNCHRONOUS, connect, migrate, translate
 from .search import IndexWrite, mark_job, query_job, stale_job
 from .watch import Watcher
 from .writer import Writer
@@ -105,7 +106,7 @@ class SqliteStore(Store):
         synchronous: SQLite ``synchronous`` level: ``"FULL"`` (default; every commit is
             fsynced), ``"NORMAL"``, ``"OFF"`` or ``"EXTRA"``.
         readers: reader threads (and connections).
-        tuning: storage knobs (:class:`store.sqlite.schema.Tuning`).
+        tuning: storage knobs (:class:`store.tuning.Tuning`).
         readonly: open without a writer; None (default): when the file may not be written.
 
     Attributes:

@@ -32,10 +32,11 @@ from rollout import events as ev
 from rollout.codec import decode_line
 from rollout.errors import CorruptLog, DecodeError, RolloutError, StoreError, ThreadArchived, ThreadNotFound
 
+from ..blobs import NO_DICTIONARY, Dictionary, Packed, Unpacker, pack, repack
 from ..clock import Clock
 from ..state import STATE_DECODER, STATE_ENCODER, ThreadState
-from .blobs import NO_DICTIONARY, Dictionary, Packed, Unpacker, pack, repack
-from .schema import Tuning, translate
+from ..tuning import Tuning
+from .schema import translate
 from .tables import Tables
 
 __all__ = ["Entry", "Writer"]
@@ -278,10 +279,10 @@ class Writer:
 
     def _settle_tail(self, entry: Entry, forced: bool) -> None:
         """Seal a long tail, merging it first when it is made of many tiny chunks."""
-        fresh = entry.state.last_seq - entry.packed_upto
-        if not fresh or not (forced or fresh >= self.tuning.pack_lines):
+        action = self.tuning.settle(entry.state.last_seq - entry.packed_upto, entry.tail_chunks, forced=forced)
+        if action == "keep":
             return
-        if entry.tail_chunks > 1 and (forced or entry.tail_chunks * 8 > fresh):
+        if action == "merge":
             self._merge_tail(entry)
         entry.packed_upto, entry.tail_chunks = entry.state.last_seq, 0
 

@@ -72,10 +72,11 @@ def test_sigterm_finishes_in_flight_requests_and_exits_cleanly(tmp_path):
 
 
 def test_postgres_and_bad_listen_are_clear_errors(tmp_path):
-    """--postgres is not available yet (exit 1); a bad --listen is a usage error (exit 2)."""
-    proc = rollout_serve("--postgres", "postgresql://localhost/x")
+    """--postgres to a server that does not answer is one error line (exit 1); a bad --listen exits 2."""
+    proc = rollout_serve("--postgres", "postgresql://me:secret@127.0.0.1:1/x")
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 1 and b"not available yet" in err and b"Traceback" not in err
+    assert proc.returncode == 1 and b"cannot connect to PostgreSQL at 127.0.0.1:1 database 'x'" in err
+    assert b"secret" not in err and b"Traceback" not in err
     proc = rollout_serve("--db", str(tmp_path / "t.db"), "--listen", "tcp://1.2.3.4:5")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and b"expected stdio://" in err

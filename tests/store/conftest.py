@@ -1,14 +1,16 @@
 """Backends under test and small line builders shared by the store tests.
 
 ``BACKENDS`` is the one list of stores the contract suite runs against: add a
-backend by adding one entry (a factory taking pytest's ``tmp_path``).
+backend by adding one entry (a factory taking pytest's ``tmp_path``). The PostgreSQL
+entries open a fresh schema each, dropped after the test; they skip, saying why, when
+no server answers (see :mod:`tests.store.pg`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +21,42 @@ from rollout.codec import encode_line
 from store import MemoryStore, SqliteStore, Store, Tuning
 from store.files import FileStore
 
+from . import pg
+
 #: A tuning that packs, splits blobs, trains a dictionary and snapshots after a handful of lines.
 TINY = Tuning(pack_lines=3, chunk_lines=3, chunk_bytes=2048, blob_min=256, dictionary_after=16 * 1024,
               dictionary_size=2048, snapshot_every=4, cached_threads=2)
+
+#: Schemas the PostgreSQL backends made during the current test (dropped after it).
+_SCHEMAS: list[str] = []
+
+
+def postgres(tmp: Path, tuning: Tuning | None = None) -> Any:
+    """A ``PostgresStore`` on a fresh schema of the test server (skips, saying why, without one)."""
+    reason = pg.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    from store import PostgresStore
+
+    schema = pg.new_schema()
+    _SCHEMAS.append(schema)
+    return PostgresStore.open(pg.DSN, schema=schema, tuning=tuning, application_name=f"rollout-test-{schema}")
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_schemas() -> Iterator[None]:
+    yield
+    while _SCHEMAS:
+        pg.drop(_SCHEMAS.pop())
+
 
 BACKENDS: dict[str, Callable[[Path], contextlib.AbstractAsyncContextManager[Any]]] = {
     "memory": lambda tmp: MemoryStore.open(),
     "sqlite": lambda tmp: SqliteStore.open(tmp / "threads.db"),
     "sqlite-tiny": lambda tmp: SqliteStore.open(tmp / "tiny.db", tuning=TINY),
     "files": lambda tmp: FileStore.open(tmp / "codex-home"),
+    "postgres": postgres,
+    "postgres-tiny": lambda tmp: postgres(tmp, TINY),
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
@@ -17,6 +18,7 @@ from rollout import events as ev
 from rollout.codec import decode_line, encode_line
 from store import FileStore, MemoryStore, SqliteStore
 
+from . import pg
 from .conftest import TINY, event, meta, turn, user
 
 _EXTRA = decode_line(b'{"timestamp":"2026-06-01T10:00:01.000Z","type":"event_msg","payload":{"type":"agent_message","message":"x","new":1}}')
@@ -167,7 +169,26 @@ class FileMachine(StoreMachine):
         return await FileStore.open(folder / "home", refresh_interval=0)
 
 
+class PostgresMachine(StoreMachine):
+    """The same sequences on a PostgresStore (small tuning: merges, blobs, snapshots) in a fresh schema."""
+
+    async def backend(self, folder: Path) -> Any:
+        from store import PostgresStore
+
+        self.schema = pg.new_schema()
+        return await PostgresStore.open(pg.DSN, schema=self.schema, tuning=TINY)
+
+    def teardown(self) -> None:
+        try:
+            super().teardown()
+        finally:
+            pg.drop(self.schema)
+
+
 StoreMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+PostgresMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=25, deadline=None)
 FileMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=25, deadline=None)
 test_sqlite_store_matches_the_memory_oracle = StoreMachine.TestCase
 test_file_store_matches_the_memory_oracle = FileMachine.TestCase
+test_postgres_store_matches_the_memory_oracle = pytest.mark.skipif(
+    pg.unavailable() is not None, reason=str(pg.unavailable()))(PostgresMachine.TestCase)

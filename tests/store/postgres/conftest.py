@@ -8,44 +8,33 @@ Each test's connections carry a unique ``application_name``, so a test that term
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from .. import pg
+
 asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install -e '.[postgres]')")
 
-DSN = os.environ.get("ROLLOUT_TEST_DSN", "postgresql://127.0.0.1:5432/test")
-
-
-async def _probe() -> str | None:
-    try:
-        conn = await asyncpg.connect(DSN, timeout=3)
-    except Exception as exc:  # any failure means: no usable server here
-        return f"no PostgreSQL server answers at {DSN}: {type(exc).__name__}: {exc}"
-    await conn.close()
-    return None
-
-
-_REASON = asyncio.run(_probe())
+DSN = pg.DSN
 
 
 @pytest.fixture(scope="session")
 def dsn() -> str:
     """The test server's DSN; skips the test when no server answers."""
-    if _REASON is not None:
-        pytest.skip(_REASON)
+    reason = pg.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
     return DSN
 
 
 @pytest.fixture
 def schema(dsn: str) -> Iterator[str]:
     """A schema name no other test or process uses; the schema is dropped after the test."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
+    name = pg.new_schema()
     yield name
-    asyncio.run(admin(dsn, f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+    pg.drop(name)
 
 
 @pytest.fixture
@@ -56,11 +45,7 @@ def app_name() -> str:
 
 async def admin(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
     """Run one statement on a connection of its own (behind the store's back)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
+    return await pg.admin(sql, *args, dsn=dsn)
 
 
 async def terminate(dsn: str, app_name: str) -> int:

@@ -18,7 +18,7 @@ def test_producers_are_spread_over_at_most_the_given_processes():
     assert postgres_limits._split(6, 4) == [2, 2, 1, 1]
 
 
-@pytest.mark.parametrize("mode", ["copy", "writer"])
+@pytest.mark.parametrize("mode", ["copy", "writer", "store"])
 def test_a_tiny_run_counts_every_row_and_drops_its_schema(dsn, mode, monkeypatch):
     """Two producers in two processes write every line of their 2-turn threads; no schema is left."""
     monkeypatch.setattr(postgres_limits, "DSN", dsn)

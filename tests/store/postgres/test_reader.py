@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import msgspec
@@ -127,9 +128,10 @@ async def test_snapshots_keep_the_newest_and_skip_deleted_threads(db, schema):
     await send(db, [write(t, None, 9, (1, 9, b"\n".join([b"x"] * 9)))])
     assert await db.write(upkeep.save_snapshot, t, 0, 4, b"four", None)
     assert await db.write(upkeep.save_snapshot, t, 0, 8, b"eight", b"ctx")
-    assert await db.read(reader.snapshot, t, 0, 9) == (8, b"eight")
+    assert await db.read(reader.snapshot, t, 0, 9) == (8, b"eight", None)
     assert await db.read(reader.snapshot, t, 0, 7) is None
-    assert await db.read(reader.snapshot, t, 0, 9, True) == (8, b"ctx")
+    assert await db.read(functools.partial(reader.snapshot, turns=False, context=True), t, 0, 9) == (8, None, b"ctx")
+    assert await db.read(functools.partial(reader.snapshot, context=True), t, 0, 9) == (8, b"eight", b"ctx")
     await db.write(upkeep.delete_thread, t, channel(schema))
     assert not await db.write(upkeep.save_snapshot, t, 0, 9, b"nine", None)
 

@@ -9,8 +9,9 @@ import asyncpg
 import pytest
 
 from rollout.errors import StoreError
+from store.feed import Change
 from store.postgres.database import Database
-from store.postgres.feed import Change, notice
+from store.postgres.feed import notice
 from store.postgres.reader import ancestry_of, live_row
 from store.postgres.schema import channel
 from store.postgres.writer import BlobRow, Lineage, Outcome, merge, send, write_batch
@@ -107,11 +108,21 @@ async def test_a_settling_write_replaces_the_tail_it_merged(db, dsn, schema):
 async def test_a_failing_thread_does_not_fail_the_rest_of_its_batch(db, dsn, schema):
     """A constraint violation in one thread's write is that write's error; the other thread lands."""
     bad, good = new_id(), new_id()
-    await apply(db, write(bad, None, 1, (1, 1, b"m"), keys=(("k", 1),)), write(good, None, 1, (1, 1, b"m")))
-    results = await apply(db, write(bad, 1, 2, (2, 2, b"x"), keys=(("k", 2),)), write(good, 1, 2, (2, 2, b"y")))
-    assert isinstance(results[0], StoreError) and "duplicate key" in str(results[0])
+    await apply(db, write(bad, None, 1, (1, 1, b"m")), write(good, None, 1, (1, 1, b"m")))
+    results = await apply(db, write(bad, 1, 2, (2, 1, b"x")), write(good, 1, 2, (2, 2, b"y")))
+    assert isinstance(results[0], StoreError) and "check constraint" in str(results[0])
     assert results[1] == Outcome(True, 0, 2)
     assert len(await stored(dsn, schema, bad)) == 1
+
+
+async def test_a_write_recording_a_key_the_thread_holds_is_not_applied(db, dsn, schema):
+    """Another process used the idempotency key first: the write does not land, so the caller re-reads."""
+    t = new_id()
+    await apply(db, write(t, None, 1, (1, 1, b"m")))
+    assert await apply(db, write(t, 1, 2, (2, 2, b"x"), keys=(("k", 2),))) == [Outcome(True, 0, 2)]
+    assert await apply(db, write(t, 2, 3, (3, 3, b"y"), keys=(("k", 3),))) == [Outcome(False)]
+    assert await apply(db, write(t, 2, 3, (3, 3, b"y"), keys=(("other", 3),))) == [Outcome(True, 0, 3)]
+    assert len(await stored(dsn, schema, t)) == 3
 
 
 async def test_blobs_are_stored_once_per_thread(db, dsn, schema):
@@ -129,10 +140,10 @@ async def test_notices_go_out_for_applied_writes_only(db, dsn, schema):
     conn = await asyncpg.connect(dsn)
     await conn.add_listener(channel(schema), lambda *args: heard.append(args[-1]))
     t = new_id()
-    told = notice(Change("started", t, 1), "me")
+    told = notice(Change(kind="started", thread_id=t, last_seq=1), "me")
     try:
         await apply(db, write(t, None, 1, (1, 1, b"m"), notice=told))
-        await apply(db, write(t, 7, 2, (2, 2, b"x"), notice=notice(Change("appended", t, 2), "me")))
+        await apply(db, write(t, 7, 2, (2, 2, b"x"), notice=notice(Change(kind="appended", thread_id=t, last_seq=2), "me")))
         await conn.execute("SELECT 1")  # notifications are delivered before the next reply
     finally:
         await conn.close()

@@ -17,8 +17,9 @@ import uuid
 
 from msgspec.structs import replace
 
+from store.feed import Change
 from store.postgres.database import Database
-from store.postgres.feed import Change, notice
+from store.postgres.feed import notice
 from store.postgres.reader import ancestry_of, live_row
 from store.postgres.writer import ChunkRow, Lineage, ThreadRow, ThreadWrite, send
 
@@ -30,7 +31,7 @@ def row(last_seq: int, **fields: object) -> ThreadRow:
 
 
 async def announce(db: Database, thread_id: str) -> None:
-    said = lambda kind, t, seq=None, src=None: notice(Change(kind, t, seq, src), db.origin)  # noqa: E731
+    said = lambda kind, t, seq=None, src=None: notice(Change(kind=kind, thread_id=t, last_seq=seq, source_id=src), db.origin)  # noqa: E731
     await send(db, [ThreadWrite(thread_id=thread_id, version=None, row=row(1), chunks=(ChunkRow(1, 1, None, b"m"),),
                                notice=said("started", thread_id, 1))])
     await send(db, [ThreadWrite(thread_id=thread_id, version=1, row=row(2), chunks=(ChunkRow(2, 2, None, b"x"),),
@@ -40,8 +41,8 @@ async def announce(db: Database, thread_id: str) -> None:
     lineage = Lineage(parent_id=thread_id, parent_gen=0, parent_upto=2, ancestry=ancestry_of(source, 2))
     await send(db, [ThreadWrite(thread_id=child, version=None, row=row(3), lineage=lineage,
                                chunks=(ChunkRow(1, 1, None, b"fork meta"),), notice=said("forked", child, 3, thread_id))])
-    await send(db, [ThreadWrite(thread_id=child, version=1, row=row(3, name="n"), notice=said("named", child, 3))])
-    await send(db, [ThreadWrite(thread_id=child, version=2, row=row(3, name="n", archived=True),
+    await send(db, [ThreadWrite(thread_id=child, version=1, row=row(3, name_folded="n"), notice=said("named", child, 3))])
+    await send(db, [ThreadWrite(thread_id=child, version=2, row=row(3, name_folded="n", archived=True),
                                notice=said("archived", child, 3))])
     print("done", flush=True)
 

@@ -8,7 +8,8 @@ one. Before compression, every JSON string value of at least ``blob_min`` bytes
 by a reference: a NUL byte and the SHA-256 of the string's bytes. A NUL cannot
 occur in JSON text, so references are unambiguous, and splicing the blobs back
 gives the exact original bytes. Each distinct string is stored once, shared by
-every line and thread that contains it.
+every line and thread that contains it (SQLite), or by every line of one thread
+life and the forks reading it (PostgreSQL, where a thread's rows stay on one node).
 
 :func:`pack` is thread-safe (compressors are per thread), so chunks are
 compressed on worker threads, off the writer's critical path. zstd itself is
@@ -38,8 +39,10 @@ __all__ = [
     "compress",
     "pack",
     "recompress",
+    "references",
     "repack",
     "splice",
+    "split_lines",
     "split_strings",
     "train",
 ]
@@ -133,6 +136,16 @@ def splice(data: bytes, lookup: Callable[[bytes], bytes]) -> bytes:
     return b"".join(parts)
 
 
+def references(data: bytes) -> set[bytes]:
+    """The hashes of every blob a chunk body (lines with references) refers to."""
+    found: set[bytes] = set()
+    i = data.find(_REF)
+    while i >= 0:
+        found.add(data[i + 1 : i + 1 + _HASH])
+        i = data.find(_REF, i + 1 + _HASH)
+    return found
+
+
 def compress(data: bytes, level: int, dictionary: Dictionary = NO_DICTIONARY) -> bytes:
     """One zstd frame of ``data`` (thread-safe). Raises StoreError."""
     try:
@@ -143,9 +156,14 @@ def compress(data: bytes, level: int, dictionary: Dictionary = NO_DICTIONARY) ->
 
 def pack(lines: list[bytes], *, blob_min: int, dictionary: Dictionary, level: int) -> Packed:
     """Compress lines into one chunk, long strings split out as blobs. Thread-safe."""
-    found: dict[bytes, bytes] = {}
-    body = b"\n".join([split_strings(line, blob_min, found) for line in lines])
+    body, found = split_lines(lines, blob_min)
     return repack(body, found, dictionary=dictionary, level=level, size=sum(map(len, lines)))
+
+
+def split_lines(lines: list[bytes], blob_min: int) -> tuple[bytes, dict[bytes, bytes]]:
+    """A chunk body (lines with references, joined by newlines) and the strings cut out, by hash."""
+    found: dict[bytes, bytes] = {}
+    return b"\n".join([split_strings(line, blob_min, found) for line in lines]), found
 
 
 def repack(body: bytes, found: dict[bytes, bytes], *, dictionary: Dictionary, level: int, size: int) -> Packed:
