@@ -28,11 +28,11 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from rollout.errors import InvalidInput
+from rollout.errors import InvalidInput, StoreError
 
 from . import params as p
 from .listing import DEFAULT_LIMIT, MAX_LIMIT
-from .rpc import INVALID_PARAMS, RpcError, encode_notification
+from .rpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError, encode_notification
 from .shape import thread_json
 
 __all__ = ["thread_search", "thread_search_cancel"]
@@ -119,6 +119,11 @@ async def _hits(store: Any, term: str) -> AsyncIterator[list[Any]]:
                 found = await store.search(index_query(term), role=role, threads=True, limit=BATCH, cursor=cursor)
             except InvalidInput:  # no word to search for (punctuation only, exclusions only)
                 return
+            except StoreError as exc:
+                if "keeps no search index" in str(exc):  # a backend without an index (PostgreSQL, for now)
+                    raise RpcError(METHOD_NOT_FOUND, f"thread/search is not served over {type(store).__name__}: "
+                                   "it keeps no full-text index") from exc
+                raise
             if found.hits:
                 yield found.hits
             if (cursor := found.next_cursor) is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rollout.errors import StoreError
 from store import SqliteStore
 
 from ..store.conftest import meta, turn
@@ -112,6 +113,17 @@ async def test_search_methods_need_the_experimental_opt_in(connect, method):
     params = {"requestId": 1} if method.endswith("cancel") else {"searchTerm": "x", "threadId": "x"}
     error = (await (await connect()).request(method, params))["error"]
     assert error == {"code": -32600, "message": f"{method} requires experimentalApi capability"}
+
+
+async def test_a_store_without_an_index_answers_not_served(server, connect, monkeypatch):
+    """A backend that keeps no search index (PostgreSQL today): -32601 naming the store, not an internal error."""
+
+    async def no_index(*args: Any, **kwargs: Any) -> Any:
+        raise StoreError(f"{type(server.store).__name__} keeps no search index")
+
+    monkeypatch.setattr(server.store, "search", no_index)
+    error = (await (await connect(experimental=True)).request("thread/search", {"searchTerm": "x"}))["error"]
+    assert error["code"] == -32601 and "keeps no full-text index" in error["message"]
 
 
 class Gate:
