@@ -67,6 +67,8 @@ async def thread_search(ctx: Any, q: p.ThreadSearch) -> dict[str, Any]:
     term = q.search_term.strip()
     if not term:
         raise RpcError.invalid("thread/search requires a non-empty searchTerm")
+    if q.limit is not None and not 0 <= q.limit < 2**32:
+        raise RpcError.invalid(f"Invalid request: invalid value: integer `{q.limit}`, expected u32")
     stream = ctx.method == _STREAM
     if stream and len(term.encode()) > STREAM_TERM_BYTES:
         raise RpcError(INVALID_PARAMS, f"{_STREAM} searchTerm exceeds {STREAM_TERM_BYTES} UTF-8 bytes")

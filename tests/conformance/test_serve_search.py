@@ -69,12 +69,14 @@ def test_search_results_equal_codex(homes, method, params):
 
 
 def test_search_errors_equal_codex(homes):
-    """An empty term, an over-long stream term, a bad cursor, missing params: Codex's errors."""
+    """An empty term, an over-long stream term, a bad cursor, limit or sort key, missing params: Codex's errors."""
     probes = [
         ("thread/search", {"searchTerm": "   "}), ("thread/search", {}),
         ("thread/search/stream", {"searchTerm": "x" * 70_000}), ("thread/search", {"searchTerm": "x", "cursor": "bad"}),
         ("thread/search/cancel", {"requestId": 12345}), ("thread/search/stream/cancel", {"requestId": "nope"}),
-        ("thread/search/cancel", {}),
+        ("thread/search/cancel", {}), ("thread/search", {"searchTerm": "x", "limit": -1}),
+        ("thread/search", {"searchTerm": "x", "sortKey": "nope"}), ("thread/search", {"searchTerm": "x", "sortDirection": "up"}),
+        ("thread/list", {"sourceKinds": ["cli", "bad"]}),
     ]
     different = [f"{m} {json.dumps(p)[:80]}: {c} / {e}" for m, p in probes for c, e in [ask(homes, m, p)] if c != e]
     assert not different, "\n".join(different)
