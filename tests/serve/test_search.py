@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from rollout.errors import StoreError
+from serve.search import index_query
 from store import SqliteStore
 
 from ..store.conftest import meta, turn
@@ -48,6 +49,15 @@ async def test_search_lists_matching_threads_newest_first_with_their_first_match
     assert (await client.call("thread/search", {"searchTerm": "zebra"})) == {
         "data": [], "nextCursor": None, "backwardsCursor": None}
     assert found(await client.call("thread/search", {"searchTerm": "here"})) == [(c, "nothing here")]
+
+
+@pytest.mark.parametrize(("term", "query"), [
+    ("pars", "pars*"), ("first q", "first* q*"), ("Café", "Café*"), ('"third answer"', '"third answer"'),
+    ("parser -test", "parser* -test"), ("os.path join", "os.path join*"), ("migrat*", "migrat*"),
+])
+def test_plain_words_become_prefixes_and_the_query_language_stays(term, query):
+    """Codex's substring match, approximated at word starts; quotes, exclusions and punctuated words keep their meaning."""
+    assert index_query(term) == query
 
 
 async def test_search_filters_archived_and_source_kinds_like_thread_list(server, connect):
