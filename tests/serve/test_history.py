@@ -113,3 +113,24 @@ async def test_an_item_cursor_naming_no_item_is_refused(cursor):
         for descending in (False, True):
             with pytest.raises(RpcError, match="invalid cursor"):
                 await item_page(store, thread_id, turn_id=None, cursor=cursor, limit=2, descending=descending)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+async def test_pages_over_empty_turns_walk_every_backend(server, connect, descending):
+    """Over each backend's turn index, turns without items neither stop nor repeat a walk (turns and items)."""
+    thread_id = await _thread(server.store, [1, 0, 0, 0, 0, 0, 1, 0])
+    client = await connect()
+    direction = "desc" if descending else "asc"
+    walked: dict[str, list[str]] = {}
+    for method, key in (("thread/turns/list", "id"), ("thread/items/list", "turnId")):
+        seen, cursor = [], None
+        while True:
+            page = await client.call(method, {"threadId": thread_id, "limit": 1, "cursor": cursor,
+                                              "sortDirection": direction})
+            seen += [entry[key] for entry in page["data"]]
+            if (cursor := page["nextCursor"]) is None:
+                break
+        walked[method] = seen
+    turns = [f"t{i}" for i in range(8)]
+    assert walked["thread/turns/list"] == (turns[::-1] if descending else turns)
+    assert walked["thread/items/list"] == (["t6", "t0"] if descending else ["t0", "t6"])
