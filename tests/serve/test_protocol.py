@@ -11,9 +11,10 @@ import json
 import pytest
 
 from serve import AppServer
+from serve.methods import HANDLERS
 from serve.protocol import CODEX_METHODS
 
-from .harness import Client
+from .harness import CHECKED_METHODS, Client
 
 UNKNOWN = "019e2a5c-0000-7000-8000-00000000dead"
 
@@ -159,3 +160,8 @@ async def test_closing_waits_for_an_in_flight_append(store, monkeypatch):
     await closing
     assert (await pending)["result"] == {}
     assert (await store.info(info.id)).last_seq == info.last_seq + 1
+
+
+def test_every_served_method_has_its_reply_schema_checked():
+    """The test client validates the replies of every method served (a new one cannot slip past)."""
+    assert set(HANDLERS) <= CHECKED_METHODS, sorted(set(HANDLERS) - CHECKED_METHODS)
