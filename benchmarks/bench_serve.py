@@ -5,7 +5,10 @@ small one-turn threads, every file with the same mtime) and the same stdio clien
 it keeps ``--in-flight`` requests outstanding and times each one from write to reply.
 Reported per method and server: requests per second, p50 and p99 latency, and the
 ratio engine/codex of the throughputs. Methods: ``thread/read`` with ``includeTurns``
-of the 1,000-turn thread, and ``thread/list {}`` (Codex's default page).
+of the 1,000-turn thread, ``thread/list {}`` (Codex's default page), and the experimental
+``thread/search`` (both clients opt in) of the word most user prompts hold and of a word
+none holds. The engine's first search indexes the home (its "first ms"); Codex scans the
+files on every search.
 
 Each server first answers two warm-up requests, not counted in the rates; the first
 one's latency is shown as "first ms" (the cold read: nothing of the thread was read
@@ -58,16 +61,31 @@ def place(home: Path, thread: Thread) -> None:
     os.utime(path, (MTIME, MTIME))
 
 
-def build_home(home: Path, small: int) -> str:
-    """The benchmark home; returns the long thread's id."""
+def common_word(threads: list[Thread]) -> str:
+    """The word (5 letters or more) the most threads' user prompts hold."""
+    counts: dict[str, int] = {}
+    for thread in threads:
+        words = set()
+        for line in thread.lines:
+            record = json.loads(line)
+            if record["type"] == "event_msg" and record["payload"].get("type") == "user_message":
+                words.update(w.lower() for w in record["payload"]["message"].split() if w.isalpha() and len(w) >= 5)
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    return max(sorted(counts), key=lambda word: counts[word])
+
+
+def build_home(home: Path, small: int) -> tuple[str, str]:
+    """The benchmark home; returns the long thread's id and the common word of the small threads."""
     home.mkdir(parents=True)
     config = "\n".join(line for line in OFFLINE.read_text().split('OFFLINE = """\\\n', 1)[1].split('"""')[0].splitlines())
     (home / "config.toml").write_text(config + "\n")
     long = generate_thread(7, 1000)
     place(home, long)
-    for seed in range(small):
-        place(home, tiny_thread(10_000 + seed))
-    return long.thread_id
+    tiny = [tiny_thread(10_000 + seed) for seed in range(small)]
+    for thread in tiny:
+        place(home, thread)
+    return long.thread_id, common_word(tiny)
 
 
 class _Reply(msgspec.Struct):
@@ -135,7 +153,8 @@ async def start(kind: str, home: Path, codex: Path | None) -> tuple[StdioClient,
                                                 stderr=asyncio.subprocess.DEVNULL, env=env, cwd=str(home),
                                                 limit=256 * 1024 * 1024)
     client = StdioClient(proc)
-    await client.call("initialize", {"clientInfo": {"name": "bench", "version": "0"}})
+    await client.call("initialize", {"clientInfo": {"name": "bench", "version": "0"},
+                                     "capabilities": {"experimentalApi": True}})
     return client, (time.perf_counter() - spawned) * 1000
 
 
@@ -164,7 +183,7 @@ async def run(quick: bool, in_flight: int) -> dict[str, Any]:
     codex = codex_binary()
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         base = Path(tmp)
-        long_id = build_home(base / "codex", small=100 if quick else 500)
+        long_id, word = build_home(base / "codex", small=100 if quick else 500)
         shutil.copytree(base / "codex", base / "engine", copy_function=shutil.copy2)
         late = generate_thread(8, 1000)  # written once the server runs: its first read replays it
         cases = {
@@ -172,6 +191,8 @@ async def run(quick: bool, in_flight: int) -> dict[str, Any]:
             "thread/read (1,000 turns, written after start)": (
                 "thread/read", {"threadId": late.thread_id, "includeTurns": True}, 4 if quick else 10),
             "thread/list": ("thread/list", {}, 100 if quick else 400),
+            "thread/search (a common word)": ("thread/search", {"searchTerm": word}, 20 if quick else 100),
+            "thread/search (no match)": ("thread/search", {"searchTerm": "qqzzvnomatch"}, 20 if quick else 100),
         }
         results: dict[str, Any] = {}
         for kind in ("engine", "codex"):

@@ -146,6 +146,7 @@ async def item_page(
     ii: int | None = at[1] + step if at else None if descending else 0
     entries: list[dict[str, Any]] = []
     batch = max(limit, 4)
+    first = True
     while True:
         if ti is None:  # the newest turns, wherever they end
             window = {"start": -batch}
@@ -154,8 +155,11 @@ async def item_page(
         found = await _turns(store, thread_id, cursor, **window)
         if ti is None:
             ti = found.start + len(found.turns) - 1
-        if at is not None and not entries and not _valid(found, *at):
+        # only the first batch holds the cursor's turn: a later batch may follow turns
+        # without items, so "no entry yet" does not mean "still at the cursor"
+        if first and at is not None and not _valid(found, *at):
             raise RpcError.invalid(f"invalid cursor: {cursor}")
+        first = False
         for turn in found.turns[::-1] if descending else found.turns:
             items = turn.items
             ii = len(items) - 1 if ii is None else ii

@@ -25,6 +25,7 @@ from .errors import check_uuid
 from .history import item_page, turn_page
 from .listing import DEFAULT_LIMIT, MAX_LIMIT, list_page
 from .rpc import RpcError
+from .search import thread_search, thread_search_cancel
 from .shape import thread_json
 
 __all__ = ["HANDLERS"]
@@ -236,4 +237,8 @@ HANDLERS: dict[str, tuple[type, Any]] = {
     "thread/rollback": (p.ThreadRollback, thread_rollback),
     "thread/unsubscribe": (p.ThreadId, thread_unsubscribe),
     "thread/loaded/list": (p.ThreadLoadedList, thread_loaded_list),
+    "thread/search": (p.ThreadSearch, thread_search),
+    "thread/search/stream": (p.ThreadSearch, thread_search),
+    "thread/search/cancel": (p.ThreadSearchCancel, thread_search_cancel),
+    "thread/search/stream/cancel": (p.ThreadSearchCancel, thread_search_cancel),
 }

@@ -29,6 +29,8 @@ __all__ = [
     "ThreadRead",
     "ThreadResume",
     "ThreadRollback",
+    "ThreadSearch",
+    "ThreadSearchCancel",
     "ThreadSetName",
     "ThreadStart",
     "ThreadTurnsList",
@@ -36,6 +38,7 @@ __all__ = [
 
 Direction = Literal["asc", "desc"]
 SortKey = Literal["created_at", "updated_at", "recency_at", "section_position"]
+SearchSortKey = Literal["created_at", "updated_at", "recency_at"]
 SourceKind = Literal[
     "cli", "vscode", "exec", "appServer", "subAgent", "subAgentReview",
     "subAgentCompact", "subAgentThreadSpawn", "subAgentOther", "unknown",
@@ -119,6 +122,24 @@ class ThreadList(_P):
     excluded_thread_ids: list[str] | None = None
     originators: list[str] | None = None
     section_id: Any = msgspec.UNSET
+
+
+class ThreadSearch(_P):
+    """``thread/search`` and ``thread/search/stream`` (experimental schema)."""
+
+    search_term: str
+    cursor: str | None = None
+    limit: int | None = None
+    sort_key: SearchSortKey | None = None
+    sort_direction: Direction | None = None
+    archived: bool | None = None
+    source_kinds: list[SourceKind] | None = None
+
+
+class ThreadSearchCancel(_P):
+    """``thread/search/cancel`` and ``thread/search/stream/cancel``: a request id of this connection."""
+
+    request_id: int | str
 
 
 class ThreadTurnsList(ThreadId):

@@ -71,8 +71,9 @@ EXPERIMENTAL = frozenset({
     "thread/searchOccurrences",
 })
 
-#: served once the engine's full-text index exists (issue 17)
-SEARCH_LATER = EXPERIMENTAL
+#: experimental methods not served yet: one thread's occurrences need per-occurrence UTF-16
+#: ranges and turn cursors the index does not keep
+SEARCH_LATER = frozenset({"thread/searchOccurrences"})
 
 _CODEX_SET = frozenset(CODEX_METHODS)
 _EXPECTED = ", ".join(f"`{name}`" for name in CODEX_METHODS)
@@ -85,7 +86,7 @@ def is_codex_method(method: str) -> bool:
 def not_served(method: str) -> RpcError:
     """The error for a method Codex has and this server does not serve."""
     if method in SEARCH_LATER:
-        why = "it needs the engine's full-text index, which is not built yet"
+        why = "the engine's full-text index keeps one snippet per item, not each occurrence's range"
     else:
         why = "it needs a model, a sandbox or a Codex account, which rollout serve does not run"
     return RpcError(METHOD_NOT_FOUND, f"{method} is not served by rollout serve: {why}")

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, TypeVar
+import typing
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -124,7 +125,7 @@ def decode_params(raw: msgspec.Raw, decoder: msgspec.json.Decoder[P]) -> P:
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        raise RpcError.invalid(f"Invalid request: {_serde_wording(str(exc), raw)}") from exc
+        raise RpcError.invalid(f"Invalid request: {_serde_wording(str(exc), raw, decoder.type)}") from exc
     except msgspec.DecodeError as exc:  # only reachable for hand-built Raw values
         raise RpcError.invalid(f"Invalid request: {exc}") from exc
 
@@ -136,16 +137,43 @@ _STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
 _EXPECTED = {"str": "a string", "int": "u32", "bool": "a boolean", "array": "a sequence", "object": "a map"}
 
 
-def _serde_wording(message: str, raw: msgspec.Raw) -> str:
+def _serde_wording(message: str, raw: msgspec.Raw, kind: Any = None) -> str:
     """msgspec's validation message in serde's words where Codex's form is known."""
     if m := _MISSING.search(message):
         return f"missing field `{m.group(1)}`"
     if (m := _ENUM.search(message)) is not None:
-        return f"unknown variant `{m.group(1)}`"
+        return f"unknown variant `{m.group(1)}`{_variants(kind, message)}"
     if m := _TYPE.search(message):
         expected = m.group(1).removesuffix(" | null")
         return f"invalid type: {_serde_value(raw, m.group(3) or '')}, expected {_EXPECTED.get(expected, expected)}"
     return message
+
+
+_FIELD = re.compile(r"at `\$\.(\w+)(?:\[\d+\])?`")
+
+
+def _variants(kind: Any, message: str) -> str:
+    """serde's list of the values a top-level enumerated field takes (``, expected one of ...``)."""
+    m = _FIELD.search(message)
+    if m is None or not isinstance(kind, type) or not issubclass(kind, msgspec.Struct):
+        return ""
+    field = next((f for f in msgspec.structs.fields(kind) if f.encode_name == m.group(1)), None)
+    if field is None:
+        return ""
+    values = _literal_values(typing.get_type_hints(kind)[field.name])
+    names = [f"`{value}`" for value in values]
+    if not names:
+        return ""
+    if len(names) <= 2:
+        return ", expected " + " or ".join(names)
+    return ", expected one of " + ", ".join(names)
+
+
+def _literal_values(hint: Any) -> list[Any]:
+    """The values of the Literal inside ``hint`` (through ``| None`` and ``list[...]``)."""
+    if typing.get_origin(hint) is Literal:
+        return list(typing.get_args(hint))
+    return next((found for arg in typing.get_args(hint) if (found := _literal_values(arg))), [])
 
 
 def _serde_value(raw: msgspec.Raw, path: str) -> str:

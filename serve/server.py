@@ -55,11 +55,12 @@ _INITIALIZE = msgspec.json.Decoder(Initialize)
 
 
 class Call(msgspec.Struct, frozen=True):
-    """What a handler is given: the server, the calling connection, the method."""
+    """What a handler is given: the server, the calling connection, the method, the request's id."""
 
     server: AppServer
     conn: Connection
     method: str
+    request_id: int | str | None = None
 
 
 class Connection:
@@ -77,6 +78,8 @@ class Connection:
         self.client_name: str | None = None
         self.closed = False
         self._in_flight: set[asyncio.Task[Any]] = set()
+        #: running ``thread/search``es by (method, id type, id), for their cancels
+        self.searches: dict[tuple[str, str, Any], asyncio.Task[Any]] = {}
 
     async def handle(self, message: bytes | str) -> bytes | None:
         """Serve one incoming message; returns the reply (None when none is due)."""
@@ -135,7 +138,7 @@ class Connection:
             raise RpcError.invalid("Server is draining; retry after reconnecting")
         thread_id = getattr(params, "thread_id", None)
         try:
-            return await entry[1](Call(self.server, self, method), params)
+            return await entry[1](Call(self.server, self, method, req.id), params)
         except RolloutError as exc:
             raise translate(method, thread_id, exc) from exc
         except RpcError:

@@ -1,7 +1,7 @@
 """An in-process client of ``serve.AppServer`` that checks every reply and notification against Codex's schemas.
 
 Schemas: ``../shared/schema/codex-0.171.0/`` (responses) and
-``codex-0.171.0-experimental/`` (notifications). ``thread/rollback`` answers
+``codex-0.171.0-experimental/`` (notifications, and the ``thread/search`` family's responses). ``thread/rollback`` answers
 ``{"thread": Thread}`` (``codex-older-rollback``); it is checked against
 ``ThreadReadResponse``, which has exactly that shape and today's Thread.
 """
@@ -39,7 +39,13 @@ _NOTIFICATIONS = {
     "thread/deleted": "ThreadDeletedNotification", "thread/closed": "ThreadClosedNotification",
     "thread/name/updated": "ThreadNameUpdatedNotification",
 }
-CHECKED_METHODS = frozenset(_RESPONSES)
+#: experimental methods: their responses are in the experimental schema folder
+_EXPERIMENTAL_RESPONSES = {
+    "thread/search": "ThreadSearchResponse", "thread/search/stream": "ThreadSearchResponse",
+    "thread/search/cancel": "ThreadSearchCancelResponse", "thread/search/stream/cancel": "ThreadSearchCancelResponse",
+}
+_NOTIFICATIONS_EXPERIMENTAL = {"thread/search/partial": "ThreadSearchPartialNotification"}
+CHECKED_METHODS = frozenset(_RESPONSES) | frozenset(_EXPERIMENTAL_RESPONSES)
 
 
 def require_schemas() -> None:
@@ -64,15 +70,18 @@ def check_reply(method: str, reply: dict[str, Any]) -> None:
         assert isinstance(error["message"], str) and error["message"], reply
         return
     name = _RESPONSES.get(method)
+    folder = SCHEMA
+    if name is None and method in _EXPERIMENTAL_RESPONSES:
+        name, folder = _EXPERIMENTAL_RESPONSES[method], NOTIFICATION_SCHEMA
     if name is not None:
-        errors = sorted(_validator(SCHEMA / f"{name}.json").iter_errors(reply["result"]), key=str)
+        errors = sorted(_validator(folder / f"{name}.json").iter_errors(reply["result"]), key=str)
         assert not errors, f"{method} reply does not fit {name}: {errors[0].message} at {list(errors[0].path)}"
 
 
 def check_notification(note: dict[str, Any]) -> None:
     """Assert a notification has Codex's envelope and fits its schema."""
     assert set(note) == {"method", "params", "emittedAtMs"}, note
-    name = _NOTIFICATIONS[note["method"]]
+    name = {**_NOTIFICATIONS, **_NOTIFICATIONS_EXPERIMENTAL}[note["method"]]
     errors = sorted(_validator(NOTIFICATION_SCHEMA / f"{name}.json").iter_errors(note["params"]), key=str)
     assert not errors, f"{note['method']} does not fit {name}: {errors[0].message} at {list(errors[0].path)}"
 

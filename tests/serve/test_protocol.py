@@ -11,9 +11,10 @@ import json
 import pytest
 
 from serve import AppServer
+from serve.methods import HANDLERS
 from serve.protocol import CODEX_METHODS
 
-from .harness import Client
+from .harness import CHECKED_METHODS, Client
 
 UNKNOWN = "019e2a5c-0000-7000-8000-00000000dead"
 
@@ -92,11 +93,12 @@ async def test_methods_needing_a_model_are_not_served(connect, method):
     assert error["code"] == -32601 and f"{method} is not served by rollout serve" in error["message"]
 
 
-async def test_search_needs_the_experimental_opt_in_then_is_not_served_yet(connect):
-    """thread/search: Codex's capability error without opt-in; with it, not served until the index exists."""
-    plain = (await (await connect()).request("thread/search", {"searchTerm": "x"}))["error"]
-    assert plain == {"code": -32600, "message": "thread/search requires experimentalApi capability"}
-    opted = (await (await connect(experimental=True)).request("thread/search", {"searchTerm": "x"}))["error"]
+async def test_search_occurrences_needs_the_opt_in_then_is_not_served(connect):
+    """thread/searchOccurrences: Codex's capability error without opt-in; with it, -32601 saying why."""
+    params = {"threadId": UNKNOWN, "searchTerm": "x"}
+    plain = (await (await connect()).request("thread/searchOccurrences", params))["error"]
+    assert plain == {"code": -32600, "message": "thread/searchOccurrences requires experimentalApi capability"}
+    opted = (await (await connect(experimental=True)).request("thread/searchOccurrences", params))["error"]
     assert opted["code"] == -32601 and "full-text index" in opted["message"]
 
 
@@ -158,3 +160,8 @@ async def test_closing_waits_for_an_in_flight_append(store, monkeypatch):
     await closing
     assert (await pending)["result"] == {}
     assert (await store.info(info.id)).last_seq == info.last_seq + 1
+
+
+def test_every_served_method_has_its_reply_schema_checked():
+    """The test client validates the replies of every method served (a new one cannot slip past)."""
+    assert set(HANDLERS) <= CHECKED_METHODS, sorted(set(HANDLERS) - CHECKED_METHODS)
