@@ -93,20 +93,38 @@ class SourceRecords:
 
     Args:
         path: the file (created if missing); ``":memory:"`` keeps nothing.
+        readonly: only read an existing file (``ls`` and ``inspect`` while a ``sync --follow``
+            may be writing it); nothing is created.
 
     Raises:
         StoreError: it cannot be opened.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.path = os.fspath(path)
         try:
+            if readonly:
+                self._db = sqlite3.connect(f"{Path(self.path).absolute().as_uri()}?mode=ro", uri=True,
+                                           isolation_level=None)
+                self._db.execute("SELECT 1 FROM sources LIMIT 1").fetchall()
+                return
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # a cache: a lost commit costs one comparison
             self._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the sync state: {exc}") from exc
+
+    @classmethod
+    def beside(cls, database: str | os.PathLike[str]) -> SourceRecords | None:
+        """The sync state of the store at ``database`` (``<database>.sync``) opened to read, or None without one."""
+        path = Path(database).with_name(Path(database).name + ".sync")
+        if not path.is_file():
+            return None
+        try:
+            return cls(path, readonly=True)
+        except StoreError:
+            return None  # not a sync state (or an older one without the table): nothing to report
 
     def close(self) -> None:
         self._db.close()
@@ -147,6 +165,20 @@ class SourceRecords:
         """Every record whose file has vanished."""
         return [Source(*row) for row in self._db.execute(
             f"SELECT {_COLUMNS} FROM sources WHERE status = 'missing' ORDER BY path")]
+
+    def missing_threads(self, thread_ids: Iterable[str]) -> set[str]:
+        """Those of ``thread_ids`` every source file of which has vanished (a thread ``sync`` keeps, source missing).
+
+        A thread with no record at all was never synced from a file, so it is not missing.
+        """
+        wanted = list(dict.fromkeys(thread_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found.update(thread_id for (thread_id,) in self._db.execute(
+                f"SELECT thread_id FROM sources WHERE thread_id IN ({', '.join('?' * len(chunk))}) "
+                "GROUP BY thread_id HAVING SUM(status != 'missing') = 0", chunk))
+        return found
 
     def of_thread(self, thread_id: str) -> list[Source]:
         return [Source(*row) for row in self._db.execute(
