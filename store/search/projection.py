@@ -21,7 +21,9 @@ reported once, on the source, naming the forks that hold them (``Hit.inherited_b
 
 The backend supplies four primitives (``_index_stale``, ``_index_mark``,
 ``_index_write``, ``_index_query``); those of SQLite, the Codex home's sidecar and memory
-are :class:`store.search.fts5.Fts5Index`. What a PostgreSQL variant needs is in
+are :class:`store.search.fts5.Fts5Index`. Two optional ones skip the scan when nothing was
+written: ``_index_current`` and ``_index_seal`` (a store-wide write generation the index
+remembers: SQLite's change log, :mod:`store.sqlite.search`; others always scan). What a PostgreSQL variant needs is in
 ``docs/search.md``.
 
 Must not import: rollout.cli, rich.
@@ -97,11 +99,19 @@ class Searchable(SegmentReads):
         return SearchPage(hits=found[: query.limit], next_cursor=str(query.offset + query.limit) if more else None)
 
     async def catch_up_search(self) -> int:
-        """Project every thread written since its watermark (and drop deleted ones); returns how many."""
+        """Project every thread written since its watermark (and drop deleted ones); returns how many.
+
+        When the backend knows nothing was written since the index was last sealed complete
+        (:meth:`_index_current`), there is nothing to scan; after a scan and its projections the
+        index is sealed again (the backend checks, holding off every writer, that nothing is stale).
+        """
         self._check()
+        if await self._index_current():
+            return 0
         stale = await self._index_stale()
         for thread_id in stale:
             await self._project(thread_id)
+        await self._index_seal()
         return len(stale)
 
     def keep_search_index(self) -> Callable[[], None]:
