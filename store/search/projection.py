@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from rollout.errors import InvalidInput, RolloutError, ThreadNotFound
@@ -44,10 +44,13 @@ from ..segmented import SegmentReads
 from .extract import documents, signatures
 from .hits import Mark, SearchPage, Update
 from .query import SearchQuery, parse
+from .schedule import project_all
 
 __all__ = ["Searchable"]
 
 log = logging.getLogger("store.search")
+
+_WORKERS = 8  # threads projected at once (catch-up, keep_search_index)
 
 
 class Searchable(SegmentReads):
@@ -108,9 +111,10 @@ class Searchable(SegmentReads):
         self._check()
         if await self._index_current():
             return 0
+        await self._finish_projection()  # what the background projection has started, it finishes
         stale = await self._index_stale()
-        for thread_id in stale:
-            await self._project(thread_id)
+        self._dirty.difference_update(stale)  # projected here
+        await project_all(stale, self._project, width=_WORKERS)
         await self._index_seal()
         return len(stale)
 
@@ -130,12 +134,14 @@ class Searchable(SegmentReads):
             self._projecting = asyncio.get_running_loop().create_task(self._project_dirty(), name="search-projection")
 
     async def _project_dirty(self) -> None:
+        """Project the written threads, a few at a time, batch after batch (a thread written again
+        while its batch runs is in the next one, so a thread is never projected twice at once)."""
         while self._dirty:
-            thread_id = self._dirty.pop()
+            batch, self._dirty = self._dirty, set()
             try:
-                await self._project(thread_id)
+                await project_all(sorted(batch), self._project, width=_WORKERS)
             except RolloutError as exc:  # the next search catches up from the watermark anyway
-                log.warning("search index: thread %s not projected yet: %s", thread_id, exc)
+                log.warning("search index: not every written thread was projected yet: %s", exc)
                 return
 
     async def _finish_projection(self) -> None:
@@ -145,8 +151,9 @@ class Searchable(SegmentReads):
             with contextlib.suppress(RolloutError):
                 await task
 
-    async def _project(self, thread_id: str) -> None:
-        """Bring one thread's rows in step with its log."""
+    async def _project(self, thread_id: str, before_source: Callable[[str], Awaitable[None]] | None = None) -> None:
+        """Bring one thread's rows in step with its log (``before_source``: awaited before a fork reads
+        its source's watermark, see :mod:`store.search.schedule`)."""
         mark = await self._index_mark(thread_id)
         try:
             thread = await self.read(thread_id)  # type: ignore[attr-defined]
@@ -156,6 +163,8 @@ class Searchable(SegmentReads):
             return
         sigs = signatures(thread.turns)
         source = thread.forked_from_id
+        if source and before_source is not None:
+            await before_source(source)
         source_mark = await self._index_mark(source) if source else None
         inherited = _common(sigs, source_mark.sigs) if source_mark is not None else 0
         old = mark.sigs if mark is not None and mark.seq >= 0 else []

@@ -102,6 +102,7 @@ class SourceRecords:
 
     def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.path = os.fspath(path)
+        self._every = self._pending = 0
         try:
             if readonly:
                 self._db = sqlite3.connect(f"{Path(self.path).absolute().as_uri()}?mode=ro", uri=True,
@@ -130,15 +131,25 @@ class SourceRecords:
         self._db.close()
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group writes into one transaction."""
+    def grouped(self, every: int = 256) -> Iterator[None]:
+        """Commit writes ``every`` at a time, and what is left at the end (even on an error: each record
+        describes an import the store has committed). A crash loses at most ``every`` records: a full
+        comparison of each of those files next time, never data."""
+        self._every, self._pending = every, 0
         self._db.execute("BEGIN")
         try:
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        finally:
+            self._every = 0
+            self._db.execute("COMMIT")
+
+    def _wrote(self) -> None:
+        if self._every:
+            self._pending += 1
+            if self._pending >= self._every:
+                self._db.execute("COMMIT")
+                self._db.execute("BEGIN")
+                self._pending = 0
 
     def in_dir(self, directory: str) -> dict[str, Source]:
         return {row[0]: Source(*row) for row in self._db.execute(
@@ -157,9 +168,11 @@ class SourceRecords:
     def put(self, source: Source) -> None:
         self._db.execute(f"INSERT OR REPLACE INTO sources ({_COLUMNS}) VALUES ({', '.join('?' * 12)})",
                          msgspec.structs.astuple(source))
+        self._wrote()
 
     def drop(self, path: str) -> None:
         self._db.execute("DELETE FROM sources WHERE path = ?", (path,))
+        self._wrote()
 
     def missing(self) -> list[Source]:
         """Every record whose file has vanished."""
