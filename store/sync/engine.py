@@ -202,15 +202,17 @@ class Syncer:
                 seen = [(d, archived, _listing(d)) for d, archived in source_dirs(source)
                         if only is None or os.path.realpath(d) in only]
             for directory, archived, entries in seen:
-                known = self.records.in_dir(directory)
+                known = self.records.stamps_in_dir(directory)
                 for entry in entries:
                     report.files += 1
-                    record = known.pop(entry.path, None)
+                    stamp = known.pop(entry.path, None)
                     stat = entry.stat()
-                    if record is None or not record.unchanged(stat) or record.status == "missing":
+                    if stamp is None or stamp != (stat.st_ino, stat.st_size, stat.st_mtime_ns, stamp[3]) \
+                            or stamp[3] == "missing":
+                        record = None if stamp is None else self.records.get(entry.path)
                         work.append(_Work(entry.path, stat, record, archived))
                 if not source.is_file():
-                    vanished.update({path: r for path, r in known.items() if r.status != "missing"})
+                    vanished.update({path: r for path in known if (r := self.records.get(path)) and r.status != "missing"})
             if not source.is_file() and only is None:
                 visited = {directory for directory, _, _ in seen}
                 for directory in self.records.dirs_under(str(source)) - visited:

@@ -151,6 +151,12 @@ class SourceRecords:
                 self._db.execute("BEGIN")
                 self._pending = 0
 
+    def stamps_in_dir(self, directory: str) -> dict[str, tuple[int, int, int, str]]:
+        """``path -> (inode, size, mtime_ns, status)`` of the records of one directory: what a pass
+        compares with each file's ``stat`` (the whole record is read only for a file that changed)."""
+        return {row[0]: row[1:] for row in self._db.execute(
+            "SELECT path, inode, size, mtime_ns, status FROM sources WHERE dir = ?", (directory,))}
+
     def in_dir(self, directory: str) -> dict[str, Source]:
         return {row[0]: Source(*row) for row in self._db.execute(
             f"SELECT {_COLUMNS} FROM sources WHERE dir = ?", (directory,))}

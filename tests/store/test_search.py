@@ -234,3 +234,30 @@ async def test_a_write_from_another_process_after_a_search_is_found(tmp_path: Pa
                        env={**os.environ, "PYTHONPATH": str(root)})
         assert not await store._index_current()
         assert sorted(hit.turn_id for hit in (await store.search("feijoa")).hits) == ["t1", "t2"]
+
+
+async def test_a_broad_query_ranks_its_newest_candidates_unless_narrowed(store, monkeypatch):
+    """A query matching more than CANDIDATES items ranks the newest of them; cwd or since ranks them all."""
+    import store.search.fts5 as fts5
+
+    monkeypatch.setattr(fts5, "CANDIDATES", 4)
+    old = await thread_with(store, turn("t1", "plum plum plum plum", "plum"), cwd="/old")  # the best match, indexed first
+    await store.search("plum")
+    for number in range(4):
+        await thread_with(store, turn(f"n{number}", f"plum once {number}", "ok"), cwd="/new")
+    broad = (await store.search("plum", limit=1)).hits
+    assert broad and broad[0].thread_id != old
+    assert (await store.search("plum", limit=1, cwd="/old")).hits[0].thread_id == old
+    assert (await store.search("plum", limit=1, since=0)).hits[0].thread_id == old
+    assert (await store.search("plum", limit=4)).hits[0].thread_id == old  # a page reaching past half: no cutoff
+
+
+async def test_one_hit_per_thread_has_the_snippet_of_that_hit(store):
+    """threads=True ranks without snippets and then makes them for the page: each hit keeps its own."""
+    first = await thread_with(store, turn("t1", "cherry pie recipe", "cherry"), turn("t2", "no fruit here", "ok"))
+    second = await thread_with(store, turn("t1", "cherry tomato salad", "ok"))
+    hits = (await store.search("cherry", threads=True)).hits
+    assert sorted(hit.thread_id for hit in hits) == sorted([first, second])
+    snippets = {hit.thread_id: hit.snippet for hit in hits}
+    assert "tomato" in snippets[second] and "tomato" not in snippets[first]
+    assert all(hit.highlights for hit in hits)
