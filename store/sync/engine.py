@@ -38,10 +38,11 @@ from ..core import Store
 from ..thread import ImportResult
 from .records import Source, SourceRecords, tail_hash
 
-__all__ = ["SyncReport", "Syncer", "source_dirs"]
+__all__ = ["WIDTH", "SyncReport", "Syncer", "source_dirs"]
 
 _SUFFIXES = (".jsonl", ".jsonl.zst")
 Progress = Callable[[int, int], None]  # (files handled, bytes read)
+WIDTH = 8  # threads imported at once by default
 
 
 @dataclass
@@ -131,7 +132,7 @@ class Syncer:
         width: how many threads' files are imported at once (memory holds about that many threads).
     """
 
-    def __init__(self, store: Store, records: SourceRecords, sources: list[Path], *, width: int = 8) -> None:
+    def __init__(self, store: Store, records: SourceRecords, sources: list[Path], *, width: int = WIDTH) -> None:
         self.store = store
         self.records = records
         self.sources = [Path(source).absolute() for source in sources]
