@@ -123,6 +123,17 @@ class Backend(ABC):
         """Threads whose index watermark is not their ``last_seq`` (deleted ones included)."""
         raise StoreError(f"{type(self).__name__} keeps no search index")
 
+    async def _index_current(self) -> bool:
+        """Whether the index is known complete: nothing was written, by any process, since the last
+        :meth:`_index_seal` that found no stale thread. Default: False (never known; always scan)."""
+        return False
+
+    async def _index_seal(self) -> None:
+        """After a catch-up: atomically with respect to every writer, if no thread is stale, remember
+        the store's write generation, so :meth:`_index_current` is true until the next write or
+        projection. Default: nothing (a backend without a write generation scans before each search)."""
+        return None
+
     async def _index_mark(self, thread_id: str) -> Mark | None:
         """The thread's watermark in the index, or None when it is not indexed."""
         raise StoreError(f"{type(self).__name__} keeps no search index")

@@ -134,7 +134,9 @@ async def _stored(args: argparse.Namespace, out: Output) -> int:
                 printer.line(number, line)
             return 0
         lines = await store.read_lines(args.target)
-    return _show(args, out, _Listed(lines, info.id), path=None, thread=info)
+    missing = storage.source_missing(args, [info.id])
+    return _show(args, out, _Listed(lines, info.id), path=None, thread=info,
+                 source_missing=None if missing is None else info.id in missing)
 
 
 def _stdin() -> BinaryIO:
@@ -160,7 +162,7 @@ class _Watched:
 
 
 def _show(args: argparse.Namespace, out: Output, source: Any, *, path: str | None, thread: Any = None,
-          mtime_ms: int | None = None) -> int:
+          mtime_ms: int | None = None, source_missing: bool | None = None) -> int:
     if args.lines:
         return _lines(out, source, set(args.type or ()))
     if args.context:
@@ -178,6 +180,7 @@ def _show(args: argparse.Namespace, out: Output, source: Any, *, path: str | Non
     summary = summarizer.summary(problems, turns=turns, thread=thread, mtime_ms=mtime_ms)
     summary.parse_yield = watched.yields.result(turns)
     summary.tokens = watched.tokens.figures()
+    summary.source_missing = source_missing
     if out.json:
         out.emit(summary)
         return 0

@@ -14,6 +14,7 @@ import os
 import textwrap
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from typing import IO, Any
 
 from rich import box
@@ -172,6 +173,9 @@ def summary(s: Any, problems: list[Any] = ()) -> RenderableType:  # type: ignore
     warning = s.parse_yield.warning() if s.parse_yield is not None else None
     if warning:
         fields.append(_field("warning", Text(warning, style="yellow")))
+    if s.source_missing:
+        fields.append(_field("sync", Text("source missing: its files are gone since a sync; the store keeps "
+                                          "the thread", style="yellow")))
     fields.append(_field("problems", _problem_cell(s.problems)))
     title = Text(t.id if t else "(no session_meta: Codex cannot resume this file)", style="bold cyan")
     parts: list[RenderableType] = [title, *fields, Text(), _types_table(s)]
@@ -424,12 +428,14 @@ def context_view(ctx: Any, tokens: Any = None) -> RenderableType:
 class _ThreadRows:
     """The ``ls`` table: full ids and times; name and cwd as wide as they need, else sharing what is left (2:1)."""
 
-    def __init__(self, threads: list[Any]) -> None:
+    def __init__(self, threads: list[Any], missing: set[str]) -> None:
         self.threads = threads
+        self.missing = missing
 
-    @staticmethod
-    def _label(info: Any) -> str:
+    def _label(self, info: Any) -> str:
         label = info.name or one_line(info.preview or "")
+        if info.id in self.missing:
+            label = f"[source missing] {label}"
         return f"[archived] {label}" if info.archived else label
 
     def __rich_console__(self, console: Console, options: Any) -> Any:
@@ -467,11 +473,11 @@ def _left_crop(path: str, width: int) -> str:
     return "…" + path
 
 
-def threads_table(threads: list[Any]) -> RenderableType:
-    """``ls``: one line per thread."""
+def threads_table(threads: list[Any], missing: AbstractSet[str] = frozenset()) -> RenderableType:
+    """``ls``: one line per thread; ``missing``: ids whose source files ``sync`` saw vanish."""
     if not threads:
         return Text("no threads", style="dim")
-    return _ThreadRows(threads)
+    return _ThreadRows(threads, set(missing))
 
 
 def import_summary(records: list[Any], seconds: float, db: Any) -> Text:

@@ -24,12 +24,31 @@ from ..errors import InvalidInput, StoreError, ThreadNotFound
 from .failure import CommandError
 from .target import default_db_path, is_codex_home
 
-__all__ = ["db_path", "open_store", "pg_schema", "store_label"]
+__all__ = ["db_path", "open_store", "pg_schema", "source_missing", "store_label"]
 
 
 def db_path(args: argparse.Namespace) -> Path:
     """The SQLite database a command uses (``--db``, else the default)."""
     return Path(args.db).expanduser() if getattr(args, "db", None) else default_db_path()
+
+
+def source_missing(args: argparse.Namespace, thread_ids: list[str]) -> set[str] | None:
+    """Which of ``thread_ids`` ``rollout sync`` keeps with every source file gone (source missing).
+
+    Returns None when the store has no sync state beside it (a ``--codex-home`` or
+    ``--postgres`` store, or a database never synced): then nothing is known either way.
+    """
+    if getattr(args, "postgres", None) or getattr(args, "codex_home", None):
+        return None
+    from store.sync import SourceRecords
+
+    records = SourceRecords.beside(db_path(args))
+    if records is None:
+        return None
+    try:
+        return records.missing_threads(thread_ids)
+    finally:
+        records.close()
 
 
 def pg_schema() -> str:

@@ -3,7 +3,9 @@ archive, unarchive, name.
 
 Each is a coroutine run once by ``main`` under ``asyncio.run``. ``--json`` output is the
 library's own shapes (``ThreadInfo``: Codex's v2 thread object) as JSON Lines; ``ls
---json`` ends with ``{"nextCursor": ...}`` when more threads follow.
+--json`` ends with ``{"nextCursor": ...}`` when more threads follow. When the database has
+a sync state beside it (``rollout sync``), each ``ls --json`` record also says
+``sourceMissing``: whether every source file of the thread is gone (the store keeps it).
 
 Must not import: rich (rendering goes through :mod:`rollout.cli.render`).
 """
@@ -16,12 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from ..codec import encode_payload
 from ..codex_home import rollout_name
 from ..compression import compress
 from . import importer, view
 from .failure import CommandError, UsageError
 from .output import Output
-from .storage import open_store
+from .storage import open_store, source_missing
 
 __all__ = ["register"]
 
@@ -154,18 +159,26 @@ async def _ls(args: argparse.Namespace, out: Output) -> int:
             source=_choice(args.source), model_provider=_choice(args.provider),
             cwd=os.path.abspath(os.path.expanduser(args.cwd)) if args.cwd else None, search=args.search,
         )
+    missing = source_missing(args, [info.id for info in page.data])
     if out.json:
         for info in page.data:
-            out.emit(info)
+            out.emit(info if missing is None else _with_source_missing(info, info.id in missing))
         if page.next_cursor:
             out.emit({"nextCursor": page.next_cursor})
         return 0
     from . import render
 
-    out.show(render.threads_table(page.data))
+    out.show(render.threads_table(page.data, missing or set()))
     if page.next_cursor:
         out.stderr.write(f"more threads: add --cursor {page.next_cursor}\n")
     return 0
+
+
+def _with_source_missing(info: Any, missing: bool) -> dict[str, Any]:
+    """A thread's JSON record with ``sourceMissing`` (given when the store has a sync state)."""
+    record: dict[str, Any] = msgspec.json.decode(encode_payload(info))
+    record["sourceMissing"] = missing
+    return record
 
 
 def _choice(values: list[str] | None) -> list[str] | None:

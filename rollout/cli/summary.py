@@ -79,6 +79,8 @@ class Summary(msgspec.Struct, kw_only=True, rename="camel"):
     ``thread`` is Codex's v2 thread object (``ThreadInfo``; None for a file without a
     ``session_meta``, which Codex cannot read); the rest counts what the file holds:
     ``turns`` (how many), ``bytes`` (each line with its newline) and so on.
+    ``sourceMissing`` is null unless the thread was read from a store ``rollout sync``
+    keeps: then true when every file it came from is gone (the store keeps the thread).
     """
 
     thread: ThreadInfo | None = None
@@ -93,6 +95,8 @@ class Summary(msgspec.Struct, kw_only=True, rename="camel"):
     problems: dict[str, int] = {}
     parse_yield: ParseYield | None = None  # set by `inspect` (rollout.cli.parse_yield)
     tokens: TokenFigures | None = None  # set by `inspect` (rollout.cli.tokens)
+    # set by `inspect` on a stored thread when the store has a sync state: every source file is gone
+    source_missing: bool | None = None
 
 
 class HomeSummary(msgspec.Struct, kw_only=True, rename="camel"):

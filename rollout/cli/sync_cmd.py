@@ -1,7 +1,8 @@
 """``rollout sync``: keep a store in step with Codex homes or folders, once or ``--follow``.
 
 The first pass imports everything; later passes read only what changed (see
-:mod:`store.sync.engine`), and keep the store's search index warm. The sync state lives
+:mod:`store.sync.engine`), and keep the store's search index warm: it is caught up and
+sealed after the first pass, so a search right after it has nothing to scan. The sync state lives
 beside the database (``<db>.sync``). A file that no longer matches its stored thread is
 reported and left alone; a vanished one leaves its thread in the store, reported as
 source missing. ``--json`` writes one report object per pass.
@@ -74,6 +75,9 @@ async def _first_pass(syncer: Any, out: Output) -> Any:
             planned=(lambda count, total: progress.update(0, total=total, count=count)) if progress else None,
             progress=(lambda done, read: progress.update(0, completed=read, done=done)) if progress else None,
         )
+        # Index what the pass wrote now (several at a time), and seal the index, so the next
+        # `rollout search` has nothing to catch up and skips its staleness scan.
+        await syncer.store.catch_up_search()
     finally:
         if progress is not None:
             progress.stop()

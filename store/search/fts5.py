@@ -15,7 +15,11 @@ store's database), ``FileStore`` (in the sidecar index of a Codex home) and
   found as the phrase of its parts (see :mod:`store.search.query`).
 
 Ranking is FTS5's ``bm25`` with a weight per field (:data:`WEIGHTS`), ties going to the
-newer item. The caller owns transactions and the connection's thread.
+newer item. Ranking costs every match a ``bm25``, so a query matching more than
+:data:`CANDIDATES` items (a short prefix over a large index) and not narrowed by cwd or
+time ranks the newest :data:`CANDIDATES` of them (see :meth:`Fts5Index._cutoff`). One hit
+per thread ranks without snippets and makes snippets for its page only. The caller owns
+transactions and the connection's thread.
 
 Must not import: rollout.cli, rich, asyncio.
 """
@@ -30,7 +34,7 @@ from .extract import FIELDS, ROLES, Doc
 from .hits import Hit, Mark, Update, split_snippet
 from .query import SearchQuery, Term
 
-__all__ = ["SCHEMA", "WEIGHTS", "Fts5Index", "match_expression"]
+__all__ = ["CANDIDATES", "SCHEMA", "WEIGHTS", "Fts5Index", "match_expression"]
 
 #: bm25 weight of each field, in :data:`FIELDS` order: what people wrote counts most
 WEIGHTS = (5.0, 3.0, 1.0, 2.0, 1.0, 2.0)
@@ -65,6 +69,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(
 _SIG = 8  # bytes per turn fingerprint
 _MARKER = ("\x02", "\x03")  # highlight start/end inside a snippet; never in indexed text that matters
 _SNIPPET_TOKENS = 24
+#: a query matching more items than this (with no cwd or since) ranks the newest this many
+CANDIDATES = 5000
 
 
 def match_expression(query: SearchQuery) -> str:
@@ -167,8 +173,13 @@ class Fts5Index:
 
     def query(self, query: SearchQuery) -> list[Hit]:
         """Up to ``query.limit + 1`` hits from ``query.offset``, best first."""
+        match = match_expression(query)
         where: list[str] = ["search_text MATCH ?"]
-        args: list[Any] = [match_expression(query)]
+        args: list[Any] = [match]
+        cutoff = self._cutoff(match, query)
+        if cutoff is not None:
+            where.append("search_text.rowid >= ?")
+            args.append(cutoff)
         if query.cwd is not None:
             where.append("m.cwd = ?")
             args.append(query.cwd)
@@ -176,20 +187,60 @@ class Fts5Index:
             where.append("i.time_ms >= ?")
             args.append(query.since_ms)
         weights = ", ".join(map(str, WEIGHTS))
+        joins = ("FROM search_text JOIN search_items i ON i.rowid = search_text.rowid "
+                 "JOIN search_marks m ON m.thread_id = i.thread_id")
+        order = "score, time_ms DESC, thread_id, turn_index"
+        if query.threads:
+            return self._best_per_thread(query, match, joins, where, args, weights, order)
         select = (
             f"SELECT i.thread_id AS thread_id, i.turn_index AS turn_index, i.turn_id, i.item_id, i.kind, i.role, "
             f"i.time_ms AS time_ms, i.repeat, m.cwd, "
             f"bm25(search_text, {weights}) AS score, "
             f"snippet(search_text, -1, char(2), char(3), '…', {_SNIPPET_TOKENS}) AS snip"
         )
-        sql = (f"{select} FROM search_text JOIN search_items i ON i.rowid = search_text.rowid "
-               f"JOIN search_marks m ON m.thread_id = i.thread_id WHERE {' AND '.join(where)}")
-        order = "score, time_ms DESC, thread_id, turn_index"
-        if query.threads:  # FTS5's functions cannot feed a window: rank the materialized matches
-            sql = (f"WITH found AS MATERIALIZED ({sql}) SELECT * FROM (SELECT *, row_number() OVER "
-                   f"(PARTITION BY thread_id ORDER BY {order}) AS n FROM found) WHERE n = 1")
-        sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+        sql = f"{select} {joins} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
         rows = self.conn.execute(sql, (*args, query.limit + 1, query.offset)).fetchall()
+        forks = self._forks({row[0] for row in rows})
+        return [_hit(row, forks.get(row[0], [])) for row in rows]
+
+    def _cutoff(self, match: str, query: SearchQuery) -> int | None:
+        """The lowest rowid a broad query ranks (None: it ranks every match).
+
+        Ranking costs each match a ``bm25`` (microseconds), so a query matching most of a large
+        index (a short prefix) would take far longer than a search should. Such a query, when
+        nothing else narrows it (no cwd, no since) and its page lies within the first
+        :data:`CANDIDATES`, ranks the newest :data:`CANDIDATES` matching items (the highest
+        rowids: the most recently indexed); finding them reads the doclists only.
+        """
+        if query.cwd is not None or query.since_ms is not None or query.offset + query.limit >= CANDIDATES // 2:
+            return None
+        row = self.conn.execute("SELECT rowid FROM search_text WHERE search_text MATCH ? ORDER BY rowid DESC "
+                                "LIMIT 1 OFFSET ?", (match, CANDIDATES - 1)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _best_per_thread(self, query: SearchQuery, match: str, joins: str, where: list[str], args: list[Any],
+                         weights: str, order: str) -> list[Hit]:
+        """The best hit of each thread: ranked without snippets, then snippets for the page only."""
+        ranked = (f"SELECT search_text.rowid AS rowid, i.thread_id AS thread_id, i.turn_index AS turn_index, "
+                  f"i.time_ms AS time_ms, bm25(search_text, {weights}) AS score {joins} WHERE {' AND '.join(where)}")
+        # FTS5's functions cannot feed a window: rank the materialized matches
+        sql = (f"WITH found AS MATERIALIZED ({ranked}) SELECT rowid, score FROM (SELECT rowid, score, time_ms, "
+               f"thread_id, turn_index, row_number() OVER (PARTITION BY thread_id ORDER BY {order}) AS n "
+               f"FROM found) WHERE n = 1 ORDER BY {order} LIMIT ? OFFSET ?")
+        best = self.conn.execute(sql, (*args, query.limit + 1, query.offset)).fetchall()
+        if not best:
+            return []
+        scores = dict(best)
+        wanted = ", ".join(str(int(rowid)) for rowid in scores)
+        # One pass over the matches in the page's rowid range; ``+rowid`` keeps FTS5 from looking
+        # each row up again (a lookup evaluates the whole MATCH), so snippets are made for the page only.
+        details = self.conn.execute(
+            f"SELECT search_text.rowid, i.thread_id, i.turn_index, i.turn_id, i.item_id, i.kind, i.role, i.time_ms, "
+            f"i.repeat, m.cwd, snippet(search_text, -1, char(2), char(3), '…', {_SNIPPET_TOKENS}) {joins} "
+            f"WHERE search_text MATCH ? AND search_text.rowid BETWEEN ? AND ? AND +search_text.rowid IN ({wanted})",
+            (match, min(scores), max(scores))).fetchall()
+        by_rowid = {row[0]: (*row[1:10], scores[row[0]], row[10]) for row in details}
+        rows = [by_rowid[rowid] for rowid, _ in best if rowid in by_rowid]
         forks = self._forks({row[0] for row in rows})
         return [_hit(row, forks.get(row[0], [])) for row in rows]
 

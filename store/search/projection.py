@@ -21,7 +21,9 @@ reported once, on the source, naming the forks that hold them (``Hit.inherited_b
 
 The backend supplies four primitives (``_index_stale``, ``_index_mark``,
 ``_index_write``, ``_index_query``); those of SQLite, the Codex home's sidecar and memory
-are :class:`store.search.fts5.Fts5Index`. What a PostgreSQL variant needs is in
+are :class:`store.search.fts5.Fts5Index`. Two optional ones skip the scan when nothing was
+written: ``_index_current`` and ``_index_seal`` (a store-wide write generation the index
+remembers: SQLite's change log, :mod:`store.sqlite.search`; others always scan). What a PostgreSQL variant needs is in
 ``docs/search.md``.
 
 Must not import: rollout.cli, rich.
@@ -32,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from rollout.errors import InvalidInput, RolloutError, ThreadNotFound
@@ -42,10 +44,13 @@ from ..segmented import SegmentReads
 from .extract import documents, signatures
 from .hits import Mark, SearchPage, Update
 from .query import SearchQuery, parse
+from .schedule import project_all
 
 __all__ = ["Searchable"]
 
 log = logging.getLogger("store.search")
+
+_WORKERS = 8  # threads projected at once (catch-up, keep_search_index)
 
 
 class Searchable(SegmentReads):
@@ -97,11 +102,20 @@ class Searchable(SegmentReads):
         return SearchPage(hits=found[: query.limit], next_cursor=str(query.offset + query.limit) if more else None)
 
     async def catch_up_search(self) -> int:
-        """Project every thread written since its watermark (and drop deleted ones); returns how many."""
+        """Project every thread written since its watermark (and drop deleted ones); returns how many.
+
+        When the backend knows nothing was written since the index was last sealed complete
+        (:meth:`_index_current`), there is nothing to scan; after a scan and its projections the
+        index is sealed again (the backend checks, holding off every writer, that nothing is stale).
+        """
         self._check()
+        if await self._index_current():
+            return 0
+        await self._finish_projection()  # what the background projection has started, it finishes
         stale = await self._index_stale()
-        for thread_id in stale:
-            await self._project(thread_id)
+        self._dirty.difference_update(stale)  # projected here
+        await project_all(stale, self._project, width=_WORKERS)
+        await self._index_seal()
         return len(stale)
 
     def keep_search_index(self) -> Callable[[], None]:
@@ -120,12 +134,14 @@ class Searchable(SegmentReads):
             self._projecting = asyncio.get_running_loop().create_task(self._project_dirty(), name="search-projection")
 
     async def _project_dirty(self) -> None:
+        """Project the written threads, a few at a time, batch after batch (a thread written again
+        while its batch runs is in the next one, so a thread is never projected twice at once)."""
         while self._dirty:
-            thread_id = self._dirty.pop()
+            batch, self._dirty = self._dirty, set()
             try:
-                await self._project(thread_id)
+                await project_all(sorted(batch), self._project, width=_WORKERS)
             except RolloutError as exc:  # the next search catches up from the watermark anyway
-                log.warning("search index: thread %s not projected yet: %s", thread_id, exc)
+                log.warning("search index: not every written thread was projected yet: %s", exc)
                 return
 
     async def _finish_projection(self) -> None:
@@ -135,8 +151,9 @@ class Searchable(SegmentReads):
             with contextlib.suppress(RolloutError):
                 await task
 
-    async def _project(self, thread_id: str) -> None:
-        """Bring one thread's rows in step with its log."""
+    async def _project(self, thread_id: str, before_source: Callable[[str], Awaitable[None]] | None = None) -> None:
+        """Bring one thread's rows in step with its log (``before_source``: awaited before a fork reads
+        its source's watermark, see :mod:`store.search.schedule`)."""
         mark = await self._index_mark(thread_id)
         try:
             thread = await self.read(thread_id)  # type: ignore[attr-defined]
@@ -146,6 +163,8 @@ class Searchable(SegmentReads):
             return
         sigs = signatures(thread.turns)
         source = thread.forked_from_id
+        if source and before_source is not None:
+            await before_source(source)
         source_mark = await self._index_mark(source) if source else None
         inherited = _common(sigs, source_mark.sigs) if source_mark is not None else 0
         old = mark.sigs if mark is not None and mark.seq >= 0 else []

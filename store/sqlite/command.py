@@ -37,7 +37,7 @@ from ..write import (
     ThreadExists,
     change_of,
 )
-from .search import IndexWrite
+from .search import IndexSeal, IndexWrite
 from .writer import Writer
 
 __all__ = ["CHANGES_KEPT", "InstallDictionary", "PackedImport", "Rewrite", "SaveDerived", "SaveSnapshot", "apply"]
@@ -133,9 +133,8 @@ def _run(writer: Writer, command: Any) -> Any:
         case Rewrite():
             writer.rewrite(command.zdict, command.rewrites)
             return None
-        case IndexWrite():  # the search projection (store.search): its own tables only
-            command.apply(Fts5Index(writer.conn))
-            return None
+        case IndexWrite() | IndexSeal():  # the search projection (store.search): its own tables only
+            return command.apply(Fts5Index(writer.conn))
         case SaveSnapshot():
             if not writer.tables.row_gone(command.tkey):
                 writer.tables.save_snapshot(command.tkey, command.seq, command.data, command.context)

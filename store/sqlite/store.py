@@ -63,7 +63,7 @@ from .reader import (
     turns_job,
 )
 from .schema import SYNCHRONOUS, connect, migrate, translate
-from .search import IndexWrite, mark_job, query_job, stale_job
+from .search import IndexSeal, IndexWrite, current_job, mark_job, query_job, stale_job
 from .watch import Watcher
 from .writer import Writer
 
@@ -348,6 +348,12 @@ class SqliteStore(Store):
         if self._writer.obj is None:
             return []  # read-only: search what is indexed
         return await self._read(stale_job)
+
+    async def _index_current(self) -> bool:
+        return self._writer.obj is None or await self._read(current_job)
+
+    async def _index_seal(self) -> None:
+        await self._submit(IndexSeal())
 
     async def _index_mark(self, thread_id: str) -> Mark | None:
         return await self._read(mark_job, thread_id)

@@ -2,8 +2,9 @@
 
 A pass lists each source directory (oldest first) and ``stat``s its rollout files; a file
 whose inode, size and mtime equal its record (:mod:`store.sync.records`) is not opened.
-The rest are handled one at a time, oldest name first (a paginated thread's segments in
-creation order), so memory stays bounded by one thread, whatever the history's size:
+The rest are handled oldest name first, a few threads at a time (``width``; one thread's
+files in turn, so a paginated thread's segments come in creation order), so memory stays
+bounded by a few threads, whatever the history's size:
 
 * a **new** file is imported (``Store.import_rollout``); in a Codex home it takes the
   name ``session_index.jsonl`` gives its thread and, under ``archived_sessions/``, the
@@ -23,6 +24,7 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,10 +38,11 @@ from ..core import Store
 from ..thread import ImportResult
 from .records import Source, SourceRecords, tail_hash
 
-__all__ = ["SyncReport", "Syncer", "source_dirs"]
+__all__ = ["WIDTH", "SyncReport", "Syncer", "source_dirs"]
 
 _SUFFIXES = (".jsonl", ".jsonl.zst")
 Progress = Callable[[int, int], None]  # (files handled, bytes read)
+WIDTH = 8  # threads imported at once by default
 
 
 @dataclass
@@ -102,6 +105,16 @@ def _listing(directory: str) -> list[os.DirEntry[str]]:
                   key=lambda e: e.name)
 
 
+def _thread_key(work: _Work) -> str:
+    """The thread a file holds, as far as its name or record tells (files of one thread are imported in turn)."""
+    parsed = parse_rollout_name(os.path.basename(work.path))
+    if parsed is not None:
+        return parsed.thread_id.lower()
+    if work.record is not None and work.record.thread_id:
+        return work.record.thread_id
+    return work.path
+
+
 def _order(work: _Work) -> tuple[str, str]:
     """Oldest first by the stamp in the file name, so a thread's segments come in creation order."""
     name = os.path.basename(work.path)
@@ -116,12 +129,14 @@ class Syncer:
         store: the store written to.
         records: the sync state (:class:`store.sync.records.SourceRecords`).
         sources: Codex homes, folders of rollouts, or rollout files.
+        width: how many threads' files are imported at once (memory holds about that many threads).
     """
 
-    def __init__(self, store: Store, records: SourceRecords, sources: list[Path]) -> None:
+    def __init__(self, store: Store, records: SourceRecords, sources: list[Path], *, width: int = WIDTH) -> None:
         self.store = store
         self.records = records
         self.sources = [Path(source).absolute() for source in sources]
+        self.width = max(1, width)
 
     async def run(self, *, only: set[str] | None = None, progress: Progress | None = None,
                   planned: Callable[[int, int], None] | None = None) -> SyncReport:
@@ -134,19 +149,47 @@ class Syncer:
             planned: called once with (files to handle, their bytes) before any is read.
         """
         report = SyncReport()
-        for source in self.sources:
-            if is_codex_home(source):
-                await self._names(source / SESSION_INDEX, report)
-        work, vanished = self._scan(report, only)
-        work = self._moves(work, vanished, report)
-        if planned is not None:
-            planned(len(work), sum(item.stat.st_size for item in work))
-        for done, item in enumerate(sorted(work, key=_order), 1):
-            await self._one(item, report)
-            if progress is not None:
-                progress(done, report.bytes_read)
-        await self._vanish(vanished, report)
+        with self.records.grouped():
+            for source in self.sources:
+                if is_codex_home(source):
+                    await self._names(source / SESSION_INDEX, report)
+            work, vanished = self._scan(report, only)
+            work = self._moves(work, vanished, report)
+            if planned is not None:
+                planned(len(work), sum(item.stat.st_size for item in work))
+            await self._handle(work, report, progress)
+            await self._vanish(vanished, report)
         return report
+
+    async def _handle(self, work: list[_Work], report: SyncReport, progress: Progress | None) -> None:
+        """Import the changed files, a few threads at a time (one thread's files in order, by one worker).
+
+        Imports of different threads overlap, so the store's group commit writes several in one
+        transaction and the event loop is not idle while a file is decoded or a commit syncs.
+        """
+        groups: dict[str, list[_Work]] = {}
+        for item in sorted(work, key=_order):
+            groups.setdefault(_thread_key(item), []).append(item)
+        pending = iter(list(groups.values()))  # shared by the workers: each thread goes to one of them
+        done = 0
+
+        async def worker() -> None:
+            nonlocal done
+            for group in pending:
+                for item in group:
+                    await self._one(item, report)
+                    done += 1
+                    if progress is not None:
+                        progress(done, report.bytes_read)
+
+        tasks = [asyncio.create_task(worker()) for _ in range(min(self.width, len(groups)))]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     # ------------------------------------------------------------------ scanning
 
@@ -160,15 +203,17 @@ class Syncer:
                 seen = [(d, archived, _listing(d)) for d, archived in source_dirs(source)
                         if only is None or os.path.realpath(d) in only]
             for directory, archived, entries in seen:
-                known = self.records.in_dir(directory)
+                known = self.records.stamps_in_dir(directory)
                 for entry in entries:
                     report.files += 1
-                    record = known.pop(entry.path, None)
+                    stamp = known.pop(entry.path, None)
                     stat = entry.stat()
-                    if record is None or not record.unchanged(stat) or record.status == "missing":
+                    if stamp is None or stamp != (stat.st_ino, stat.st_size, stat.st_mtime_ns, stamp[3]) \
+                            or stamp[3] == "missing":
+                        record = None if stamp is None else self.records.get(entry.path)
                         work.append(_Work(entry.path, stat, record, archived))
                 if not source.is_file():
-                    vanished.update({path: r for path, r in known.items() if r.status != "missing"})
+                    vanished.update({path: r for path in known if (r := self.records.get(path)) and r.status != "missing"})
             if not source.is_file() and only is None:
                 visited = {directory for directory, _, _ in seen}
                 for directory in self.records.dirs_under(str(source)) - visited:
@@ -240,6 +285,10 @@ class Syncer:
         """A Codex home keeps a thread's name in ``session_index.jsonl`` and its archive flag in the folder."""
         if new and (name := self.records.name(thread_id)):
             await self.store.set_name(thread_id, name)
+        if new:  # an imported thread starts unarchived
+            if archived:
+                await self.store.archive(thread_id)
+            return
         info = await self.store.info(thread_id)
         if archived and not info.archived:
             await self.store.archive(thread_id)
@@ -308,7 +357,7 @@ def _complete_end(item: _Work) -> int:
     if item.path.endswith(".zst") or size == 0:
         return size
     with open(item.path, "rb") as file:
-        step = 64 * 1024
+        step = 4096  # most files end with a newline: one small read
         end = size
         while end > 0:
             start = max(0, end - step)
@@ -317,4 +366,5 @@ def _complete_end(item: _Work) -> int:
             if found >= 0:
                 return start + found + 1
             end = start
+            step = min(step * 4, 1 << 20)
     return 0

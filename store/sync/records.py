@@ -93,14 +93,22 @@ class SourceRecords:
 
     Args:
         path: the file (created if missing); ``":memory:"`` keeps nothing.
+        readonly: only read an existing file (``ls`` and ``inspect`` while a ``sync --follow``
+            may be writing it); nothing is created.
 
     Raises:
         StoreError: it cannot be opened.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.path = os.fspath(path)
+        self._every = self._pending = 0
         try:
+            if readonly:
+                self._db = sqlite3.connect(f"{Path(self.path).absolute().as_uri()}?mode=ro", uri=True,
+                                           isolation_level=None)
+                self._db.execute("SELECT 1 FROM sources LIMIT 1").fetchall()
+                return
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # a cache: a lost commit costs one comparison
@@ -108,19 +116,46 @@ class SourceRecords:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the sync state: {exc}") from exc
 
+    @classmethod
+    def beside(cls, database: str | os.PathLike[str]) -> SourceRecords | None:
+        """The sync state of the store at ``database`` (``<database>.sync``) opened to read, or None without one."""
+        path = Path(database).with_name(Path(database).name + ".sync")
+        if not path.is_file():
+            return None
+        try:
+            return cls(path, readonly=True)
+        except StoreError:
+            return None  # not a sync state (or an older one without the table): nothing to report
+
     def close(self) -> None:
         self._db.close()
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group writes into one transaction."""
+    def grouped(self, every: int = 256) -> Iterator[None]:
+        """Commit writes ``every`` at a time, and what is left at the end (even on an error: each record
+        describes an import the store has committed). A crash loses at most ``every`` records: a full
+        comparison of each of those files next time, never data."""
+        self._every, self._pending = every, 0
         self._db.execute("BEGIN")
         try:
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        finally:
+            self._every = 0
+            self._db.execute("COMMIT")
+
+    def _wrote(self) -> None:
+        if self._every:
+            self._pending += 1
+            if self._pending >= self._every:
+                self._db.execute("COMMIT")
+                self._db.execute("BEGIN")
+                self._pending = 0
+
+    def stamps_in_dir(self, directory: str) -> dict[str, tuple[int, int, int, str]]:
+        """``path -> (inode, size, mtime_ns, status)`` of the records of one directory: what a pass
+        compares with each file's ``stat`` (the whole record is read only for a file that changed)."""
+        return {row[0]: row[1:] for row in self._db.execute(
+            "SELECT path, inode, size, mtime_ns, status FROM sources WHERE dir = ?", (directory,))}
 
     def in_dir(self, directory: str) -> dict[str, Source]:
         return {row[0]: Source(*row) for row in self._db.execute(
@@ -139,14 +174,30 @@ class SourceRecords:
     def put(self, source: Source) -> None:
         self._db.execute(f"INSERT OR REPLACE INTO sources ({_COLUMNS}) VALUES ({', '.join('?' * 12)})",
                          msgspec.structs.astuple(source))
+        self._wrote()
 
     def drop(self, path: str) -> None:
         self._db.execute("DELETE FROM sources WHERE path = ?", (path,))
+        self._wrote()
 
     def missing(self) -> list[Source]:
         """Every record whose file has vanished."""
         return [Source(*row) for row in self._db.execute(
             f"SELECT {_COLUMNS} FROM sources WHERE status = 'missing' ORDER BY path")]
+
+    def missing_threads(self, thread_ids: Iterable[str]) -> set[str]:
+        """Those of ``thread_ids`` every source file of which has vanished (a thread ``sync`` keeps, source missing).
+
+        A thread with no record at all was never synced from a file, so it is not missing.
+        """
+        wanted = list(dict.fromkeys(thread_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found.update(thread_id for (thread_id,) in self._db.execute(
+                f"SELECT thread_id FROM sources WHERE thread_id IN ({', '.join('?' * len(chunk))}) "
+                "GROUP BY thread_id HAVING SUM(status != 'missing') = 0", chunk))
+        return found
 
     def of_thread(self, thread_id: str) -> list[Source]:
         return [Source(*row) for row in self._db.execute(

@@ -169,3 +169,95 @@ def test_snippet_markers_become_ranges():
 
 def test_stamp_helper_is_rfc3339():
     assert stamp(61).endswith("01:01.000Z")
+
+
+async def test_sqlite_search_skips_the_scan_only_while_nothing_was_written(tmp_path: Path):
+    """After a catch-up the index is sealed at the newest change; any write, or a projection, unseals it."""
+    async with SqliteStore.open(tmp_path / "t.db") as store:
+        thread_id = await thread_with(store, turn("t1", "quince", "ok"))
+        assert not await store._index_current()
+        assert len((await store.search("quince")).hits) == 1
+        assert await store._index_current()
+        mark = await store._index_mark(thread_id)
+        await store.set_name(thread_id, "a name")  # any write moves the generation on
+        assert not await store._index_current()
+        await store.catch_up_search()
+        assert await store._index_current()
+        from store.search.hits import Update
+
+        await store._index_write(thread_id, Update(mark=mark, drop_from=1, docs=[], sources_changed=False))
+        assert not await store._index_current()  # a projection lands: it may be of an older read
+
+
+async def test_sqlite_seal_is_refused_while_a_thread_is_stale(tmp_path: Path):
+    """A seal checks, holding the write lock, that nothing is stale: a write not yet projected keeps it off."""
+    async with SqliteStore.open(tmp_path / "t.db") as store:
+        await thread_with(store, turn("t1", "medlar", "ok"))
+        await store._index_seal()
+        assert not await store._index_current()
+        assert await store.catch_up_search() == 1
+        assert await store._index_current()
+
+
+async def test_a_write_from_another_store_after_a_search_is_found(tmp_path: Path):
+    """Two stores on one database: what the second writes after the first searched is in the first's next search."""
+    async with SqliteStore.open(tmp_path / "t.db") as first, SqliteStore.open(tmp_path / "t.db") as second:
+        thread_id = await thread_with(first, turn("t1", "tamarind", "ok"))
+        assert len((await first.search("tamarind")).hits) == 1
+        await second.append(thread_id, turn("t2", "tamarind again", "ok"))
+        await thread_with(second, turn("t1", "tamarind elsewhere", "ok"))
+        assert len((await first.search("tamarind")).hits) == 3
+
+
+async def test_a_write_from_another_process_after_a_search_is_found(tmp_path: Path):
+    """A separate process appends after a search: the next search in this process finds it."""
+    import os
+    import subprocess
+    import sys
+
+    async with SqliteStore.open(tmp_path / "t.db") as store:
+        thread_id = await thread_with(store, turn("t1", "feijoa", "ok"))
+        assert len((await store.search("feijoa")).hits) == 1
+        assert await store._index_current()
+        script = (
+            "import asyncio, sys\n"
+            "from rollout import events as ev\n"
+            "from store import SqliteStore\n"
+            "from tests.store.conftest import turn\n"
+            "async def main():\n"
+            "    async with SqliteStore.open(sys.argv[1]) as other:\n"
+            "        await other.append(sys.argv[2], turn('t2', 'feijoa from afar', 'ok'))\n"
+            "asyncio.run(main())\n"
+        )
+        root = Path(__file__).resolve().parents[2]
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / "t.db"), thread_id], check=True, cwd=root,
+                       env={**os.environ, "PYTHONPATH": str(root)})
+        assert not await store._index_current()
+        assert sorted(hit.turn_id for hit in (await store.search("feijoa")).hits) == ["t1", "t2"]
+
+
+async def test_a_broad_query_ranks_its_newest_candidates_unless_narrowed(store, monkeypatch):
+    """A query matching more than CANDIDATES items ranks the newest of them; cwd or since ranks them all."""
+    import store.search.fts5 as fts5
+
+    monkeypatch.setattr(fts5, "CANDIDATES", 4)
+    old = await thread_with(store, turn("t1", "plum plum plum plum", "plum"), cwd="/old")  # the best match, indexed first
+    await store.search("plum")
+    for number in range(4):
+        await thread_with(store, turn(f"n{number}", f"plum once {number}", "ok"), cwd="/new")
+    broad = (await store.search("plum", limit=1)).hits
+    assert broad and broad[0].thread_id != old
+    assert (await store.search("plum", limit=1, cwd="/old")).hits[0].thread_id == old
+    assert (await store.search("plum", limit=1, since=0)).hits[0].thread_id == old
+    assert (await store.search("plum", limit=4)).hits[0].thread_id == old  # a page reaching past half: no cutoff
+
+
+async def test_one_hit_per_thread_has_the_snippet_of_that_hit(store):
+    """threads=True ranks without snippets and then makes them for the page: each hit keeps its own."""
+    first = await thread_with(store, turn("t1", "cherry pie recipe", "cherry"), turn("t2", "no fruit here", "ok"))
+    second = await thread_with(store, turn("t1", "cherry tomato salad", "ok"))
+    hits = (await store.search("cherry", threads=True)).hits
+    assert sorted(hit.thread_id for hit in hits) == sorted([first, second])
+    snippets = {hit.thread_id: hit.snippet for hit in hits}
+    assert "tomato" in snippets[second] and "tomato" not in snippets[first]
+    assert all(hit.highlights for hit in hits)

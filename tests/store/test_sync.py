@@ -97,6 +97,22 @@ async def test_a_vanished_file_keeps_its_thread_and_reports_it(synced):
     assert report.missing == 1 and report.missing_threads == [thread_id]
     assert (await store.info(thread_id)).last_seq > 0
     assert (await syncer.run()).missing == 0
+    everyone = await all_ids(store)
+    assert syncer.records.missing_threads(everyone) == {thread_id}
+
+
+async def test_a_vanished_file_that_comes_back_clears_the_mark(synced):
+    """The file back as it was: the pass compares it, finds it unchanged, and the thread is no longer missing."""
+    store, syncer, placed, _ = synced
+    await syncer.run()
+    path = next(path for name, path in placed.items() if "01a22a46-8542" in name)
+    saved = path.read_bytes()
+    path.unlink()
+    await syncer.run()
+    path.write_bytes(saved)
+    report = await syncer.run()
+    assert (report.new, report.diverged, report.missing_threads) == (0, 0, [])
+    assert syncer.records.missing_threads(await all_ids(store)) == set()
 
 
 async def test_archive_moves_and_renames_are_applied(synced):
