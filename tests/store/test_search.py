@@ -15,13 +15,6 @@ from store.search.query import parse, tokens
 from .conftest import event, meta, stamp, turn
 
 
-@pytest.fixture(autouse=True)
-def _searchable(request):
-    # TEMPORARY (being built on a branch): PostgresStore keeps no search index yet.
-    if "postgres" in getattr(getattr(request.node, "callspec", None), "params", {}).get("store", ""):
-        pytest.skip("PostgresStore keeps no search index yet (full-text search in PostgreSQL is being built)")
-
-
 def command(call_id: str, cmd: str, output: str, turn_id: str = "t1") -> list[ev.Line]:
     """An exec command's begin and end events (a commandExecution item with its output)."""
     begin = ev.ExecCommandBeginEvent(call_id=call_id, turn_id=turn_id, command=["bash", "-lc", cmd], cwd="/work")
