@@ -13,8 +13,8 @@ Must not import: rollout.cli, rich, anything doing I/O.
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
-from typing import Any
 
 from .query import _WORD, Term
 
@@ -40,74 +40,119 @@ def spans(text: str) -> list[tuple[str, int, int]]:
 
 
 def snippet(texts: tuple[str, ...] | list[str], terms: tuple[Term, ...]) -> tuple[str, list[tuple[int, int]]]:
-    """The best passage of an item's fields and the ``[start, end)`` ranges of its matched words.
+    """The best passage of an item's fields and the ``[start, end)`` ranges of its matches.
+
+    Chosen as FTS5's ``snippet()`` chooses: a window of :data:`SNIPPET_TOKENS` words scored
+    1000 per distinct term in it and 1 per repeat, placed to centre its matches, or starting
+    at a sentence (after ``.`` or ``:``) that holds them for a bonus; the first best field wins.
 
     Args:
-        texts: the item's field texts (in any fixed order; ties go to the earlier field).
+        texts: the item's field texts (in :data:`store.search.extract.FIELDS` order).
         terms: the query's terms (excluded ones are never highlighted).
     """
     wanted = [term for term in terms if not term.negated]
-    best: tuple[int, int, str, list[tuple[str, int, int]], Any] | None = None
+    best: tuple[int, int, str, list[tuple[str, int, int]], list[tuple[int, int, int]]] | None = None
     for text in texts:
         if not text:
             continue
         words = spans(text)
-        matched = _matches([word for word, _, _ in words], wanted)
-        found = matched[0]
-        score = (len(set(found.values())), len(found))
-        if best is None or score > best[:2]:
-            best = (*score, text, words, matched)
+        found = _instances([word for word, _, _ in words], wanted)
+        for score, start in _windows(text, words, found):
+            if best is None or score > best[0]:
+                best = (score, start, text, words, found)
+        if best is None:
+            best = (0, 0, text, words, found)
     if best is None:
         return "", []
-    _, _, text, words, (found, runs) = best
-    first, last = _window(len(words), sorted(found), found)
+    _, first, text, words, found = best
+    last = first + SNIPPET_TOKENS - 1
     start = 0 if first == 0 else words[first][1]
     end = len(text) if last >= len(words) - 1 else words[last][2]
     lead = "…" if first > 0 else ""
     shift = len(lead) - start
-    ranges = [(words[lo][1] + shift, words[hi][2] + shift) for lo, hi in runs if first <= lo and hi <= last]
+    ranges = [(words[lo][1] + shift, words[min(lo + size, len(words)) - 1][2] + shift)
+              for lo, size in _runs(found) if first <= lo <= last]
     return lead + text[start:end] + ("…" if end < len(text) else ""), ranges
 
 
-def _matches(words: list[str], terms: list[Term]) -> tuple[dict[int, int], list[tuple[int, int]]]:
-    """Word index -> the term it belongs to, and the runs of words each match covers (merged, in order).
-
-    A phrase's match is one run, as FTS5 highlights it.
-    """
-    found: dict[int, int] = {}
-    runs: list[tuple[int, int]] = []
+def _instances(words: list[str], terms: list[Term]) -> list[tuple[int, int, int]]:
+    """``(word index, term number, words)`` of every match of a term, in text order."""
+    where: dict[str, list[int]] = {}
+    for index, word in enumerate(words):
+        where.setdefault(word, []).append(index)
+    found = []
     for number, term in enumerate(terms):
+        *head, tail = term.words
         size = len(term.words)
-        for at in range(len(words) - size + 1):
-            if all(words[at + k] == term.words[k] for k in range(size - 1)) and (
-                    words[at + size - 1].startswith(term.words[-1]) if term.prefix
-                    else words[at + size - 1] == term.words[-1]):
-                for k in range(size):
-                    found.setdefault(at + k, number)
-                runs.append((at, at + size - 1))
-    merged: list[tuple[int, int]] = []
-    for lo, hi in sorted(runs):
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        if term.prefix:
+            ends = sorted(i for word, places in where.items() if word.startswith(tail) for i in places)
         else:
-            merged.append((lo, hi))
-    return found, merged
+            ends = where.get(tail, [])
+        for end in ends:
+            at = end - size + 1
+            if at >= 0 and all(words[at + k] == word for k, word in enumerate(head)):
+                found.append((at, number, size))
+    return sorted(found)
 
 
-def _window(count: int, hits: list[int], found: dict[int, int]) -> tuple[int, int]:
-    """First and last word of the window: most distinct terms, then most matched words, hits centred."""
-    if count <= SNIPPET_TOKENS:
-        return 0, count - 1
-    if not hits:
-        return 0, SNIPPET_TOKENS - 1
-    best, best_score = hits[0], (-1, -1)
-    for at in hits:
-        inside = [index for index in hits if at <= index < at + SNIPPET_TOKENS]
-        score = (len({found[index] for index in inside}), len(inside))
-        if score > best_score:
-            best, best_score = at, score
-    inside = [index for index in hits if best <= index < best + SNIPPET_TOKENS]
-    spare = SNIPPET_TOKENS - (inside[-1] - inside[0] + 1)
-    first = max(0, min(best - spare // 2, count - SNIPPET_TOKENS))
-    return first, first + SNIPPET_TOKENS - 1
+def _windows(text: str, words: list[tuple[str, int, int]], found: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """``(score, first word)`` of the windows FTS5 weighs for one field, in its order."""
+    count, out = len(words), []
+    offsets = [at for at, _, _ in found]
+    centred = _scores(found, offsets)
+    if count > SNIPPET_TOKENS:
+        starts = [0, *(index for index in range(1, count) if _sentence(text, words[index][1]))]
+        sentences = [starts[bisect.bisect_right(starts, at) - 1] for at in offsets]
+        by_sentence = _scores(found, sentences)
+    for index, at in enumerate(offsets):
+        score, lo, hi = centred[index]
+        first, last = offsets[lo], offsets[hi - 1] + found[hi - 1][2]
+        adjusted = first - int((SNIPPET_TOKENS - (last - first)) / 2)
+        out.append((score, max(0, min(adjusted, count - SNIPPET_TOKENS))))
+        if count > SNIPPET_TOKENS and sentences[index] < at:
+            bonus = 120 if sentences[index] == 0 else 100
+            out.append((by_sentence[index][0] + bonus, sentences[index]))
+    return out
 
+
+def _scores(found: list[tuple[int, int, int]], starts: list[int]) -> list[tuple[int, int, int]]:
+    """``(score, lo, hi)`` of the window from each start (non-decreasing): ``found[lo:hi]`` is in it.
+
+    A window scores 1000 per distinct term and 1 per repeat; one sliding pass (a long
+    tool output may hold tens of thousands of matches).
+    """
+    counts: dict[int, int] = {}
+    out = []
+    lo = hi = 0
+    for start in starts:
+        while lo < len(found) and found[lo][0] < start:
+            if lo < hi:
+                counts[found[lo][1]] -= 1
+                if not counts[found[lo][1]]:
+                    del counts[found[lo][1]]
+            lo += 1
+        hi = max(hi, lo)
+        while hi < len(found) and found[hi][0] < start + SNIPPET_TOKENS:
+            counts[found[hi][1]] = counts.get(found[hi][1], 0) + 1
+            hi += 1
+        out.append((1000 * len(counts) + (hi - lo - len(counts)), lo, hi))
+    return out
+
+
+def _sentence(text: str, offset: int) -> bool:
+    """Whether the word at ``offset`` starts a sentence: whitespace, then ``.`` or ``:``, before it."""
+    index = offset - 1
+    while index >= 0 and text[index] in " \t\n\r":
+        index -= 1
+    return index < offset - 1 and index >= 0 and text[index] in ".:"
+
+
+def _runs(found: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Highlighted runs ``(first word, words)``: each match, overlapping ones merged (as FTS5 does)."""
+    runs: list[tuple[int, int]] = []
+    for at, _, size in found:
+        if runs and at < runs[-1][0] + runs[-1][1]:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], at + size - runs[-1][0]))
+        else:
+            runs.append((at, size))
+    return runs
