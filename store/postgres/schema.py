@@ -31,8 +31,9 @@ Tables (version 1), in one PostgreSQL schema (``rollout`` unless told):
 Version 2 adds the search index (:mod:`store.postgres.search`): ``search_marks``
 (a thread's watermark: the life ``gen`` and ``last_seq`` it was projected at, a
 fingerprint per turn, its cwd and fork source) and ``search_items`` (one row per
-indexed item: where it is, its field texts, and ``doc``, a ``tsvector`` built in
-Python, with a GIN index).
+indexed item: where it is, its field texts, ``doc``, a ``tsvector`` built in
+Python, with a GIN index, and ``words``, the item's words in order, where phrases are
+checked).
 
 Already compressed columns are ``STORAGE EXTERNAL`` (no second compression by
 TOAST). Opening a schema whose newest migration is unknown here raises
@@ -156,6 +157,7 @@ CREATE TABLE search_items (
     tool_out text NOT NULL,
     paths text NOT NULL,
     doc tsvector NOT NULL,
+    words text NOT NULL,
     PRIMARY KEY (thread_id, turn_index, ord)
 );
 CREATE INDEX search_items_doc ON search_items USING gin (doc)

@@ -6,17 +6,20 @@ the life it was projected from) and ``search_items`` (one row per item: where it
 its six field texts, and ``doc``, a GIN-indexed ``tsvector``).
 
 PostgreSQL's text parser never sees the text: it treats paths, hosts, versions and
-floats as single tokens, so ``src/app.py`` would not be found by ``app``. :func:`vector`
+floats as single tokens, so ``src/app.py`` would not be found by ``app``. :func:`document`
 writes the ``tsvector`` literal from :func:`store.search.query.tokens` (the words FTS5
 sees), each with its positions and a weight per field (:data:`LETTERS`, from
-:data:`store.search.fts5.WEIGHTS`); :func:`tsquery` writes the query the same way
-(phrases ``<->``, prefixes ``:*``, exclusions ``!``). Both are cast, never parsed by a
-text search configuration, so nothing is stemmed or dropped as a stop word.
-PostgreSQL's limits: positions beyond 16,383 are stored as 16,383 and a word keeps its
-first 256 positions (phrases past those points of a long field may be missed; the words
-are still found), a word longer than 2,047 bytes is not indexed, and a document keeps
-its first 1 MB of distinct words. Fields are separated by a gap of one position, so a
-phrase never spans two fields.
+:data:`store.search.fts5.WEIGHTS`), and the item's word stream (``words``: each field's
+words joined by spaces); :func:`compile_query` writes the query the same way. Both are
+cast, never parsed by a text search configuration, so nothing is stemmed or dropped.
+
+A query is every required word in ``doc`` (the GIN index finds the candidates; a prefix
+is ``:*``, an excluded word ``!``) and, for each phrase (a quoted phrase, or an
+identifier's parts), its words in order in the word stream (``strpos``). Phrases are not
+``<->``: PostgreSQL keeps positions up to 16,383 and 256 per word, so in a long tool
+output ``<->`` would miss an identifier that FTS5 finds. Positions still serve ranking
+(clamped to those limits). A word longer than 2,047 bytes is not indexed (a query
+requiring one finds nothing), and a document keeps its first 1 MB of distinct words.
 
 The role filter uses the ``role`` column: every item's fields belong to one role
 (:data:`store.search.extract.ROLES`), so this is FTS5's column filter.
@@ -32,7 +35,7 @@ Must not import: rollout.cli, rich.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..search.extract import FIELDS, Doc
 from ..search.fts5 import WEIGHTS
@@ -40,7 +43,8 @@ from ..search.hits import Hit, Mark, Update
 from ..search.query import SearchQuery, tokens
 from ..search.snippet import snippet
 
-__all__ = ["LETTERS", "canonical", "hits", "mark", "query", "rows", "stale", "tsquery", "vector", "write"]
+__all__ = ["LETTERS", "Compiled", "canonical", "compile_query", "document", "hits", "mark", "query", "rows",
+           "stale", "write"]
 
 _SIG = 8  # bytes per turn fingerprint (store.search.extract.signatures)
 _MAX_POS = 16383  # PostgreSQL's largest position
@@ -76,14 +80,23 @@ def _quoted(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def vector(text: tuple[str, ...]) -> str:
-    """The ``tsvector`` literal of one item's field texts (in :data:`FIELDS` order)."""
+def document(text: tuple[str, ...]) -> tuple[str, str]:
+    """The ``tsvector`` literal of one item's field texts (in :data:`FIELDS` order), and its word stream.
+
+    The word stream is every field's words, space-separated, fields apart (`` | ``), with a
+    space at each end: a phrase is there exactly when its words are, in order, in one field.
+    """
     found: dict[str, list[int]] = {}
     letters: dict[str, list[str]] = {}
+    streams = []
     size = position = 0
     for field in _POSITION_ORDER:
         letter = LETTERS[FIELDS[field]]
-        for word in tokens(text[field]):
+        words = tokens(text[field])
+        if words:
+            streams.append(" ".join(words))
+            position += 1  # a gap: no phrase spans two fields
+        for word in words:
             position += 1
             where = min(position, _MAX_POS)
             seen = found.get(word)
@@ -97,14 +110,28 @@ def vector(text: tuple[str, ...]) -> str:
             if len(seen) < _MAX_POSITIONS and (not seen or seen[-1] != where):
                 seen.append(where)
                 letters[word].append(letter)
-        position += 1  # a gap: no phrase spans two fields
-    return " ".join(_quoted(word) + ":" + ",".join(f"{p}{'' if l == 'D' else l}" for p, l in zip(at, letters[word]))
-                    for word, at in found.items())
+    literal = " ".join(_quoted(word) + ":" + ",".join(f"{p}{'' if l == 'D' else l}" for p, l in zip(at, letters[word]))
+                       for word, at in found.items())
+    return literal, " " + " | ".join(streams) + " "
 
 
-def tsquery(query: SearchQuery) -> str | None:
-    """The ``tsquery`` literal of a parsed query (None: a required word is too long to be indexed)."""
-    parts = []
+class Compiled(NamedTuple):
+    """A query as PostgreSQL runs it.
+
+    Attributes:
+        match: the ``tsquery`` literal: every required word (a prefix ``:*``), excluded words ``!``.
+        phrases: word-stream needles each hit holds (its multi-word terms, in order and adjacent).
+        excluded: ``(tsquery, needle)`` of each excluded multi-word term: no hit holds both.
+    """
+
+    match: str
+    phrases: list[str]
+    excluded: list[tuple[str, str]]
+
+
+def compile_query(query: SearchQuery) -> Compiled | None:
+    """Compile a parsed query (None: a required word is longer than an index word can be)."""
+    match, phrases, excluded = [], [], []
     for term in query.terms:
         if any(len(word.encode()) > _MAX_WORD for word in term.words):
             if term.negated:
@@ -113,29 +140,35 @@ def tsquery(query: SearchQuery) -> str | None:
         words = [_quoted(word) for word in term.words]
         if term.prefix:
             words[-1] += ":*"
-        phrase = "(" + " <-> ".join(words) + ")"
-        parts.append("!" + phrase if term.negated else phrase)
-    return " & ".join(parts)
+        needle = " " + " ".join(term.words) + ("" if term.prefix else " ")
+        if len(words) == 1:
+            match.append("!" + words[0] if term.negated else words[0])
+        elif term.negated:
+            excluded.append((" & ".join(words), needle))
+        else:
+            match.extend(words)
+            phrases.append(needle)
+    return Compiled(" & ".join(match), phrases, excluded)
 
 
 def rows(thread_id: str, docs: list[Doc]) -> list[list[Any]]:
     """The column arrays of ``docs`` for :func:`write` (built off the event loop: tokenizing is work)."""
     ords: dict[int, int] = {}
-    columns: list[list[Any]] = [[] for _ in range(9 + len(FIELDS))]
+    columns: list[list[Any]] = [[] for _ in range(10 + len(FIELDS))]
     for doc in docs:
         ord_ = ords[doc.turn_index] = ords.get(doc.turn_index, -1) + 1
         values = (doc.turn_index, ord_, doc.turn_id, doc.item_id, doc.kind, doc.role, doc.time_ms, doc.repeat,
-                  *doc.text, vector(doc.text))
+                  *doc.text, *document(doc.text))
         for column, value in zip(columns, values):
             column.append(value)
     return columns
 
 
-_NAMES = ("t", "o", "tid", "iid", "k", "r", "tm", "rp", "c1", "c2", "c3", "c4", "c5", "c6", "d")
-_TYPES = ("int", "int", "text", "text", "text", "text", "bigint", "bool", *["text"] * 7)
+_NAMES = ("t", "o", "tid", "iid", "k", "r", "tm", "rp", "c1", "c2", "c3", "c4", "c5", "c6", "d", "w")
+_TYPES = ("int", "int", "text", "text", "text", "text", "bigint", "bool", *["text"] * 8)
 _INSERT = (
     f"INSERT INTO search_items (thread_id, turn_index, ord, turn_id, item_id, kind, role, time_ms, repeated, "
-    f"{', '.join(_COLUMNS)}, doc) SELECT $1, {', '.join(_NAMES[:-1])}, CAST(d AS tsvector) FROM unnest("
+    f"{', '.join(_COLUMNS)}, doc, words) SELECT $1, {', '.join(_NAMES[:-2])}, CAST(d AS tsvector), w FROM unnest("
     + ", ".join(f"${n + 2}::{kind}[]" for n, kind in enumerate(_TYPES)) + f") AS u({', '.join(_NAMES)})"
 )
 
@@ -233,11 +266,17 @@ async def query(conn: Any, query: SearchQuery) -> list[Any]:
     Every match is ranked (``ts_rank_cd``, weights per field, normalised by document length),
     ties going to the newer item; the page's rows only then fetch their texts and forks.
     """
-    text = tsquery(query)
-    if text is None:
+    compiled = compile_query(query)
+    if compiled is None:
         return []
-    args: list[Any] = [text]
+    args: list[Any] = [compiled.match]
     where = ["i.doc @@ $1::tsquery"]
+    for needle in compiled.phrases:
+        args.append(needle)
+        where.append(f"strpos(i.words, ${len(args)}) > 0")
+    for words, needle in compiled.excluded:
+        args += [words, needle]
+        where.append(f"NOT (i.doc @@ ${len(args) - 1}::tsquery AND strpos(i.words, ${len(args)}) > 0)")
     for column, value in (("m.cwd", query.cwd), ("i.role", query.role), ("i.time_ms", query.since_ms)):
         if value is not None:
             args.append(value)
