@@ -16,6 +16,8 @@ The core's primitives on the modules beside this one:
 * the change feed: this store's writes are told by the core after they commit;
   other processes' arrive by LISTEN/NOTIFY (:mod:`store.postgres.feed`) and drop the
   rows cached for planning before subscribers hear of them.
+* search (:mod:`store.postgres.search`): the core's projection with this backend's four
+  index primitives; a projection that lost a race with another process's is done again.
 * the zstd dictionary is trained once enough was stored without one (by whichever
   process first sees that, in a second without writes), then used by every process that
   reads a chunk made with it.

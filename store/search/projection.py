@@ -21,8 +21,8 @@ reported once, on the source, naming the forks that hold them (``Hit.inherited_b
 
 The backend supplies four primitives (``_index_stale``, ``_index_mark``,
 ``_index_write``, ``_index_query``); those of SQLite, the Codex home's sidecar and memory
-are :class:`store.search.fts5.Fts5Index`. What a PostgreSQL variant needs is in
-``docs/search.md``.
+are :class:`store.search.fts5.Fts5Index`; PostgreSQL's are in
+:mod:`store.postgres.search` (``docs/search.md`` compares them).
 
 Must not import: rollout.cli, rich.
 """

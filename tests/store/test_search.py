@@ -11,6 +11,7 @@ from rollout.errors import InvalidInput
 from store import SqliteStore
 from store.search.hits import split_snippet
 from store.search.query import parse, tokens
+from store.search.snippet import snippet, spans
 
 from .conftest import event, meta, stamp, turn
 
@@ -158,6 +159,28 @@ def test_query_words_are_the_tokenizer_words():
 
 def test_snippet_markers_become_ranges():
     assert split_snippet("a\x02bc\x03d \x02e\x03", "\x02", "\x03") == ("abcd e", [(1, 3), (5, 6)])
+
+
+def test_word_spans_are_the_tokenizer_words_at_their_places():
+    """Folding (case, accents, ligatures, ß) never moves a word off its characters in the original text."""
+    for text in ("Été parse_rollout_name os.path", "Straße ﬁx e\u0301x ÅB", "plain ASCII", ""):
+        assert [word for word, _, _ in spans(text)] == tokens(text)
+    text = "Straße ﬁx e\u0301x"
+    assert [text[a:b] for _, a, b in spans(text)] == ["Straße", "ﬁx", "e\u0301x"]
+
+
+def test_python_snippets_cut_and_highlight_as_fts5_does():
+    """A phrase is one highlighted range; a long field is cut to 24 words around the matches with ellipses."""
+    terms = parse('"parser crashed" inp*').terms
+    assert snippet(("", "The parser crashed on empty input"), terms) == (
+        "The parser crashed on empty input", [(4, 18), (28, 33)])
+    words = " ".join(f"w{i}" for i in range(100))
+    text, ranges = snippet((f"{words} parser crashed {words}",), terms)
+    assert text.startswith("…") and text.endswith("…") and len(text.split()) == 24
+    assert [text[a:b] for a, b in ranges] == ["parser crashed"]
+    text, _ = snippet((f"{words}. Here the parser crashed {words}",), terms)
+    assert text.startswith("…Here the parser crashed")  # a window opening a sentence is preferred
+    assert snippet(("", "nothing"), parse("-x y").terms) == ("nothing", [])
 
 
 def test_stamp_helper_is_rfc3339():
