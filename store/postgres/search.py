@@ -34,6 +34,7 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any, NamedTuple
 
@@ -166,11 +167,30 @@ def rows(thread_id: str, docs: list[Doc]) -> list[list[Any]]:
 
 _NAMES = ("t", "o", "tid", "iid", "k", "r", "tm", "rp", "c1", "c2", "c3", "c4", "c5", "c6", "d", "w")
 _TYPES = ("int", "int", "text", "text", "text", "text", "bigint", "bool", *["text"] * 8)
-_INSERT = (
-    f"INSERT INTO search_items (thread_id, turn_index, ord, turn_id, item_id, kind, role, time_ms, repeated, "
-    f"{', '.join(_COLUMNS)}, doc, words) SELECT $1, {', '.join(_NAMES[:-2])}, CAST(d AS tsvector), w FROM unnest("
-    + ", ".join(f"${n + 2}::{kind}[]" for n, kind in enumerate(_TYPES)) + f") AS u({', '.join(_NAMES)})"
+_ITEM_COLUMNS = ("turn_id", "item_id", "kind", "role", "time_ms", "repeated", *_COLUMNS, "doc", "words")
+# One statement per projection: rows from turn $2 on that the new ones do not replace go, the new
+# ones are upserted (same key: replaced), the mark is upserted, the forks' marks reset when asked.
+# Each part touches other rows, so they may run in one statement.
+_WRITE = (
+    "WITH new AS (SELECT * FROM unnest("
+    + ", ".join(f"${n + 10}::{kind}[]" for n, kind in enumerate(_TYPES)) + f") AS u({', '.join(_NAMES)})), "
+    "dropped AS (DELETE FROM search_items s WHERE s.thread_id = $1 AND s.turn_index >= $2 "
+    "AND NOT EXISTS (SELECT 1 FROM new WHERE new.t = s.turn_index AND new.o = s.ord)), "
+    f"added AS (INSERT INTO search_items (thread_id, turn_index, ord, {', '.join(_ITEM_COLUMNS)}) "
+    f"SELECT $1, {', '.join(_NAMES[:-2])}, CAST(d AS tsvector), w FROM new "
+    f"ON CONFLICT (thread_id, turn_index, ord) DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in _ITEM_COLUMNS) + "), "
+    "marked AS (INSERT INTO search_marks (thread_id, gen, seq, sigs, cwd, forked_from, inherited) "
+    "VALUES ($1, $3, $4, $5, $6, $7, $8) ON CONFLICT (thread_id) DO UPDATE SET gen = excluded.gen, "
+    "seq = excluded.seq, sigs = excluded.sigs, cwd = excluded.cwd, forked_from = excluded.forked_from, "
+    "inherited = excluded.inherited) "
+    "UPDATE search_marks SET seq = -1 WHERE $9 AND forked_from = $1::text AND thread_id <> $1"
 )
+_DROP = ("WITH items AS (DELETE FROM search_items WHERE thread_id = $1), "
+         "marks AS (DELETE FROM search_marks WHERE thread_id = $1) "
+         "UPDATE search_marks SET seq = -1 WHERE forked_from = $1::text AND thread_id <> $1")
+_CURRENT = ("SELECT t.gen, m.seq, m.sigs, m.cwd, m.forked_from, m.inherited FROM (SELECT $1::uuid AS id) k "
+            "LEFT JOIN threads t ON t.thread_id = k.id AND NOT t.deleted LEFT JOIN search_marks m ON m.thread_id = k.id")
 
 
 async def stale(conn: Any) -> list[str]:
@@ -214,46 +234,46 @@ def _applies(current: Mark | None, update: Update) -> bool:
 async def write(conn: Any, schema: str, thread_id: str, update: Update | None, columns: list[list[Any]]) -> bool:
     """Apply one thread's projection in one transaction (None: the thread is gone).
 
+    Four round trips: begin and lock, read the thread's life and mark, write, commit.
+
     Returns:
         False when another process changed the thread's rows since the projection read
         its mark: nothing is written and the mark is reset, so the caller projects again.
     """
-    thread_id = canonical(thread_id) or thread_id
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                           f"rollout-search:{schema}:{thread_id}")
-        gen = await conn.fetchval("SELECT gen FROM threads WHERE thread_id = $1 AND NOT deleted", thread_id)
-        if update is None or gen is None:
-            if gen is None:  # gone (a new life of the id is caught up by its own projection)
-                await conn.execute("DELETE FROM search_items WHERE thread_id = $1", thread_id)
-                await conn.execute("DELETE FROM search_marks WHERE thread_id = $1", thread_id)
-                await _reset_forks_of(conn, thread_id)
-            return True
-        row = await conn.fetchrow("SELECT seq, sigs, cwd, forked_from, inherited FROM search_marks "
-                                  "WHERE thread_id = $1", thread_id)
-        if not _applies(None if row is None else _mark(row), update):
-            await conn.execute("UPDATE search_marks SET seq = -1 WHERE thread_id = $1", thread_id)
-            return False
-        await conn.execute("DELETE FROM search_items WHERE thread_id = $1 AND turn_index >= $2",
-                           thread_id, update.drop_from)
-        if columns[0]:
-            await conn.execute(_INSERT, thread_id, *columns)
-        new = update.mark
-        await conn.execute(
-            "INSERT INTO search_marks (thread_id, gen, seq, sigs, cwd, forked_from, inherited) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (thread_id) DO UPDATE SET gen = excluded.gen, "
-            "seq = excluded.seq, sigs = excluded.sigs, cwd = excluded.cwd, forked_from = excluded.forked_from, "
-            "inherited = excluded.inherited",
-            thread_id, gen, new.seq, b"".join(new.sigs), new.cwd, canonical(new.forked_from) or new.forked_from,
-            new.inherited)
-        if update.sources_changed:
-            await _reset_forks_of(conn, thread_id)
+    known = canonical(thread_id)
+    if known is None:
+        return True  # not a thread of this backend: nothing indexed
+    thread_id = known
+    # Derived data: a crash may lose the last index commits (their watermarks with them, so they
+    # are projected again), never the log; so the commit need not wait for the flush. The lock's
+    # key is spliced in: the schema is a checked identifier, the id a canonical UUID.
+    await conn.execute(f"BEGIN; SET LOCAL synchronous_commit TO off; "
+                       f"SELECT pg_advisory_xact_lock(hashtextextended('rollout-search:{schema}:{thread_id}', 0))")
+    try:
+        applied = await _apply(conn, thread_id, update, columns)
+    except BaseException:
+        with contextlib.suppress(Exception):  # a lost connection has nothing to roll back
+            await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+    return applied
+
+
+async def _apply(conn: Any, thread_id: str, update: Update | None, columns: list[list[Any]]) -> bool:
+    row = await conn.fetchrow(_CURRENT, thread_id)
+    if row["gen"] is None:  # gone (a new life of the id is caught up by its own projection)
+        await conn.execute(_DROP, thread_id)
+        return True
+    if update is None:
+        return True
+    if not _applies(None if row["seq"] is None else _mark(row), update):
+        await conn.execute("UPDATE search_marks SET seq = -1 WHERE thread_id = $1", thread_id)
+        return False
+    new = update.mark
+    await conn.execute(_WRITE, thread_id, update.drop_from, row["gen"], new.seq, b"".join(new.sigs), new.cwd,
+                       canonical(new.forked_from) or new.forked_from, new.inherited, update.sources_changed,
+                       *columns)
     return True
-
-
-async def _reset_forks_of(conn: Any, thread_id: str) -> None:
-    """Forks that inherit (or could inherit) the thread's turns are projected again."""
-    await conn.execute("UPDATE search_marks SET seq = -1 WHERE forked_from = $1", thread_id)
 
 
 def _order(alias: str = "") -> str:
