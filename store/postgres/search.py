@@ -247,12 +247,12 @@ async def write(conn: Any, schema: str, thread_id: str, update: Update | None, c
     # Derived data: a crash may lose the last index commits (their watermarks with them, so they
     # are projected again), never the log; so the commit need not wait for the flush. The lock's
     # key is spliced in: the schema is a checked identifier, the id a canonical UUID.
-    await conn.execute(f"BEGIN; SET LOCAL synchronous_commit TO off; "
-                       f"SELECT pg_advisory_xact_lock(hashtextextended('rollout-search:{schema}:{thread_id}', 0))")
     try:
+        await conn.execute(f"BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_advisory_xact_lock("
+                           f"hashtextextended('rollout-search:{schema}:{thread_id}', 0))")
         applied = await _apply(conn, thread_id, update, columns)
     except BaseException:
-        with contextlib.suppress(Exception):  # a lost connection has nothing to roll back
+        with contextlib.suppress(Exception):  # never leave the pooled connection inside a transaction
             await conn.execute("ROLLBACK")
         raise
     await conn.execute("COMMIT")

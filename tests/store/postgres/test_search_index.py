@@ -6,9 +6,11 @@ import asyncio
 import json
 
 import asyncpg
+import pytest
 
 from benchmarks.workload import generate_thread
 from rollout import events as ev
+from rollout.errors import StoreError
 from store import MemoryStore, PostgresStore
 from store.postgres import search
 from store.postgres.schema import MIGRATIONS, SCHEMA_VERSION
@@ -162,3 +164,20 @@ async def test_rollout_search_with_postgres(dsn, schema, monkeypatch, capsys):
     [hit] = map(json.loads, lines)
     assert (hit["threadId"], hit["kind"], hit["snippet"]) == (thread_id, "userMessage", "where is parse_rollout_name")
     assert hit["highlights"] == [[9, 27]]
+
+
+async def test_a_failed_index_write_leaves_no_transaction_open_on_the_pooled_connection(dsn, schema, monkeypatch):
+    """An index write that fails half-way is rolled back; the connection goes back to the pool clean."""
+    async with PostgresStore.open(dsn, schema=schema, pool_size=1) as store:
+        await store.append((await store.start_thread(meta())).id, turn("t1", "rowan berry", "ok"))
+
+        async def broken(*args):
+            raise RuntimeError("the write failed half-way")
+
+        monkeypatch.setattr(search, "_apply", broken)
+        with pytest.raises(StoreError, match="half-way"):
+            await store.catch_up_search()
+        monkeypatch.undo()
+        async with store.db.pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+        assert len((await store.search("rowan")).hits) == 1
