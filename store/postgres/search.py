@@ -196,14 +196,15 @@ _CURRENT = ("SELECT t.gen, m.seq, m.sigs, m.cwd, m.forked_from, m.inherited FROM
 async def stale(conn: Any) -> list[str]:
     """Marks of gone threads, then live threads whose mark is not at their last seq (or of another life).
 
-    Oldest first, so a source is projected before its forks (which then know what they inherit).
+    One pass over each table (a full join). Oldest first, so a source is projected before its
+    forks (which then know what they inherit).
     """
     found = await conn.fetch(
-        "SELECT m.thread_id::text FROM search_marks m WHERE NOT EXISTS "
-        "(SELECT 1 FROM threads t WHERE t.thread_id = m.thread_id AND NOT t.deleted) "
-        "UNION ALL (SELECT t.thread_id::text FROM threads t LEFT JOIN search_marks m ON m.thread_id = t.thread_id "
-        "WHERE NOT t.deleted AND (m.seq IS DISTINCT FROM t.last_seq OR m.gen IS DISTINCT FROM t.gen) "
-        "ORDER BY t.created_ms, t.thread_id)")
+        "SELECT coalesce(t.thread_id, m.thread_id)::text FROM "
+        "(SELECT thread_id, gen, last_seq, created_ms FROM threads WHERE NOT deleted) t "
+        "FULL JOIN search_marks m ON m.thread_id = t.thread_id "
+        "WHERE t.thread_id IS NULL OR m.seq IS DISTINCT FROM t.last_seq OR m.gen IS DISTINCT FROM t.gen "
+        "ORDER BY t.thread_id IS NOT NULL, t.created_ms, t.thread_id")
     return [row[0] for row in found]
 
 
@@ -301,9 +302,10 @@ async def query(conn: Any, query: SearchQuery) -> list[Any]:
         if value is not None:
             args.append(value)
             where.append(f"{column} {'>=' if column == 'i.time_ms' else '='} ${len(args)}")
+    marks = " JOIN search_marks m ON m.thread_id = i.thread_id" if query.cwd is not None else ""
     found = (f"SELECT i.thread_id, i.turn_index, i.ord, i.time_ms, "
              f"ts_rank_cd('{_RANK_WEIGHTS}', i.doc, $1::tsquery, 1) AS score "
-             f"FROM search_items i JOIN search_marks m ON m.thread_id = i.thread_id WHERE {' AND '.join(where)}")
+             f"FROM search_items i{marks} WHERE {' AND '.join(where)}")
     if query.threads:
         found = (f"SELECT DISTINCT ON (thread_id) * FROM ({found}) f "
                  f"ORDER BY thread_id, score DESC, time_ms DESC NULLS LAST, turn_index, ord")
