@@ -1,6 +1,6 @@
 """``rollout sync`` and ``rollout search`` over a Codex home of generated threads.
 
-Run: ``python -m benchmarks.bench_sync_search [--threads 10000] [--repeat 5] [--dir DIR] [--no-write] [--quick] [--json]``
+Run: ``python -m benchmarks.bench_sync_search [--threads 10000] [--repeat 5] [--dir DIR] [--no-write] [--quick] [--json] [--postgres [DSN]]``
 
 A Codex home of ``--threads`` one-turn generated threads (``benchmarks.bench_files.build_home``)
 is synced into a fresh ``SqliteStore`` the way ``rollout sync`` does it (the search index
@@ -20,6 +20,10 @@ baseline measured in the same run:
 
 It writes ``benchmarks/RESULTS-sync-search.md`` (``--no-write``: leave it alone); nobody edits
 that file by hand. Figures depend on the machine (2 shared cores here).
+
+With ``--postgres`` the same home is also synced into a ``PostgresStore`` (a schema of its
+own, dropped afterwards), indexed (``catch_up_search``), and searched with the same queries;
+each latency is reported beside SQLite's from the same run.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,8 @@ from store.sync import SourceRecords, Syncer
 from store.sync.engine import WIDTH, source_dirs
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS-sync-search.md"
+
+_DSN = "postgresql://127.0.0.1:5432/test"
 
 
 def _words(home: Path, sample: int = 200) -> tuple[str, str, str]:
@@ -127,17 +134,48 @@ async def measure(home: Path, work: Path, repeat: int) -> dict[str, Any]:
             [(await _timed(store._index_stale()))[0] for _ in range(repeat)])
         figures["catch_up_ms"] = 1000 * statistics.median(
             [(await _timed(store.catch_up_search()))[0] for _ in range(repeat)])
-        frequent, rare, phrase = _words(home)
-        queries = {"frequent word": (frequent, {}), "rare word": (rare, {}), "phrase": (phrase, {}),
-                   "prefix": (frequent[:3] + "*", {}), "role=user": (frequent, {"role": "user"}),
-                   "one per thread": (frequent, {"threads": True})}
-        latency = {}
-        for label, (query, options) in queries.items():
-            times = [(await _timed(store.search(query, limit=20, **options)))[0] for _ in range(repeat)]
-            hits = len((await store.search(query, limit=20, **options)).hits)
-            latency[label] = {"query": query, "median_ms": 1000 * statistics.median(times), "hits": hits}
-        figures["search"] = latency
+        figures["search"] = await _latency(store, home, repeat)
     records.close()
+    return figures
+
+
+async def _latency(store, home: Path, repeat: int) -> dict[str, dict[str, object]]:
+    """Median latency of each query of the set on a caught-up store, 20 hits a page."""
+    frequent, rare, phrase = _words(home)
+    queries = {"frequent word": (frequent, {}), "rare word": (rare, {}), "phrase": (phrase, {}),
+               "prefix": (frequent[:3] + "*", {}), "role=user": (frequent, {"role": "user"}),
+               "one per thread": (frequent, {"threads": True})}
+    latency = {}
+    for label, (query, options) in queries.items():
+        times = [(await _timed(store.search(query, limit=20, **options)))[0] for _ in range(repeat)]
+        hits = len((await store.search(query, limit=20, **options)).hits)
+        latency[label] = {"query": query, "median_ms": 1000 * statistics.median(times), "hits": hits}
+    return latency
+
+
+async def measure_postgres(home: Path, work: Path, repeat: int, dsn: str) -> dict[str, object]:
+    """The same home synced into a PostgresStore (a schema of its own, dropped after), then the same queries."""
+    import asyncpg
+
+    from store import PostgresStore
+
+    schema = f"bench_search_{uuid.uuid4().hex[:12]}"
+    figures: dict[str, object] = {}
+    records = SourceRecords(work / "pg.sync")
+    try:
+        async with PostgresStore.open(dsn, schema=schema) as store:
+            started = time.perf_counter()
+            await Syncer(store, records, [home]).run()
+            figures["import_s"] = time.perf_counter() - started
+            figures["index_s"] = (await _timed(store.catch_up_search()))[0]
+            figures["search"] = await _latency(store, home, repeat)
+    finally:
+        records.close()
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        finally:
+            await conn.close()
     return figures
 
 
@@ -180,6 +218,15 @@ def markdown(run: dict[str, Any]) -> str:
         before = row["median_ms"] + f["stale_scan_ms"]
         out.append(f"| {label} (`{row['query']}`) | {row['median_ms']:.1f} ms | {row['hits']} | "
                    f"{before:.1f} ms | {before / row['median_ms']:.1f}x |")
+    if "postgres" in f:
+        pg = f["postgres"]
+        out += ["", "## Search in PostgreSQL", "",
+                f"The same home synced into a PostgresStore ({pg['import_s']:.1f} s), indexed "
+                f"({pg['index_s']:.1f} s), then the same queries (its staleness scan runs before each).", "",
+                "| query | PostgreSQL | SQLite, same run | ratio |", "|---|---|---|---|"]
+        for label, row in pg["search"].items():
+            base = f["search"][label]["median_ms"]
+            out.append(f"| {label} | {row['median_ms']:.1f} ms | {base:.1f} ms | {row['median_ms'] / base:.1f}x |")
     return "\n".join(out) + "\n"
 
 
@@ -192,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="leave benchmarks/RESULTS-sync-search.md alone")
     parser.add_argument("--quick", action="store_true", help="1,000 threads, 3 repeats; never writes the results")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--postgres", metavar="DSN", nargs="?", const=os.environ.get("ROLLOUT_BENCH_DSN", _DSN),
+                        help=f"also search the same threads in PostgresStore (default DSN: $ROLLOUT_BENCH_DSN or {_DSN})")
     args = parser.parse_args(argv)
     if args.quick:
         args.threads, args.repeat, args.no_write = 1_000, 3, True
@@ -203,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(scratch) / "work"
         work.mkdir()
         figures = asyncio.run(measure(home, work, args.repeat))
+        if args.postgres:
+            figures["postgres"] = asyncio.run(measure_postgres(home, work, args.repeat, args.postgres))
     run = {"date": report.now(), "machine": report.machine(), "load": f"{os.getloadavg()[0]:.1f}",
            "command": " ".join(["python -m benchmarks.bench_sync_search", *argv]), "threads": args.threads,
            "repeat": args.repeat, "figures": figures}

@@ -28,7 +28,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from rollout.errors import InvalidInput, StoreError
+from rollout.errors import InvalidInput
 
 from . import params as p
 from .listing import DEFAULT_LIMIT, MAX_LIMIT
@@ -115,6 +115,9 @@ async def _search(ctx: Any, q: p.ThreadSearch, term: str, stream: bool) -> dict[
 
 async def _hits(store: Any, term: str) -> AsyncIterator[list[Any]]:
     """Every thread's best hit per role, in batches; nothing for a term the index cannot search."""
+    if not getattr(store, "searchable", False):
+        raise RpcError(METHOD_NOT_FOUND, f"thread/search is not served over {type(store).__name__}: "
+                       "it keeps no full-text index")
     for role in ROLES:
         cursor: str | None = None
         while True:
@@ -122,11 +125,6 @@ async def _hits(store: Any, term: str) -> AsyncIterator[list[Any]]:
                 found = await store.search(index_query(term), role=role, threads=True, limit=BATCH, cursor=cursor)
             except InvalidInput:  # no word to search for (punctuation only, exclusions only)
                 return
-            except StoreError as exc:
-                if "keeps no search index" in str(exc):  # a backend without an index (PostgreSQL, for now)
-                    raise RpcError(METHOD_NOT_FOUND, f"thread/search is not served over {type(store).__name__}: "
-                                   "it keeps no full-text index") from exc
-                raise
             if found.hits:
                 yield found.hits
             if (cursor := found.next_cursor) is None:

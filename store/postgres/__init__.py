@@ -14,7 +14,8 @@
 * :mod:`.commit`: group commit inside a process (a queue and a batch runner);
 * :mod:`.reader`: rows, lines across fork ancestry, keyset list pages, snapshots, dictionaries;
 * :mod:`.upkeep`: delete (keeping what forks read), snapshots, dictionaries;
-* :mod:`.feed`: the change feed across processes (LISTEN/NOTIFY).
+* :mod:`.feed`: the change feed across processes (LISTEN/NOTIFY);
+* :mod:`.search`: the full-text search index (``tsvector`` built in Python, GIN, phrases in a word stream).
 
 Needs the ``postgres`` extra (asyncpg); ``import store`` never imports this package.
 asyncpg rather than psycopg 3, measured here (2026-11-30, local server, best of 3): a round trip

@@ -130,7 +130,8 @@ class Database:
             max_size: most connections held.
             application_name: shown in ``pg_stat_activity``.
             timeout: seconds to wait for one connection.
-            create: create or migrate the schema (False: only check its version).
+            create: create the schema if missing (False: a missing schema is left missing; an
+                existing older one is still migrated, a newer one still refused).
 
         Raises:
             StoreError: the server cannot be reached or refuses (one line: host, database, reason).
@@ -160,12 +161,11 @@ class Database:
         return db
 
     async def setup(self, *, create: bool = True) -> None:
-        """Migrate the schema (or, with ``create=False``, only refuse a newer one)."""
+        """Migrate the schema (with ``create=False``, only one that exists)."""
         async def run(conn: asyncpg.Connection) -> None:
-            if create:
-                await migrate(conn, self.schema)
-            elif await current_version(conn, self.schema) > SCHEMA_VERSION:
-                await migrate(conn, self.schema)  # raises SchemaTooNew without writing
+            found = None if create else await current_version(conn, self.schema)
+            if found is None or found not in (0, SCHEMA_VERSION):
+                await migrate(conn, self.schema)  # an existing older schema is upgraded; a newer one raises
 
         await self.write(run)
 

@@ -28,6 +28,13 @@ Tables (version 1), in one PostgreSQL schema (``rollout`` unless told):
 * ``dictionaries``: trained zstd dictionaries (small, global: a reference table
   when distributed); ``schema_migrations``: applied versions.
 
+Version 2 adds the search index (:mod:`store.postgres.search`): ``search_marks``
+(a thread's watermark: the life ``gen`` and ``last_seq`` it was projected at, a
+fingerprint per turn, its cwd and fork source) and ``search_items`` (one row per
+indexed item: where it is, its field texts, ``doc``, a ``tsvector`` built in
+Python, with a GIN index, and ``words``, the item's words in order, where phrases are
+checked).
+
 Already compressed columns are ``STORAGE EXTERNAL`` (no second compression by
 TOAST). Opening a schema whose newest migration is unknown here raises
 ``SchemaTooNew``. Migrations run under a transaction-scoped advisory lock, so
@@ -122,8 +129,42 @@ CREATE TABLE dictionaries (
 )
 """
 
+_V2 = """
+CREATE TABLE search_marks (
+    thread_id uuid PRIMARY KEY,
+    gen integer NOT NULL,
+    seq bigint NOT NULL,
+    sigs bytea NOT NULL,
+    cwd text,
+    forked_from text,
+    inherited integer NOT NULL DEFAULT 0
+);
+CREATE INDEX search_marks_by_source ON search_marks (forked_from) WHERE forked_from IS NOT NULL;
+CREATE TABLE search_items (
+    thread_id uuid NOT NULL,
+    turn_index integer NOT NULL,
+    ord integer NOT NULL,
+    turn_id text NOT NULL,
+    item_id text NOT NULL,
+    kind text NOT NULL,
+    role text NOT NULL,
+    time_ms bigint,
+    repeated boolean NOT NULL,
+    user_text text NOT NULL,
+    agent_text text NOT NULL,
+    reasoning_text text NOT NULL,
+    tool_in text NOT NULL,
+    tool_out text NOT NULL,
+    paths text NOT NULL,
+    doc tsvector NOT NULL,
+    words text NOT NULL,
+    PRIMARY KEY (thread_id, turn_index, ord)
+);
+CREATE INDEX search_items_doc ON search_items USING gin (doc)
+"""
+
 #: ``(version, name, sql)`` in order; a schema records each one it applied.
-MIGRATIONS: list[tuple[int, str, str]] = [(1, "initial schema", _V1)]
+MIGRATIONS: list[tuple[int, str, str]] = [(1, "initial schema", _V1), (2, "search index", _V2)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

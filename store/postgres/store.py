@@ -16,6 +16,8 @@ The core's primitives on the modules beside this one:
 * the change feed: this store's writes are told by the core after they commit;
   other processes' arrive by LISTEN/NOTIFY (:mod:`store.postgres.feed`) and drop the
   rows cached for planning before subscribers hear of them.
+* search (:mod:`store.postgres.search`): the core's projection with this backend's four
+  index primitives; a projection that lost a race with another process's is done again.
 * the zstd dictionary is trained once enough was stored without one (by whichever
   process first sees that, in a second without writes), then used by every process that
   reads a chunk made with it.
@@ -41,10 +43,12 @@ from rollout.errors import CorruptLog, InvalidInput, RolloutError, StoreError, T
 from ..blobs import Dictionary, bulk, compress, recompress, train
 from ..core import Opening, Store
 from ..listing import ListQuery
+from ..search.hits import Hit, Mark, Update
+from ..search.query import SearchQuery
 from ..state import STATE_DECODER, ThreadState
 from ..tuning import Tuning
 from ..write import Command, Delete, Import
-from . import reader, upkeep
+from . import reader, search, upkeep
 from .batch import RETRY, Batcher
 from .commit import GroupCommit
 from .database import Database
@@ -282,6 +286,22 @@ class PostgresStore(Store):
     async def _open_turn(self, thread_id: str) -> tuple[ThreadState, MidTurn | None]:
         state, _, open_turn = await self._spans(thread_id)
         return state, open_turn
+
+    # ------------------------------------------------------------------ search (store.postgres.search)
+
+    async def _index_stale(self) -> list[str]:
+        return await self.db.read(search.stale)
+
+    async def _index_mark(self, thread_id: str) -> Mark | None:
+        return await self.db.read(search.mark, thread_id)
+
+    async def _index_write(self, thread_id: str, update: Update | None) -> None:
+        columns = await self._compute(search.rows, thread_id, update.docs) if update is not None else [[]]
+        if not await self.db.write(search.write, self.schema, thread_id, update, columns):
+            await self._project(thread_id)  # another process wrote its rows first: project it afresh
+
+    async def _index_query(self, query: SearchQuery) -> list[Hit]:
+        return await self._compute(search.hits, await self.db.read(search.query, query), query)
 
     # ------------------------------------------------------------------ snapshots and the dictionary
 

@@ -21,10 +21,10 @@ reported once, on the source, naming the forks that hold them (``Hit.inherited_b
 
 The backend supplies four primitives (``_index_stale``, ``_index_mark``,
 ``_index_write``, ``_index_query``); those of SQLite, the Codex home's sidecar and memory
-are :class:`store.search.fts5.Fts5Index`. Two optional ones skip the scan when nothing was
+are :class:`store.search.fts5.Fts5Index`; PostgreSQL's are in :mod:`store.postgres.search`
+(``docs/search.md`` compares them). Two optional ones skip the scan when nothing was
 written: ``_index_current`` and ``_index_seal`` (a store-wide write generation the index
-remembers: SQLite's change log, :mod:`store.sqlite.search`; others always scan). What a PostgreSQL variant needs is in
-``docs/search.md``.
+remembers: SQLite's change log, :mod:`store.sqlite.search`; others always scan).
 
 Must not import: rollout.cli, rich.
 """
@@ -39,6 +39,7 @@ from datetime import datetime
 
 from rollout.errors import InvalidInput, RolloutError, ThreadNotFound
 
+from ..backend import Backend
 from ..feed import Change
 from ..segmented import SegmentReads
 from .extract import documents, signatures
@@ -64,6 +65,12 @@ class Searchable(SegmentReads):
 
     def _check(self) -> None:
         raise NotImplementedError  # the core's
+
+    @property
+    def searchable(self) -> bool:
+        """Whether the backend keeps a full-text index (every backend of this package does; one
+        that does not answers :meth:`search` with ``StoreError``)."""
+        return type(self)._index_query is not Backend._index_query
 
     async def search(self, query: str, *, cwd: str | None = None, since: datetime | int | None = None,
                      role: str | None = None, limit: int = 20, cursor: str | None = None,

@@ -1,7 +1,7 @@
 """What a person types into ``rollout search``, parsed once for every backend.
 
 The language, kept small so each backend can compile it (:mod:`store.search.fts5`
-for SQLite FTS5; PostgreSQL's ``tsquery`` later):
+for SQLite FTS5; :mod:`store.postgres.search` for PostgreSQL):
 
 * words are all required: ``parser crash``;
 * ``"a quoted phrase"`` matches those words next to each other;

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from rollout.errors import StoreError
 from serve.search import index_query
 from store import SqliteStore
 
@@ -126,14 +125,15 @@ async def test_search_methods_need_the_experimental_opt_in(connect, method):
 
 
 async def test_a_store_without_an_index_answers_not_served(server, connect, monkeypatch):
-    """A backend that keeps no search index (PostgreSQL today): -32601 naming the store, not an internal error."""
-
-    async def no_index(*args: Any, **kwargs: Any) -> Any:
-        raise StoreError(f"{type(server.store).__name__} keeps no search index")
-
-    monkeypatch.setattr(server.store, "search", no_index)
+    """A backend that keeps no search index (a third-party one): -32601 naming the store, not an internal error."""
+    monkeypatch.setattr(type(server.store), "searchable", property(lambda self: False))
     error = (await (await connect(experimental=True)).request("thread/search", {"searchTerm": "x"}))["error"]
     assert error["code"] == -32601 and "keeps no full-text index" in error["message"]
+
+
+async def test_every_backend_here_keeps_a_search_index(server):
+    """The stores of this package all answer thread/search."""
+    assert server.store.searchable
 
 
 class Gate:

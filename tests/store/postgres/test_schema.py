@@ -12,7 +12,7 @@ from store.postgres.schema import SCHEMA_VERSION
 
 from .conftest import admin
 
-TABLES = {"schema_migrations", "threads", "chunks", "blobs", "idempotency", "snapshots", "dictionaries"}
+TABLES = {"schema_migrations", "threads", "chunks", "blobs", "idempotency", "snapshots", "dictionaries", "search_marks", "search_items"}
 
 
 async def tables(dsn: str, schema: str) -> set[str]:
