@@ -212,14 +212,17 @@ class SqliteStore(Store):
         if isinstance(command, Append) and command.raw and self._writer.obj is not None:
             # Packed here, on the caller's side: the writer thread's serial path only runs SQL.
             # (A turn packs in well under a millisecond; zstd releases the GIL meanwhile.)
-            t = self.tuning
-            command = PackedAppend(command, _guarded(pack, (command.raw,), blob_min=t.blob_min,
-                                                     dictionary=self._dictionary(), level=t.append_level))
+            packed = _guarded(pack, (command.raw,), **self._append_packing())
+            return await self._submit(PackedAppend(command, packed))
         result = await self._submit(command)
         if isinstance(command, Delete):
             self._cache.drop(result)  # its replay builder is no use any more
             return None
         return result
+
+    def _append_packing(self) -> dict[str, Any]:
+        t = self.tuning
+        return {"blob_min": t.blob_min, "dictionary": self._dictionary(), "level": t.append_level}
 
     def _dictionary(self) -> Any:
         writer: Writer | None = self._writer.obj
