@@ -23,7 +23,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks import limits, report
+from benchmarks import bounds as machine_bounds
+from benchmarks import limits, report, startup
 from benchmarks.figures import Plan, Workload, run_stores
 from benchmarks.peers import PEERS
 
@@ -39,6 +40,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help=f"comma-separated stores to run (default: all of {', '.join(PEERS)})")
     parser.add_argument("--no-write", action="store_true", help="leave benchmarks/RESULTS.md alone")
     parser.add_argument("--no-corpus", action="store_true", help="skip the real-corpus workload")
+    parser.add_argument("--no-bounds", action="store_true",
+                        help="skip ours-vs-bounds, resume scaling and CLI start-up (benchmarks.bounds, .startup)")
     parser.add_argument("--dir", type=Path, default=None, help="parent of the temporary directory")
     args = parser.parse_args(argv)
     unknown = set(args.peers.split(",")) - set(PEERS)
@@ -67,13 +70,19 @@ async def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
         log("measuring the machine's limits ...")
         bounds = limits.measure(work.long[0], Path(tmp), quick=args.quick)
         stores, peers = await run_stores(args.peers.split(","), plan, work, Path(tmp), log)
+        extra: dict[str, Any] = {}
+        if "ours" in args.peers.split(",") and not args.no_bounds:
+            (Path(tmp) / "bounds").mkdir()
+            extra["bounds"] = await machine_bounds.measure(work.long[0], Path(tmp) / "bounds", quick=args.quick, log=log)
+            log("start-up of the rollout command ...")
+            extra["startup"] = startup.measure(7 if args.quick else 15)
         log("measuring the machine's limits again (the better of the two is kept) ...")
         bounds = limits.best(bounds, limits.measure(work.long[0], Path(tmp), quick=args.quick))
     table = report.ratios(stores)
     run = {
         "date": report.now(), "command": command, "machine": report.machine(), "plan": asdict(plan),
         "workload": work.describe(), "limits": asdict(bounds), "peers": peers, "stores": stores,
-        "ratios": table, "targets": report.targets(table, stores),
+        "ratios": table, "targets": report.targets(table, stores), **extra,
         "seconds": round(time.perf_counter() - started, 1),
     }
     run["losses"] = report.losses(table, report.label_fill(run))

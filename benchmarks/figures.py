@@ -32,7 +32,8 @@ class Plan:
     turns: int = 200                        # the long thread
     append_threads: int = 3                 # long threads appended (median reported)
     bytes_at: tuple[int, ...] = (50, 100, 200)
-    repeats: int = 5                        # reads, forks, page listings (median reported)
+    repeats: int = 5                        # reads, page listings (median reported)
+    fork_repeats: int = 25                  # forks take well under a millisecond: more samples
     list_threads: int = 10_000
     list_page: int = 50
     corpus: bool = True
@@ -40,7 +41,7 @@ class Plan:
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(append_threads=1, repeats=3, list_threads=2_000)
+        return cls(append_threads=1, repeats=3, fork_repeats=9, list_threads=2_000)
 
 
 @dataclass
@@ -107,7 +108,10 @@ async def _long(cls: type[Driver], plan: Plan, work: Workload, root: Path) -> di
                 sizes[str(mark)] = driver.bytes_on_disk()
         appends.append(total)
         if index == 0:
-            out = {"read": await _reads(driver, thread, plan), "fork": await _forks(driver, thread, plan)}
+            reads = await _reads(driver, thread, plan)
+            sizes["resume"] = driver.bytes_on_disk()  # what the reads left behind (snapshots) included
+            out = {"read": reads, "read_first": {"seconds": reads["all"][0], "bytes": thread.nbytes},
+                   "fork": await _forks(driver, thread, plan)}
         await _finish(driver)
     out["fork_small"] = await _small_fork(cls, plan, work.long[0], root / "fork-50")
     first = work.long[0]
@@ -130,7 +134,7 @@ async def _reads(driver: Driver, thread: Thread, plan: Plan) -> dict[str, Any]:
 
 async def _forks(driver: Driver, thread: Thread, plan: Plan) -> dict[str, Any]:
     times = []
-    for i in range(plan.repeats):
+    for i in range(plan.fork_repeats):
         new_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{thread.thread_id}/fork/{i}"))
         seconds, _ = await timed(lambda: driver.fork(thread.thread_id, new_id))
         times.append(seconds)

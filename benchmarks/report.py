@@ -20,11 +20,13 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 FIGURES: list[tuple[str, str, str]] = [
     ("append", "(1) durable append of a {turns}-turn thread, turn by turn", "s"),
     ("read", "(2) read/resume latest state of the {turns}-turn thread", "ms"),
+    ("read_first", "(2) first read/resume after reopening (no earlier read)", "ms"),
     ("fork", "(3) fork of the {turns}-turn thread", "ms"),
     ("fork_small", "(3) fork of a 50-turn thread (scaling)", "ms"),
     ("bytes@50", "(4) bytes on disk after 50 turns", "MB"),
     ("bytes@100", "(4) bytes on disk after 100 turns", "MB"),
     ("bytes@200", "(4) bytes on disk after 200 turns", "MB"),
+    ("bytes@resume", "(4) bytes on disk after 200 turns and the reads (snapshots included)", "MB"),
     ("list_page", "(5) list newest {page} of {threads} threads", "ms"),
     ("list_all", "(5) list all {threads} threads", "ms"),
     ("corpus_append", "corpus: durable append of {corpus} real threads", "s"),
@@ -76,6 +78,83 @@ def targets(table: dict[str, dict[str, float]], stores: dict[str, dict[str, Any]
                    "minimum": None, "verdict": "not measured" if growth is None
                    else ("met" if growth <= 1.5 else "missed")})
     return checks
+
+
+def _verdict(text: str, ratio: float | None, ok: bool | None) -> dict[str, Any]:
+    verdict = "not measured" if ratio is None or ok is None else ("met" if ok else "missed")
+    return {"target": text, "ratio": ratio, "minimum": None, "verdict": verdict}
+
+
+def issue15_targets(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 15's "done when" list, each with its measured ratio and a verdict."""
+    table, bounds, start = run["ratios"], run.get("bounds") or {}, run.get("startup") or {}
+
+    def at_least(ratio: float | None, minimum: float) -> bool | None:
+        return None if ratio is None else ratio >= minimum
+
+    def bound(name: str) -> float | None:
+        return bounds.get(name, {}).get("ratio")
+
+    checks = [
+        ("durable append of a 200-turn thread >= 2x Agents SDK", table.get("append", {}).get("agents"), 2.0),
+        ("one producer >= 0.8x raw SQLite commit per turn", bound("one_producer"), 0.8),
+        ("64 producers >= 0.8x executemany", bound("many_producers"), 0.8),
+        ("FileStore append >= 0.8x JSONL + fsync per turn", bound("files"), 0.8),
+        ("first read/resume after reopening >= 10x LangGraph", table.get("read_first", {}).get("langgraph"), 10.0),
+        ("corpus read/resume at least as fast as plain JSONL", table.get("corpus_read", {}).get("jsonl"), 1.0),
+        ("bytes after append <= 0.40x JSONL (JSONL / ours >= 2.5)", table.get("bytes@200", {}).get("jsonl"), 2.5),
+        ("bytes after resume <= 0.40x JSONL (JSONL / ours >= 2.5)", table.get("bytes@resume", {}).get("jsonl"), 2.5),
+    ]
+    out = [_verdict(text, ratio, at_least(ratio, minimum)) for text, ratio, minimum in checks]
+    rows = {row["turns"]: row for row in bounds.get("scaling", [])}
+    growth = None
+    if 200 in rows and rows and max(rows) > 200:
+        growth = rows[max(rows)]["snapshot_per_turn_ms"] / rows[200]["snapshot_per_turn_ms"]
+    out.append(_verdict(f"snapshot-backed resume per turn flat ({max(rows) if rows else '?'} turns / 200 turns <= 1.5)",
+                        growth, None if growth is None else growth <= 1.5))
+    inspect = start.get("inspect", {}).get("ratio")
+    out.append(_verdict("`rollout inspect` start-up <= 3x `python -c 'import msgspec'`", inspect,
+                        None if inspect is None else inspect <= 3.0))
+    return out
+
+
+def bounds_section(run: dict[str, Any]) -> list[str]:
+    """Markdown lines: ours against the machine's bounds, resume scaling, CLI start-up, issue-15 targets."""
+    bounds, start = run.get("bounds") or {}, run.get("startup") or {}
+    out = ["## Against the machine's bounds (issue 15)", ""]
+    if bounds:
+        one, many, files = bounds["one_producer"], bounds["many_producers"], bounds["files"]
+        out += [
+            "Each pair measured interleaved in this run (`python -m benchmarks.bounds`); median of the repeats.", "",
+            "| figure | ours | bound | bound ÷ ours (ours ÷ bound for rates) |", "|---|---|---|---|",
+            f"| one producer, 200-turn thread, durable append per turn | {one['ours_s']:.3f} s | "
+            f"{one['bound_s']:.3f} s (raw sqlite3 executemany + COMMIT per turn) | {one['ratio']:.2f}x |",
+            f"| {many['producers']} producers, {many['lines']:,} lines | {many['ours_lines_s']:,.0f} lines/s | "
+            f"{many['bound_rows_s']:,.0f} rows/s (executemany, one transaction) | {many['ratio']:.2f}x |",
+            f"| FileStore, 200-turn thread, durable append per turn | {files['ours_s']:.3f} s | "
+            f"{files['bound_s']:.3f} s (JSONL: one write + fsync per turn) | {files['ratio']:.2f}x |",
+            "", "Resume as the thread grows (SqliteStore, store reopened before each resume; cold: no snapshot "
+            "yet; snapshot-backed: a resume earlier saved one, when it replayed at least `snapshot_every` lines):", "",
+            "| turns | lines | JSONL MB | cold resume | per turn | snapshot-backed resume | per turn |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        out += [f"| {r['turns']:,} | {r['lines']:,} | {r['bytes'] / 1e6:.1f} | {r['cold_ms']:.1f} ms | "
+                f"{r['cold_per_turn_ms']:.3f} ms | {r['snapshot_ms']:.1f} ms | {r['snapshot_per_turn_ms']:.3f} ms |"
+                for r in bounds["scaling"]]
+        out.append("")
+    if start:
+        inspect = start.get("inspect", {})
+        shown = (f"`rollout inspect --json` of the largest corpus file ({inspect['file_bytes'] / 1e6:.1f} MB) "
+                 f"{inspect['seconds'] * 1e3:.0f} ms = {inspect['ratio']:.2f}x" if "seconds" in inspect
+                 else f"`rollout inspect`: {inspect.get('na', 'not measured')}")
+        out += [f"CLI start-up, whole process, best of {start['repeat']}: `python -c 'import msgspec'` "
+                f"{start['import_msgspec'] * 1e3:.0f} ms; `rollout --version` {start['version'] * 1e3:.0f} ms; "
+                f"{shown} (`python -m benchmarks.startup`).", ""]
+    out += ["### Targets (issue 15)", ""]
+    for check in issue15_targets(run):
+        ratio = "" if check["ratio"] is None else f" (measured {check['ratio']:.2f}x)"
+        out.append(f"- {check['target']}: **{check['verdict']}**{ratio}")
+    return [*out, ""]
 
 
 def losses(table: dict[str, dict[str, float]], fill: dict[str, Any]) -> list[str]:
@@ -198,6 +277,7 @@ def markdown(run: dict[str, Any]) -> str:
     for check in run["targets"]:
         ratio = "" if check["ratio"] is None else f" (measured {check['ratio']:.2f}x)"
         out.append(f"- {check['target']}: **{check['verdict']}**{ratio}")
+    out += ["", *bounds_section(run)] if run.get("bounds") or run.get("startup") else []
     out += ["", "## Where we lose", ""]
     out += [f"- {line}" for line in run["losses"]] or ["- nowhere measured in this run"]
     if "unavailable" in run["stores"].get("ours", {}):

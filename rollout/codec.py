@@ -21,6 +21,7 @@ Must not import: replay, store, rollout.cli, rich.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -83,12 +84,24 @@ def _enc_hook(obj: Any) -> Any:
 
 
 _json_line = msgspec.json.Decoder(ev.KnownLine)
-_json_bare_item = msgspec.json.Decoder(ev.ResponseItem)  # pre-envelope response items
 _json_any = msgspec.json.Decoder()
 _json_enc = msgspec.json.Encoder(enc_hook=_enc_hook)
-_pack_line = msgspec.msgpack.Decoder(ev.KnownLine)
 _pack_any = msgspec.msgpack.Decoder()
 _pack_enc = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
+
+
+
+
+# Typed decoders cost milliseconds each to build: the ones a JSONL reader may never need
+# (msgpack lines are stored lines; bare items are 2025 files) are built on first use.
+@functools.cache
+def _json_bare_item() -> msgspec.json.Decoder[ev.ResponseItem]:
+    return msgspec.json.Decoder(ev.ResponseItem)  # pre-envelope response items
+
+
+@functools.cache
+def _pack_line() -> msgspec.msgpack.Decoder[ev.KnownLine]:
+    return msgspec.msgpack.Decoder(ev.KnownLine)
 
 
 # --------------------------------------------------------------------------- decode
@@ -131,7 +144,7 @@ def _decode_uncommon(data: bytes) -> ev.Line:
     """Lines the envelope decoder rejected: bare 2025 items first (typed), then anything."""
     if b'"payload"' not in data:
         try:
-            return ev.ResponseItemLine(timestamp=None, payload=_json_bare_item.decode(data))
+            return ev.ResponseItemLine(timestamp=None, payload=_json_bare_item().decode(data))
         except (msgspec.DecodeError, RecursionError):  # DecodeError includes ValidationError
             pass
     return _from_object(_parse_json(data))
@@ -283,7 +296,7 @@ def decode_msgpack(data: bytes) -> ev.Line:
         DecodeError: the bytes are not a msgpack rollout line.
     """
     try:
-        return _pack_line.decode(data)
+        return _pack_line().decode(data)
     except msgspec.ValidationError:
         pass
     except (msgspec.DecodeError, RecursionError) as exc:

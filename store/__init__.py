@@ -26,19 +26,30 @@ hold every backend to. The API is written once in :class:`store.core.Store`; eac
 Must not import: rollout.cli, rich.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .copy import copy_threads, iter_threads
-from .core import Opening, Store
-from .feed import Change
-from .files import FileStore
-from .memory import MemoryStore
-from .sqlite import SqliteStore
-from .thread import GitInfo, ImportResult, Page, ResumedThread, Thread, ThreadInfo, ThreadStatus, TurnSlice
-from .tuning import Tuning
-
 if TYPE_CHECKING:
+    from .copy import copy_threads, iter_threads
+    from .core import Opening, Store
+    from .feed import Change
+    from .files import FileStore
+    from .memory import MemoryStore
     from .postgres import PostgresStore
+    from .sqlite import SqliteStore
+    from .thread import GitInfo, ImportResult, Page, ResumedThread, Thread, ThreadInfo, ThreadStatus, TurnSlice
+    from .tuning import Tuning
+
+# Each public name and the submodule defining it. They load on first use (PEP 562), so a
+# program importing one small submodule (the CLI's `inspect` needs `store.state`) does not
+# pay for every backend, sqlite3 and asyncio at start-up.
+_WHERE = {
+    "copy_threads": "copy", "iter_threads": "copy", "Opening": "core", "Store": "core", "Change": "feed",
+    "FileStore": "files", "MemoryStore": "memory", "SqliteStore": "sqlite", "PostgresStore": "postgres",
+    "GitInfo": "thread", "ImportResult": "thread", "Page": "thread", "ResumedThread": "thread",
+    "Thread": "thread", "ThreadInfo": "thread", "ThreadStatus": "thread", "TurnSlice": "thread",
+    "Tuning": "tuning",
+}
 
 __all__ = [
     "Change",
@@ -63,11 +74,19 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``store.PostgresStore``, imported on first use (so ``import store`` never needs asyncpg)."""
-    if name != "PostgresStore":
+    """The public names, each imported on first use (``PostgresStore`` needs asyncpg)."""
+    where = _WHERE.get(name)
+    if where is None:
         raise AttributeError(f"module 'store' has no attribute {name!r}")
     try:
-        from .postgres import PostgresStore
+        value = getattr(import_module(f".{where}", __name__), name)
     except ImportError as exc:
+        if name != "PostgresStore":
+            raise
         raise ImportError(f"PostgresStore needs asyncpg: pip install 'rollout-engine[postgres]' ({exc})") from exc
-    return PostgresStore
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -138,14 +138,15 @@ def facts(lines: Iterable[ev.Line]) -> list[Fact]:
     """Reduce lines to the facts :func:`absorb` needs (most lines give none)."""
     found: list[Fact] = []
     for offset, line in enumerate(lines):
-        if isinstance(line, _MAY_TELL) and not codex_reads(line):
-            continue  # Codex drops the line when it reads the file: it tells nothing
+        # A line Codex drops when it reads the file tells nothing (codex_reads). Only the few
+        # kinds that can tell something are checked: the check costs more than the rest.
         match line:
             case ev.SessionMetaLine(payload=meta):
                 found.append((offset, "meta", meta))
-            case ev.EventMsgLine(payload=event):
+            case ev.EventMsgLine(payload=event) if isinstance(event, _FACT_EVENTS) and codex_reads(line):
                 _event_fact(found, offset, event)
-            case ev.TurnContextLine(payload=context) if (settings := settings_of(context)) is not None:
+            case ev.TurnContextLine(payload=context) if (
+                    (settings := settings_of(context)) is not None and codex_reads(line)):
                 found.append((offset, "settings", settings))
             case ev.ResponseItemLine(timestamp=None, payload=ev.Message(role="user") as message):
                 text = _legacy_user_text(message)
@@ -154,7 +155,8 @@ def facts(lines: Iterable[ev.Line]) -> list[Fact]:
     return found
 
 
-_MAY_TELL = (ev.EventMsgLine, ev.TurnContextLine)
+#: the events :func:`_event_fact` takes a fact from (every other event gives none)
+_FACT_EVENTS = (ev.UserMessageEvent, ev.ThreadGoalUpdatedEvent, ev.ThreadSettingsAppliedEvent, ev.ItemCompletedEvent)
 
 
 def _event_fact(found: list[Fact], offset: int, event: Any) -> None:

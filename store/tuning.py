@@ -25,7 +25,7 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
         chunk_lines: lines per chunk when importing or merging.
         chunk_bytes: ... and at most this many bytes.
         blob_min: JSON strings at least this long are stored once by content hash.
-        append_level: zstd level of appended chunks (compressed by the writer).
+        append_level: zstd level of appended chunks (compressed by the caller, before queuing).
         bulk_level: zstd level of imports.
         dictionary_after: train the zstd dictionary once this many bytes were stored without one.
         dictionary_size: size of the trained dictionary.

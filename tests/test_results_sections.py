@@ -27,3 +27,23 @@ def test_merged_rows_update_this_runs_keys_and_keep_the_others():
     assert report.merge_rows(previous, {"b": "| b | 3 |", "c": "| c | 4 |"}, ["a", "b", "c"]) == [
         "| a | 1 |", "| b | 3 |", "| c | 4 |"
     ]
+
+
+def test_issue15_targets_judge_bounds_scaling_and_startup():
+    """Each issue-15 target reads its own measurement; absent ones say "not measured"."""
+    from benchmarks.report import issue15_targets
+
+    scaling = [{"turns": 200, "snapshot_per_turn_ms": 0.2}, {"turns": 5000, "snapshot_per_turn_ms": 0.5}]
+    run = {"ratios": {"append": {"agents": 2.5}, "bytes@200": {"jsonl": 2.4}},
+           "bounds": {"one_producer": {"ratio": 0.9}, "many_producers": {"ratio": 0.5}, "files": {"ratio": 0.8},
+                      "scaling": scaling},
+           "startup": {"inspect": {"ratio": 2.9}}}
+    verdicts = {check["target"].split(" >=")[0].split(" <=")[0]: check["verdict"] for check in issue15_targets(run)}
+    assert verdicts["durable append of a 200-turn thread"] == "met"
+    assert verdicts["one producer"] == "met"
+    assert verdicts["64 producers"] == "missed"
+    assert verdicts["FileStore append"] == "met"
+    assert verdicts["first read/resume after reopening"] == "not measured"
+    assert verdicts["bytes after append"] == "missed"
+    assert verdicts["snapshot-backed resume per turn flat (5000 turns / 200 turns"] == "missed"
+    assert verdicts["`rollout inspect` start-up"] == "met"

@@ -17,7 +17,7 @@ from typing import Any
 
 from benchmarks.peers import Driver
 from benchmarks.workload import Thread
-from rollout.codec import decode_line
+from rollout.codec import decode_line, encode_line, raw_bytes
 from rollout.events import SessionMeta, SessionMetaLine
 from store import SqliteStore  # an ImportError here becomes the "not available" row
 
@@ -28,7 +28,8 @@ class OursDriver(Driver):
     name = "ours"
     package = "rollout-engine"
     durability = "append = 1 durable commit per turn"
-    how = ("SqliteStore: start_thread(meta line), append(thread_id, lines) per turn; resume = store.resume "
+    how = ("SqliteStore: start_thread(meta line), append(thread_id, lines) per turn (a corpus file whose "
+           "lines have no timestamps, pre-envelope 2025, is imported whole: import_rollout); resume = store.resume "
            "(turns + model context); fork = store.fork; list = store.list pages")
 
     async def open(self) -> None:
@@ -44,6 +45,12 @@ class OursDriver(Driver):
 
     async def append_thread(self, thread_id: str, turns: Any) -> None:
         turns = list(turns)
+        if thread_id not in self.ids and any(line.timestamp is None for turn in turns for line in turn):
+            # A pre-envelope (2025) file: its lines carry no timestamp, which append requires
+            # of new lines, so the whole file is imported in one durable transaction instead.
+            data = b"".join((raw_bytes(line) or encode_line(line)) + b"\n" for turn in turns for line in turn)
+            self.ids[thread_id] = (await self.store.import_rollout(data)).thread_id
+            return
         if thread_id not in self.ids:
             first, *rest = turns[0]
             if isinstance(first, SessionMetaLine):

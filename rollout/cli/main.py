@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import DecodeError, RolloutError
-from . import inspect, search_cmd, serve_cmd, store_cmds, sync_cmd, validate, view
+from . import inspect, validate
 from .failure import UsageError
 from .output import Output
 
@@ -74,8 +74,12 @@ def _where() -> argparse.ArgumentParser:
     return where
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full ``rollout`` parser."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full ``rollout`` parser, or with ``command`` a file command alone.
+
+    ``inspect`` and ``validate`` read files and are run often from scripts: given one of
+    them, the store commands' modules (sqlite, asyncio, the HTML renderer) are not imported.
+    """
     parser = _Parser(
         prog="rollout",
         description="Inspect, validate, view, import, export, list, fork and roll back Codex rollouts.",
@@ -88,12 +92,24 @@ def build_parser() -> argparse.ArgumentParser:
     common, where = _common(), _where()
     inspect.register(sub, common, where)
     validate.register(sub, common)
+    if command in _FILE_COMMANDS:
+        return parser
+    from . import search_cmd, serve_cmd, store_cmds, sync_cmd, view
+
     store_cmds.register(sub, common, where)
     view.register(sub, common, where)
     sync_cmd.register(sub, common)
     search_cmd.register(sub, common, where)
     serve_cmd.register(sub, common)
     return parser
+
+
+_FILE_COMMANDS = frozenset({"inspect", "validate", "--version"})
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand (or ``--version``) when it is the first argument, else None (options first)."""
+    return argv[0] if argv and (argv[0] == "--version" or not argv[0].startswith("-")) else None
 
 
 def _describe(exc: BaseException) -> str:
@@ -111,8 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: the arguments after the program name (default: ``sys.argv[1:]``).
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_command(argv)).parse_args(argv)
     except _Exit as exc:
         return exc.status
     out = Output(json=args.json, color=args.color)

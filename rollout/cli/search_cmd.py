@@ -21,7 +21,6 @@ from ..codec import encode_payload
 from .failure import UsageError
 from .output import Output
 from .storage import open_store
-from .transcript import item_anchor
 
 __all__ = ["anchor", "parse_since", "register"]
 
@@ -73,6 +72,8 @@ def parse_since(text: str, now: datetime | None = None) -> int:
 
 def anchor(hit: Any) -> str:
     """The ``rollout view`` anchor of a hit's item."""
+    from .transcript import item_anchor  # the HTML page's anchors; only search hits need them
+
     return item_anchor(hit.item_id, hit.turn_id if hit.repeated_id else None)
 
 

@@ -40,7 +40,7 @@ from ..write import (
 from .search import IndexSeal, IndexWrite
 from .writer import Writer
 
-__all__ = ["CHANGES_KEPT", "InstallDictionary", "PackedImport", "Rewrite", "SaveDerived", "SaveSnapshot", "apply"]
+__all__ = ["CHANGES_KEPT", "InstallDictionary", "PackedAppend", "PackedImport", "Rewrite", "SaveDerived", "SaveSnapshot", "apply"]
 
 #: about how many changes the change log keeps (a process that falls further behind misses some)
 CHANGES_KEPT = 10_000
@@ -52,6 +52,17 @@ class PackedImport:
 
     state: ThreadState
     chunks: list[tuple[int, int, Packed]]
+
+
+@dataclass(frozen=True, slots=True)
+class PackedAppend:
+    """An :class:`~store.write.Append` whose lines were packed by the caller, before queuing.
+
+    The writer thread then only runs SQL. ``packed`` is None for an append of no lines.
+    """
+
+    append: Append
+    packed: Packed | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +105,8 @@ def apply(writer: Writer, command: Any, origin: str = "") -> Any:
     """Run one command on the writer thread and log the change it made; returns what the
     core expects of ``_write``."""
     result = _run(writer, command)
+    if isinstance(command, PackedAppend):
+        command = command.append
     change = Change(kind="started", thread_id=result.id, last_seq=result.last_seq) if isinstance(
         command, PackedImport) else change_of(command, result) if isinstance(command, _LOGGED) else None
     if change is not None:
@@ -106,8 +119,10 @@ _LOGGED = (Append, Start, Fork, SetName, SetMetadata, SetArchived, Delete)
 
 def _run(writer: Writer, command: Any) -> Any:
     match command:
+        case PackedAppend():
+            return _append(writer, command.append, command.packed)
         case Append():
-            return _append(writer, command)
+            return _append(writer, command, None)
         case Start():
             return _start(writer, command)
         case Fork():
@@ -157,15 +172,17 @@ def _start(writer: Writer, command: Start) -> ThreadState:
     return entry.state
 
 
-def _append(writer: Writer, command: Append) -> Appended:
-    """Stored as one chunk, compressed by the writer once the checks pass."""
+def _append(writer: Writer, command: Append, packed: Packed | None) -> Appended:
+    """Stored as one chunk: ``packed`` by the caller, else compressed here once the checks pass."""
     entry = writer.thread(command.thread_id) if command.archived_ok else writer.writable(command.thread_id)
     key_seq = None if command.key is None else writer.tables.key_seq(entry.tkey, command.key)
     plan = command.plan(entry.state, key_seq, writer.clock.tick())
     if plan.repeat:
         return Appended(plan.last_seq, 0, entry.state)
     if command.raw:
-        writer.insert_chunk(entry.tkey, plan.first_seq, len(command.raw), writer.pack(command.raw))
+        if packed is None or not writer.knows(packed):  # packed with a dictionary whose install failed
+            packed = writer.pack(command.raw)
+        writer.insert_chunk(entry.tkey, plan.first_seq, len(command.raw), packed)
     if command.key is not None:
         writer.tables.put_key(entry.tkey, command.key, plan.last_seq)
     if command.raw:

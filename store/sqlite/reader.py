@@ -239,7 +239,7 @@ class Reader:
         """The thread's turns, the due snapshot (or None) and its resume context."""
         entry = cache.entry(row.tkey)
         with entry.lock:
-            builder = self._ready(row, entry)
+            builder = self._ready_both(row, entry)
             context = self._context_ready(row, entry).context()
             if context is None:  # a rollback discarded a compaction already applied: rebuild
                 entry.context = ContextBuilder.of(self.lines(row, 1, entry.seq))
@@ -273,6 +273,26 @@ class Reader:
                 entry.builder = None  # half fed: never reuse it
                 raise
             entry.seq = row.state.last_seq
+        return entry.builder  # type: ignore[return-value]
+
+    def _ready_both(self, row: Row, entry: _Builder) -> HistoryBuilder:
+        """:meth:`_ready`, and the context builder fed as far, decoding each line once for both."""
+        if entry.builder is None or entry.seq > row.state.last_seq:
+            self._restore(row, entry)
+        if entry.context is None:
+            entry.context, entry.context_seq = self._restore_context(row, entry.seq)
+        lo = min(entry.seq, entry.context_seq) + 1
+        if lo > row.state.last_seq:
+            return entry.builder  # type: ignore[return-value]
+        lines = self.lines(row, lo, row.state.last_seq)
+        for which in ("builder", "context"):
+            done = entry.seq if which == "builder" else entry.context_seq
+            try:
+                getattr(entry, which).feed_many(lines[done + 1 - lo:])
+            except BaseException:
+                setattr(entry, which, None)  # half fed: never reuse it
+                raise
+        entry.seq = entry.context_seq = row.state.last_seq
         return entry.builder  # type: ignore[return-value]
 
     def _context_ready(self, row: Row, entry: _Builder) -> ContextBuilder:

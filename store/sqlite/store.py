@@ -10,8 +10,9 @@ Threads of execution:
 * two packer threads compress imports, and train the zstd dictionary in the background
   once enough data exists.
 
-Each append becomes one chunk row, compressed by the writer (zstd with the store's
-dictionary, long strings split out as shared blobs, see :mod:`store.blobs`).
+Each append becomes one chunk row, compressed by the caller before it is queued (zstd
+with the store's dictionary, long strings split out as shared blobs, see :mod:`store.blobs`);
+the writer thread only runs SQL.
 Forks are pointers (:mod:`store.sqlite.reader`). Replay state is cached per thread and
 snapshotted; turn indexes (:mod:`store.turns`) are kept in the ``derived`` table. Writes
 made by other processes on the same file reach this store's subscribers through the change
@@ -38,7 +39,7 @@ from replay import MidTurn, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.errors import InvalidInput, RolloutError, StoreError
 
-from ..blobs import bulk, recompress, train
+from ..blobs import bulk, pack, recompress, train
 from ..core import Opening, Store
 from ..feed import Change
 from ..listing import ListQuery
@@ -46,8 +47,8 @@ from ..search.hits import Hit, Mark, Update
 from ..search.query import SearchQuery
 from ..state import ThreadState
 from ..tuning import Tuning
-from ..write import Command, Delete, Import
-from .command import InstallDictionary, PackedImport, Rewrite, SaveDerived, SaveSnapshot, apply
+from ..write import Append, Command, Delete, Import
+from .command import InstallDictionary, PackedAppend, PackedImport, Rewrite, SaveDerived, SaveSnapshot, apply
 from .group_commit import GroupCommit
 from .reader import (
     Reader,
@@ -70,9 +71,9 @@ from .writer import Writer
 __all__ = ["SqliteStore"]
 
 
-def _guarded(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+def _guarded(fn: Callable[..., Any], args: tuple[Any, ...], **kwargs: Any) -> Any:
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except RolloutError:
         raise
     except (sqlite3.Error, msgspec.DecodeError, OSError) as exc:
@@ -208,11 +209,20 @@ class SqliteStore(Store):
             chunks = await self._pack(bulk, command.raw, blob_min=t.blob_min, dictionary=self._dictionary(),
                                       level=t.bulk_level, chunk_lines=t.chunk_lines, chunk_bytes=t.chunk_bytes)
             return await self._submit(PackedImport(command.state, chunks))
+        if isinstance(command, Append) and command.raw and self._writer.obj is not None:
+            # Packed here, on the caller's side: the writer thread's serial path only runs SQL.
+            # (A turn packs in well under a millisecond; zstd releases the GIL meanwhile.)
+            packed = _guarded(pack, (command.raw,), **self._append_packing())
+            return await self._submit(PackedAppend(command, packed))
         result = await self._submit(command)
         if isinstance(command, Delete):
             self._cache.drop(result)  # its replay builder is no use any more
             return None
         return result
+
+    def _append_packing(self) -> dict[str, Any]:
+        t = self.tuning
+        return {"blob_min": t.blob_min, "dictionary": self._dictionary(), "level": t.append_level}
 
     def _dictionary(self) -> Any:
         writer: Writer | None = self._writer.obj
@@ -368,5 +378,5 @@ def _verb(command: Any) -> str:
     """What a write command would have done, for the read-only error."""
     return {"Append": "append", "Start": "start a thread", "Fork": "fork", "SetName": "name a thread",
             "SetArchived": "archive or unarchive", "Delete": "delete a thread",
-            "PackedImport": "import"}.get(type(command).__name__, "write to it")
+            "PackedImport": "import", "PackedAppend": "append"}.get(type(command).__name__, "write to it")
 

@@ -7,8 +7,8 @@ fails -- ``Conflict``, ``ThreadNotFound``, a SQLite error -- is rolled back alon
 others still commit; a lone command needs none), then merges tails of tiny chunks,
 writes each changed thread row once, and commits: one fsync per batch.
 
-Each append becomes one chunk row, compressed here at a fast zstd level (zstd releases
-the GIL, so the event loop keeps accepting writes meanwhile). What each command does is
+Each append becomes one chunk row, compressed at a fast zstd level by the caller before
+it is queued (:class:`store.sqlite.command.PackedAppend`), so this thread runs SQL only. What each command does is
 in :mod:`store.sqlite.command`; every statement is in :mod:`store.sqlite.tables`.
 
 Commands check everything they can before their first statement and update the writer's
@@ -271,6 +271,10 @@ class Writer:
         self.tables.insert_chunk(tkey, first_seq, first_seq + count - 1, packed.zdict, packed.frame)
         if packed.zdict == 0:
             self.undict_bytes += packed.size
+
+    def knows(self, packed: Packed) -> bool:
+        """Whether ``packed`` (compressed off this thread) used a dictionary this database holds."""
+        return packed.zdict in self._known
 
     def pack(self, lines: list[bytes], *, level: int | None = None) -> Packed:
         """Compress lines into one chunk with the current dictionary."""

@@ -29,7 +29,7 @@ async def _expected(store: SqliteStore, thread_id: str) -> replay.ResumeContext:
 
 
 async def test_a_cold_resume_starts_from_the_persisted_context(tmp_path, monkeypatch):
-    """After reopening, resume replays only the lines after the snapshot, for turns and context alike."""
+    """After reopening, resume decodes only the lines after the snapshot, once, for turns and context alike."""
     path = tmp_path / "a.db"
     async with SqliteStore.open(path, tuning=TINY) as store:
         info = await store.start_thread(meta())
@@ -44,7 +44,24 @@ async def test_a_cold_resume_starts_from_the_persisted_context(tmp_path, monkeyp
     async with SqliteStore.open(path, tuning=Tuning(snapshot_every=10_000)) as store:
         seq = await store.append(info.id, user("more"))
         resumed = await store.resume(info.id)
-        assert ranges == [(snapshot_seq + 1, seq)] * 2
+        assert ranges == [(snapshot_seq + 1, seq)]
+        assert resumed.context == await _expected(store, info.id)
+        assert resumed.thread.turns == replay.build_turns(await store.read_lines(info.id))
+
+
+async def test_a_cold_resume_without_a_snapshot_decodes_each_line_once(tmp_path, monkeypatch):
+    """With nothing persisted, one decode of the whole thread feeds both the turns and the context."""
+    path = tmp_path / "a.db"
+    async with SqliteStore.open(path, tuning=Tuning(snapshot_every=10_000)) as store:
+        info = await store.start_thread(meta())
+        for number in range(3):
+            seq = await store.append(info.id, turn(f"t-{number}", "p"))
+    ranges: list[tuple[int, int]] = []
+    original = Reader.lines
+    monkeypatch.setattr(Reader, "lines", lambda self, row, lo, hi: ranges.append((lo, hi)) or original(self, row, lo, hi))
+    async with SqliteStore.open(path, tuning=Tuning(snapshot_every=10_000)) as store:
+        resumed = await store.resume(info.id)
+        assert ranges == [(1, seq)]
         assert resumed.context == await _expected(store, info.id)
         assert resumed.thread.turns == replay.build_turns(await store.read_lines(info.id))
 
