@@ -117,3 +117,19 @@ def test_builder_states_with_odd_field_types_load_back():
     ]
     restored = HistoryBuilder.load(HistoryBuilder().feed_many(lines[:4]).dump())
     assert restored.feed_many(lines[4:]).snapshot() == build_turns(lines)
+
+
+@pytest.mark.parametrize("params", [b'"\xed\xa0\x80"', b'["\xff"]', b'{"threadId": "\xed\xa0\x80"}'])
+async def test_params_holding_bad_utf8_get_an_invalid_request_reply(params):
+    """serve_message/params-bad-utf8: bad UTF-8 in params answered 'internal error: DecodeError'."""
+    from serve import AppServer
+    from store import MemoryStore
+
+    async with MemoryStore.open() as store:
+        server = AppServer(store)
+        conn = server.connect(lambda _: None)
+        await conn.handle(b'{"id":0,"method":"initialize","params":{"clientInfo":{"name":"t","version":"0"}}}')
+        reply = json.loads(await conn.handle(b'{"id":10,"method":"thread/metadata/update","params":' + params + b"}"))
+        await server.aclose()
+    assert reply["id"] == 10 and reply["error"]["code"] == -32600
+    assert reply["error"]["message"].startswith("Invalid request:")
