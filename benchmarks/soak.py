@@ -16,7 +16,10 @@ opening the store), reopens the store and checks:
 
 Only the public store API drives the writer and the reader (``Store.open``,
 ``start_thread``, ``append``, ``info``, ``read_lines``), so the soak outlives
-changes to the stores' insides; a new backend is one entry in ``BACKENDS``.
+changes to the stores' insides; a new backend is one entry in ``BACKENDS``. The
+``postgres`` backend runs on the server at ``$ROLLOUT_SOAK_DSN`` (default
+``postgresql://127.0.0.1:5432/test``) in a schema of its own named after the soak's
+folder, dropped at the end (``--backend postgres`` only runs where a server answers).
 Prints kills survived, acknowledged appends checked, losses (must be 0), partial
 appends (must be 0 where appends are atomic: ``ATOMIC_APPENDS``) and corruption
 (must be 0); exits 1 otherwise.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -62,10 +66,42 @@ def _files(path: Path) -> AbstractAsyncContextManager[Any]:
     return FileStore.open(path / "codex")
 
 
-BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[Any]]] = {"sqlite": _sqlite, "files": _files}
+DSN = os.environ.get("ROLLOUT_SOAK_DSN", "postgresql://127.0.0.1:5432/test")
+
+
+def pg_schema(path: Path) -> str:
+    """The PostgreSQL schema of the soak in ``path`` (the writer and the checker agree on it)."""
+    return "soak_" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+
+
+def _postgres(path: Path) -> AbstractAsyncContextManager[Any]:
+    from store import PostgresStore
+
+    return PostgresStore.open(DSN, schema=pg_schema(path), pool_size=2, listen=False)
+
+
+BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[Any]]] = {
+    "sqlite": _sqlite, "files": _files, "postgres": _postgres}
 #: Backends whose append is all-or-nothing across a crash. A Codex home appends line by line:
 #: a kill in the middle of a multi-line append keeps its first lines (never acknowledged).
-ATOMIC_APPENDS = {"sqlite"}
+ATOMIC_APPENDS = {"sqlite", "postgres"}
+#: what ``python -m benchmarks.soak`` runs without ``--backend``
+DEFAULT_BACKENDS = ["sqlite", "files"]
+
+
+def forget(backend: str, path: Path) -> None:
+    """Remove what a soak keeps outside ``path`` (the PostgreSQL schema)."""
+    if backend == "postgres":
+        import asyncpg
+
+        async def drop() -> None:
+            conn = await asyncpg.connect(DSN)
+            try:
+                await conn.execute(f"DROP SCHEMA IF EXISTS {pg_schema(path)} CASCADE")
+            finally:
+                await conn.close()
+
+        asyncio.run(drop())
 
 
 def line_for(thread_id: str, seq: int) -> ev.Line:
@@ -250,14 +286,23 @@ def soak(backend: str, kills: int, workdir: Path, *, seed: int = 0, progress: bo
     path.mkdir(parents=True, exist_ok=True)
     log, verified, started = _Log(), {}, time.monotonic()
     for kill in range(1, kills + 1):
-        _kill_once(backend, path, acks, rng)
+        stop = False
+        try:
+            _kill_once(backend, path, acks, rng)
+        except KeyboardInterrupt:  # SIGINT: the writer is dead (killed on the way out); check it, report, stop
+            stop = True
+            print(f"  {backend}: interrupted at kill {kill}: a full check, then the report", file=sys.stderr)
         report.kills += 1
         report.appends_checked += log.read(acks)
-        if kill % FULL_CHECK_EVERY == 0 or kill == kills:
+        if stop or kill % FULL_CHECK_EVERY == 0 or kill == kills:
             verified.clear()
         report.survived += _verify(backend, path, log, verified, report)
-        if progress and kill % 50 == 0:
-            print(f"  {backend}: {kill}/{kills} kills, {report.appends_checked} appends checked", file=sys.stderr)
+        if progress and (stop or kill % 50 == 0):
+            print(f"  {backend}: {kill}/{kills} kills, {report.appends_checked} appends checked, "
+                  f"{report.losses} losses, {report.partial_appends} partial, {report.corruptions} corrupt",
+                  file=sys.stderr)
+        if stop:
+            break
     report.seconds = time.monotonic() - started
     return report
 
@@ -306,7 +351,7 @@ def markdown(reports: list[SoakReport], command: str, results: Any) -> str:
         "backend's integrity are checked (SQLite `integrity_check`; in a Codex home every line decodes or is the "
         "cut-off start of the line being written). Losses and corruption must be 0. A partial append is a kill "
         "in the middle of a multi-line append that left its first lines stored (never acknowledged): 0 for "
-        "SQLite, whose appends are transactions; a Codex home appends line by line. Each problem counts once, "
+        "SQLite and PostgreSQL, whose appends are transactions; a Codex home appends line by line. Each problem counts once, "
         "however many later checks see it; a kill survived when its check found no loss or corruption.",
     ])
 
@@ -315,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.splitlines()[0],
                                      epilog="example: python -m benchmarks.soak --kills 1000")
     parser.add_argument("--kills", type=int, default=100, help="SIGKILLs per backend (default 100)")
-    parser.add_argument("--backend", action="append", choices=sorted(BACKENDS), help="only this backend (repeatable)")
+    parser.add_argument("--backend", action="append", choices=sorted(BACKENDS),
+                        help="only this backend (repeatable; default sqlite and files; postgres needs a server)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the kill moments")
     parser.add_argument("--workdir", type=Path, help="keep the stores here (default: a temporary directory)")
     parser.add_argument("--json", action="store_true", help="one JSON object per backend")
@@ -327,7 +373,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="soak-") as temp:
         workdir = args.workdir or Path(temp)
-        reports = [soak(b, args.kills, workdir, seed=args.seed, progress=not args.json) for b in args.backend or BACKENDS]
+        reports = []
+        for backend in args.backend or DEFAULT_BACKENDS:
+            try:
+                reports.append(soak(backend, args.kills, workdir, seed=args.seed, progress=not args.json))
+            finally:
+                if args.workdir is None:
+                    forget(backend, workdir / backend)
     if args.json:
         for report in reports:
             print(json.dumps(asdict(report)))

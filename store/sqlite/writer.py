@@ -107,15 +107,21 @@ class Writer:
     def run(self, commands: list[Any]) -> list[tuple[bool, Any]]:
         """Apply ``commands`` in one transaction; ``(ok, result or exception)`` for each."""
         try:
+            self._step("begin")
             self._begin()
             alone = len(commands) == 1
-            results = [self._one(command, alone=alone) for command in commands]
+            results = []
+            for command in commands:
+                results.append(self._one(command, alone=alone))
+                self._step("command")
             if self.conn.in_transaction:  # False only when a lone command failed and rolled it back
                 self._finish()
+                self._step("commit")
                 self.tables.commit()
         except Exception as exc:  # noqa: BLE001 -- any failure loses the whole batch: nothing was committed
             self._abort()
             return [(False, _batch_error(exc)) for _ in commands]
+        self._after_commit()
         self._dirty.clear()
         self._forced.clear()
         self._saved_undict = self.undict_bytes
@@ -127,6 +133,22 @@ class Writer:
         while len(self._cache) > _CACHED_ROWS:
             self._cache.popitem(last=False)
         return results
+
+    # Fault injection, for tests only: ``on_step(step, conn)`` is called before BEGIN ("begin"),
+    # after each command ("command"), before COMMIT ("commit") and after it, where SQLite's
+    # automatic WAL checkpoint has run ("checkpoint"). Whatever it raises is a failure at that step.
+    on_step: Callable[[str, sqlite3.Connection], None] | None = None
+
+    def _step(self, step: str) -> None:
+        if self.on_step is not None:
+            self.on_step(step, self.conn)
+
+    def _after_commit(self) -> None:
+        """After COMMIT the batch is durable: a failure here (a checkpoint's) must not fail its callers."""
+        try:
+            self._step("checkpoint")
+        except Exception:  # noqa: BLE001 -- SQLite retries the checkpoint at a later commit
+            pass
 
     def _begin(self) -> None:
         self.tables.begin(immediate=True)
