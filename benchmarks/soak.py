@@ -155,6 +155,7 @@ class SoakReport:
     partial_appends: int = 0
     corruptions: int = 0
     seconds: float = 0.0
+    server_away: int = 0  # times the database server was restarting (by others) and the soak waited
     errors: list[str] = field(default_factory=list)
 
     def note(self, kind: str, message: str) -> None:
@@ -181,13 +182,44 @@ def _kill_once(backend: str, path: Path, acks: Path, rng: random.Random) -> None
         else:
             ready = child.stdout.readline()  # type: ignore[union-attr]
             if ready != b"ready\n":
-                raise RuntimeError(f"writer failed to start: {child.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                err = child.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+                if _server_away(err):
+                    raise ServerAway(err.strip().splitlines()[-1])
+                raise RuntimeError(f"writer failed to start: {err}")
             time.sleep(rng.uniform(0.0, 0.3))
     finally:
         child.send_signal(signal.SIGKILL)
         _, err = child.communicate()
     if child.returncode != -signal.SIGKILL:
+        if _server_away(err.decode()):
+            raise ServerAway(err.decode().strip().splitlines()[-1])
         raise RuntimeError(f"writer exited by itself ({child.returncode}): {err.decode()[-2000:]}")
+
+
+class ServerAway(Exception):
+    """The database server is restarting (another program's doing): wait, then try that kill again."""
+
+
+def _server_away(err: str) -> bool:
+    return any(sign in err for sign in ("cannot connect to PostgreSQL", "lost the connection to PostgreSQL",
+                                        "the database system is shutting down", "the database system is starting up"))
+
+
+def _patiently(what: Callable[[], Any], report: SoakReport, tries: int = 60) -> Any:
+    """``what()``, retried every 2 s while the database server is away (counted in the report's errors)."""
+    for attempt in range(tries):
+        try:
+            return what()
+        except ServerAway as exc:
+            reason = str(exc)
+        except Exception as exc:  # the checker's store: a StoreError naming the lost server
+            if not _server_away(str(exc)) or attempt == tries - 1:
+                raise
+            reason = str(exc)
+        report.server_away += 1
+        print(f"  {report.backend}: server away ({reason[:120]}); retrying in 2 s", file=sys.stderr)
+        time.sleep(2)
+    raise RuntimeError(f"{report.backend}: the server stayed away")
 
 
 @dataclass
@@ -288,7 +320,7 @@ def soak(backend: str, kills: int, workdir: Path, *, seed: int = 0, progress: bo
     for kill in range(1, kills + 1):
         stop = False
         try:
-            _kill_once(backend, path, acks, rng)
+            _patiently(lambda: _kill_once(backend, path, acks, rng), report)
         except KeyboardInterrupt:  # SIGINT: the writer is dead (killed on the way out); check it, report, stop
             stop = True
             print(f"  {backend}: interrupted at kill {kill}: a full check, then the report", file=sys.stderr)
@@ -296,7 +328,7 @@ def soak(backend: str, kills: int, workdir: Path, *, seed: int = 0, progress: bo
         report.appends_checked += log.read(acks)
         if stop or kill % FULL_CHECK_EVERY == 0 or kill == kills:
             verified.clear()
-        report.survived += _verify(backend, path, log, verified, report)
+        report.survived += _patiently(lambda: _verify(backend, path, log, verified, report), report)
         if progress and (stop or kill % 50 == 0):
             print(f"  {backend}: {kill}/{kills} kills, {report.appends_checked} appends checked, "
                   f"{report.losses} losses, {report.partial_appends} partial, {report.corruptions} corrupt",

@@ -96,11 +96,17 @@ class Writer:
         self._forced: set[int] = set()
         self._freed = False
         self._version = -1
+        self.path = self._path()
         self._load_settings()
 
     @property
     def conn(self) -> sqlite3.Connection:
         return self.tables.conn
+
+    def _path(self) -> str:
+        """The database file (for messages)."""
+        row = self.conn.execute("PRAGMA database_list").fetchone()
+        return row[2] if row and row[2] else "(in memory)"
 
     # ------------------------------------------------------------------ batches
 
@@ -120,7 +126,7 @@ class Writer:
                 self.tables.commit()
         except Exception as exc:  # noqa: BLE001 -- any failure loses the whole batch: nothing was committed
             self._abort()
-            return [(False, _batch_error(exc)) for _ in commands]
+            return [(False, _batch_error(exc, self.path, command)) for command in commands]
         self._after_commit()
         self._dirty.clear()
         self._forced.clear()
@@ -380,10 +386,13 @@ def _decode_state(data: bytes, thread_id: str) -> ThreadState:
         raise CorruptLog(f"thread {thread_id}: stored state does not decode: {exc}") from exc
 
 
-def _batch_error(exc: BaseException) -> RolloutError:
-    """A fresh exception per caller, so the tracebacks of a failed batch do not pile up."""
+def _batch_error(exc: BaseException, path: str, command: Any) -> RolloutError:
+    """A fresh exception per caller (so the tracebacks of a failed batch do not pile up), naming the
+    database and the caller's thread."""
     cause = exc.__cause__ if isinstance(exc, _BatchLost) and exc.__cause__ else exc
     error = translate(cause)
-    fresh = (CorruptLog if isinstance(error, CorruptLog) else StoreError)(f"write batch failed: {error}")
+    thread_id = getattr(command, "thread_id", None) or getattr(getattr(command, "state", None), "id", None)
+    where = f"{path}, thread {thread_id}" if thread_id else path
+    fresh = (CorruptLog if isinstance(error, CorruptLog) else StoreError)(f"write batch failed ({where}): {error}")
     fresh.__cause__ = cause
     return fresh

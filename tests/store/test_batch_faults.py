@@ -100,7 +100,8 @@ async def test_a_fault_at_each_step_of_a_batch_fails_it_whole_or_not_at_all(tmp_
         assert injected.fired and sizes == [THREADS], (injected.steps, sizes)
         if FAILS[step]:
             assert all(isinstance(o, StoreError) for o in outcomes), outcomes
-            assert all(str(o).startswith("write batch failed: ") for o in outcomes)
+            for thread_id, outcome in zip(expected, outcomes):
+                assert str(outcome).startswith(f"write batch failed ({path}, thread {thread_id}): "), outcome
             assert expected == before
         else:
             assert all(isinstance(o, int) for o in outcomes), outcomes
