@@ -380,7 +380,7 @@ class FileStore(Store):
         copies = {row.path, *(f.path for f in index.files_of(thread_id))}
         with index.transaction():
             for rel in copies:
-                (self.home.root / rel).unlink(missing_ok=True)
+                self.home.remove(self.home.root / rel)
                 index.drop_file(rel)
             index.drop_thread(thread_id)
             index.drop_thread_data(thread_id)
