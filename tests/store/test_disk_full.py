@@ -139,7 +139,7 @@ async def test_filestore_cuts_off_an_append_that_failed_halfway(tmp_path, monkey
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr(rollout_writer.os, "write", short_then_full)
-        with pytest.raises(StoreError, match="disk is full.*nothing of this append was written"):
+        with pytest.raises(StoreError, match=r"disk is full.*nothing of this append was written"):
             await store.append(thread_id, turn("t9", "lost"))
         monkeypatch.setattr(rollout_writer.os, "write", real_write)
         assert calls["n"] == 2
