@@ -1,6 +1,9 @@
 """What fuzzing found, one behaviour test per finding (the saved inputs replay in test_fuzz.py).
 
-Each docstring names the finding's input under ``tests/fuzz/findings/``.
+Each docstring names the finding's input under ``tests/fuzz/findings/``. One input has no
+test here: ``serve_message/timeout-under-load`` went over the 1 s limit while the machine ran
+the test suite and a soak beside the fuzzer; alone it takes about 2 ms (a scheduling stall,
+not a hang). It is kept and replayed with the seeds (test_fuzz.py), like every finding.
 """
 
 from __future__ import annotations
