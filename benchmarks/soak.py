@@ -16,7 +16,10 @@ opening the store), reopens the store and checks:
 
 Only the public store API drives the writer and the reader (``Store.open``,
 ``start_thread``, ``append``, ``info``, ``read_lines``), so the soak outlives
-changes to the stores' insides; a new backend is one entry in ``BACKENDS``.
+changes to the stores' insides; a new backend is one entry in ``BACKENDS``. The
+``postgres`` backend runs on the server at ``$ROLLOUT_SOAK_DSN`` (default
+``postgresql://127.0.0.1:5432/test``) in a schema of its own named after the soak's
+folder, dropped at the end (``--backend postgres`` only runs where a server answers).
 Prints kills survived, acknowledged appends checked, losses (must be 0), partial
 appends (must be 0 where appends are atomic: ``ATOMIC_APPENDS``) and corruption
 (must be 0); exits 1 otherwise.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -62,10 +66,42 @@ def _files(path: Path) -> AbstractAsyncContextManager[Any]:
     return FileStore.open(path / "codex")
 
 
-BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[Any]]] = {"sqlite": _sqlite, "files": _files}
+DSN = os.environ.get("ROLLOUT_SOAK_DSN", "postgresql://127.0.0.1:5432/test")
+
+
+def pg_schema(path: Path) -> str:
+    """The PostgreSQL schema of the soak in ``path`` (the writer and the checker agree on it)."""
+    return "soak_" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+
+
+def _postgres(path: Path) -> AbstractAsyncContextManager[Any]:
+    from store import PostgresStore
+
+    return PostgresStore.open(DSN, schema=pg_schema(path), pool_size=2, listen=False)
+
+
+BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[Any]]] = {
+    "sqlite": _sqlite, "files": _files, "postgres": _postgres}
 #: Backends whose append is all-or-nothing across a crash. A Codex home appends line by line:
 #: a kill in the middle of a multi-line append keeps its first lines (never acknowledged).
-ATOMIC_APPENDS = {"sqlite"}
+ATOMIC_APPENDS = {"sqlite", "postgres"}
+#: what ``python -m benchmarks.soak`` runs without ``--backend``
+DEFAULT_BACKENDS = ["sqlite", "files"]
+
+
+def forget(backend: str, path: Path) -> None:
+    """Remove what a soak keeps outside ``path`` (the PostgreSQL schema)."""
+    if backend == "postgres":
+        import asyncpg
+
+        async def drop() -> None:
+            conn = await asyncpg.connect(DSN)
+            try:
+                await conn.execute(f"DROP SCHEMA IF EXISTS {pg_schema(path)} CASCADE")
+            finally:
+                await conn.close()
+
+        asyncio.run(drop())
 
 
 def line_for(thread_id: str, seq: int) -> ev.Line:
@@ -119,6 +155,7 @@ class SoakReport:
     partial_appends: int = 0
     corruptions: int = 0
     seconds: float = 0.0
+    server_away: int = 0  # times the database server was restarting (by others) and the soak waited
     errors: list[str] = field(default_factory=list)
 
     def note(self, kind: str, message: str) -> None:
@@ -145,13 +182,44 @@ def _kill_once(backend: str, path: Path, acks: Path, rng: random.Random) -> None
         else:
             ready = child.stdout.readline()  # type: ignore[union-attr]
             if ready != b"ready\n":
-                raise RuntimeError(f"writer failed to start: {child.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                err = child.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+                if _server_away(err):
+                    raise ServerAway(err.strip().splitlines()[-1])
+                raise RuntimeError(f"writer failed to start: {err}")
             time.sleep(rng.uniform(0.0, 0.3))
     finally:
         child.send_signal(signal.SIGKILL)
         _, err = child.communicate()
     if child.returncode != -signal.SIGKILL:
+        if _server_away(err.decode()):
+            raise ServerAway(err.decode().strip().splitlines()[-1])
         raise RuntimeError(f"writer exited by itself ({child.returncode}): {err.decode()[-2000:]}")
+
+
+class ServerAway(Exception):
+    """The database server is restarting (another program's doing): wait, then try that kill again."""
+
+
+def _server_away(err: str) -> bool:
+    return any(sign in err for sign in ("cannot connect to PostgreSQL", "lost the connection to PostgreSQL",
+                                        "the database system is shutting down", "the database system is starting up"))
+
+
+def _patiently(what: Callable[[], Any], report: SoakReport, tries: int = 60) -> Any:
+    """``what()``, retried every 2 s while the database server is away (counted in the report's errors)."""
+    for attempt in range(tries):
+        try:
+            return what()
+        except ServerAway as exc:
+            reason = str(exc)
+        except Exception as exc:  # the checker's store: a StoreError naming the lost server
+            if not _server_away(str(exc)) or attempt == tries - 1:
+                raise
+            reason = str(exc)
+        report.server_away += 1
+        print(f"  {report.backend}: server away ({reason[:120]}); retrying in 2 s", file=sys.stderr)
+        time.sleep(2)
+    raise RuntimeError(f"{report.backend}: the server stayed away")
 
 
 @dataclass
@@ -250,14 +318,23 @@ def soak(backend: str, kills: int, workdir: Path, *, seed: int = 0, progress: bo
     path.mkdir(parents=True, exist_ok=True)
     log, verified, started = _Log(), {}, time.monotonic()
     for kill in range(1, kills + 1):
-        _kill_once(backend, path, acks, rng)
+        stop = False
+        try:
+            _patiently(lambda: _kill_once(backend, path, acks, rng), report)
+        except KeyboardInterrupt:  # SIGINT: the writer is dead (killed on the way out); check it, report, stop
+            stop = True
+            print(f"  {backend}: interrupted at kill {kill}: a full check, then the report", file=sys.stderr)
         report.kills += 1
         report.appends_checked += log.read(acks)
-        if kill % FULL_CHECK_EVERY == 0 or kill == kills:
+        if stop or kill % FULL_CHECK_EVERY == 0 or kill == kills:
             verified.clear()
-        report.survived += _verify(backend, path, log, verified, report)
-        if progress and kill % 50 == 0:
-            print(f"  {backend}: {kill}/{kills} kills, {report.appends_checked} appends checked", file=sys.stderr)
+        report.survived += _patiently(lambda: _verify(backend, path, log, verified, report), report)
+        if progress and (stop or kill % 50 == 0):
+            print(f"  {backend}: {kill}/{kills} kills, {report.appends_checked} appends checked, "
+                  f"{report.losses} losses, {report.partial_appends} partial, {report.corruptions} corrupt",
+                  file=sys.stderr)
+        if stop:
+            break
     report.seconds = time.monotonic() - started
     return report
 
@@ -306,7 +383,7 @@ def markdown(reports: list[SoakReport], command: str, results: Any) -> str:
         "backend's integrity are checked (SQLite `integrity_check`; in a Codex home every line decodes or is the "
         "cut-off start of the line being written). Losses and corruption must be 0. A partial append is a kill "
         "in the middle of a multi-line append that left its first lines stored (never acknowledged): 0 for "
-        "SQLite, whose appends are transactions; a Codex home appends line by line. Each problem counts once, "
+        "SQLite and PostgreSQL, whose appends are transactions; a Codex home appends line by line. Each problem counts once, "
         "however many later checks see it; a kill survived when its check found no loss or corruption.",
     ])
 
@@ -315,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.splitlines()[0],
                                      epilog="example: python -m benchmarks.soak --kills 1000")
     parser.add_argument("--kills", type=int, default=100, help="SIGKILLs per backend (default 100)")
-    parser.add_argument("--backend", action="append", choices=sorted(BACKENDS), help="only this backend (repeatable)")
+    parser.add_argument("--backend", action="append", choices=sorted(BACKENDS),
+                        help="only this backend (repeatable; default sqlite and files; postgres needs a server)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the kill moments")
     parser.add_argument("--workdir", type=Path, help="keep the stores here (default: a temporary directory)")
     parser.add_argument("--json", action="store_true", help="one JSON object per backend")
@@ -327,7 +405,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="soak-") as temp:
         workdir = args.workdir or Path(temp)
-        reports = [soak(b, args.kills, workdir, seed=args.seed, progress=not args.json) for b in args.backend or BACKENDS]
+        reports = []
+        for backend in args.backend or DEFAULT_BACKENDS:
+            try:
+                reports.append(soak(backend, args.kills, workdir, seed=args.seed, progress=not args.json))
+            finally:
+                if args.workdir is None:
+                    forget(backend, workdir / backend)
     if args.json:
         for report in reports:
             print(json.dumps(asdict(report)))

@@ -39,6 +39,7 @@ __all__ = [
     "CodexHome",
     "RolloutFile",
     "RolloutName",
+    "fsync_dir",
     "is_codex_home",
     "parse_rollout_name",
     "rollout_name",
@@ -255,9 +256,9 @@ class CodexHome:
             StoreError: ``final`` exists or the file system refused.
         """
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(final.parent)
             _link_or_rename(temp, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         except FileExistsError as exc:
             raise StoreError(f"{final}: already exists") from exc
         except OSError as exc:
@@ -272,12 +273,24 @@ class CodexHome:
         try:
             if dst.exists() and os.path.samefile(src, dst):
                 src.unlink()  # finish a move a crash interrupted between link and unlink
-                _fsync_dir(src.parent)
+                fsync_dir(src.parent)
                 return
         except OSError as exc:
             raise StoreError(f"{src}: cannot move: {exc}") from exc
         self.place(src, dst)
-        _fsync_dir(src.parent)
+        fsync_dir(src.parent)
+
+    def remove(self, path: Path) -> None:
+        """Delete a file (gone already is fine), its directory fsynced so the deletion lasts.
+
+        Raises:
+            StoreError: the file system refused.
+        """
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot delete: {exc}") from exc
+        fsync_dir(path.parent)
 
     def create(self, path: Path, records: list[bytes]) -> None:
         """Write a whole new rollout file atomically: a temporary name, fsync, linked into place.
@@ -287,10 +300,11 @@ class CodexHome:
         """
         temp = self.temp_path(path)
         try:
+            make_dirs(path.parent)  # new date folders made durable before the file lands in them
             with RolloutWriter(temp, durability="batch") as writer:
                 writer.write_raw(records)
             self.place(temp, path)
-        except WriterError as exc:
+        except (WriterError, OSError) as exc:
             raise StoreError(f"{path}: cannot write: {exc}") from exc
         finally:
             temp.unlink(missing_ok=True)
@@ -328,6 +342,7 @@ class CodexHome:
             path.unlink()
         except OSError as exc:
             raise StoreError(f"{path}: cannot remove after decompressing: {exc}") from exc
+        fsync_dir(path.parent)
         return plain
 
 
@@ -395,7 +410,24 @@ def _link_or_rename(src: Path, dst: Path) -> None:
     os.unlink(src)
 
 
-def _fsync_dir(directory: Path) -> None:
+def make_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, each new entry made durable (its parent fsynced)."""
+    missing = []
+    while not directory.is_dir():
+        missing.append(directory)
+        if directory.parent == directory:
+            break
+        directory = directory.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue  # made meanwhile by someone else, who makes it durable
+        fsync_dir(folder.parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make the entries of ``directory`` durable (new, moved, renamed or deleted files in it)."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

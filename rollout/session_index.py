@@ -22,7 +22,7 @@ from pathlib import Path
 
 import msgspec
 
-from .codex_home import utc_stamp
+from .codex_home import fsync_dir, utc_stamp
 from .errors import StoreError, WriterError, WriterLocked
 from .writer import RolloutWriter
 
@@ -57,8 +57,11 @@ def append_name(path: Path, thread_id: str, name: str | None, *, when: datetime 
     record = _encoder.encode(entry)
     for _ in range(_LOCK_RETRIES):
         try:
+            new = not path.exists()
             with RolloutWriter(path) as writer:
                 writer.write_raw([record])
+            if new:  # the file's entry in the home must outlive a power cut too
+                fsync_dir(path.parent)
             return entry
         except WriterLocked:
             time.sleep(_LOCK_WAIT)

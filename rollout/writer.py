@@ -6,7 +6,10 @@
   gets :class:`~rollout.errors.WriterLocked` instead of interleaving lines;
 * if the file ends in a torn line (a crash mid-write), it writes a newline first,
   so the damage stays confined to that one fragment (Codex does not do this);
-* every ``write`` call is one batch: lines are joined, written and flushed once;
+* every ``write`` call is one batch: lines are joined, written and flushed once; a
+  batch that fails (the disk is full, an I/O error) is cut off again (``ftruncate`` to
+  the size before it), so a caller told "failed" finds nothing of it in the file. A
+  crash in the middle of a batch can still leave its first lines (see docs/RELIABILITY.md);
 * ``durability`` chooses fsync: ``"batch"`` (after each ``write`` call, default),
   ``"line"`` (after every line), ``"none"`` (flush only, like Codex).
 
@@ -15,6 +18,7 @@ Must not import: replay, store, rollout.cli, rich.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterable
@@ -27,6 +31,14 @@ from .errors import WriterError, WriterLocked
 __all__ = ["Durability", "RolloutWriter"]
 
 Durability = Literal["batch", "line", "none"]
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({exc.strerror})"
+    if exc.errno == errno.EFBIG:
+        return f"the file is too large for this file system or process limit ({exc.strerror})"
+    return str(exc)
 
 
 class RolloutWriter:
@@ -91,6 +103,10 @@ class RolloutWriter:
         if self._fd < 0:
             raise WriterError(f"{self.path}: writer is closed")
         try:
+            start = os.fstat(self._fd)
+        except OSError as exc:
+            raise WriterError(f"{self.path}: append failed: {exc}") from exc
+        try:
             if self.durability == "line":
                 total = 0
                 for record in records:
@@ -102,7 +118,20 @@ class RolloutWriter:
                 os.fsync(self._fd)
             return total
         except OSError as exc:
-            raise WriterError(f"{self.path}: append failed: {exc}") from exc
+            undone = self._undo(start)
+            raise WriterError(f"{self.path}: append failed: {_why(exc)}; {undone}") from exc
+
+    def _undo(self, before: os.stat_result) -> str:
+        """Cut the file back to its size ``before`` a failed batch, so none of it stays, and give it back
+        its time (an index comparing size and time sees it unchanged: no index write on a full disk).
+        Says how it went."""
+        try:
+            os.ftruncate(self._fd, before.st_size)
+            os.utime(self._fd, ns=(before.st_atime_ns, before.st_mtime_ns))
+            os.fsync(self._fd)
+        except OSError as exc:  # the lines written so far stay; a torn last one is fenced off next time
+            return f"and its partly written lines could not be removed: {exc}"
+        return "nothing of this append was written"
 
     def _write_all(self, data: bytes) -> int:
         view = memoryview(data)

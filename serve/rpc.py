@@ -125,8 +125,12 @@ def decode_params(raw: msgspec.Raw, decoder: msgspec.json.Decoder[P]) -> P:
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        raise RpcError.invalid(f"Invalid request: {_serde_wording(str(exc), raw, decoder.type)}") from exc
-    except msgspec.DecodeError as exc:  # only reachable for hand-built Raw values
+        try:
+            wording = _serde_wording(str(exc), raw, decoder.type)
+        except msgspec.DecodeError:  # the envelope skips params unchecked: a string may hold bad UTF-8
+            wording = str(exc)
+        raise RpcError.invalid(f"Invalid request: {wording}") from exc
+    except msgspec.DecodeError as exc:  # bad UTF-8 inside params (the envelope does not check it)
         raise RpcError.invalid(f"Invalid request: {exc}") from exc
 
 

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from benchmarks.soak import ATOMIC_APPENDS, BACKENDS, THREADS, _Log, check, line_for, soak
+from benchmarks.soak import ATOMIC_APPENDS, BACKENDS, DSN, THREADS, _Log, check, forget, line_for, soak
+
+from .store import pg
+
+
+@pytest.fixture(autouse=True)
+def _postgres_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
+    """The postgres soak needs a server (skips saying why without one); its schema is dropped after."""
+    backend = getattr(getattr(request.node, "callspec", None), "params", {}).get("backend")
+    if backend == "postgres":
+        reason = pg.unavailable() if DSN == pg.DSN else None
+        if reason is not None:
+            pytest.skip(reason)
+    yield
+    if backend == "postgres":
+        forget("postgres", tmp_path / "postgres")
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))

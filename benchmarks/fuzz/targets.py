@@ -230,3 +230,6 @@ if os.environ.get("ROLLOUT_FUZZ_SELFTEST"):  # the suite's check that each kind 
         """Keeps 64 MiB more on every input starting with ``+`` (up to 1 GiB)."""
         if data[:1] == b"+" and len(_hoard) < 16:
             _hoard.append(b"+" * (64 << 20))  # written, so resident
+
+
+from . import serve_target  # noqa: E402,F401 -- registers serve_message (it imports target from here)

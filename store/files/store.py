@@ -51,6 +51,8 @@ from rollout.errors import (
     StoreError,
     ThreadArchived,
     UnreadableRollout,
+    WriterError,
+    WriterLocked,
 )
 from rollout.reader import Problem, ReadResult, iter_rollout, read_rollout
 from rollout.session_index import append_name
@@ -378,7 +380,7 @@ class FileStore(Store):
         copies = {row.path, *(f.path for f in index.files_of(thread_id))}
         with index.transaction():
             for rel in copies:
-                (self.home.root / rel).unlink(missing_ok=True)
+                self.home.remove(self.home.root / rel)
                 index.drop_file(rel)
             index.drop_thread(thread_id)
             index.drop_thread_data(thread_id)
@@ -484,6 +486,10 @@ def _translated(fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn``; an OS error that escaped the layers below becomes a StoreError."""
     try:
         return fn(*args)
+    except WriterLocked:
+        raise
+    except WriterError as exc:  # a failed append: the store's callers are told in the store's terms
+        raise StoreError(str(exc)) from exc
     except RolloutError:
         raise
     except OSError as exc:

@@ -32,6 +32,7 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -303,8 +304,21 @@ async def write_batch(conn: Any, writes: list[ThreadWrite], channel: str) -> lis
 _MISSED = Outcome(False)
 
 
+#: Fault injection, for tests only: ``await on_step(step, conn)`` just before the batch statement is
+#: sent ("statement") and once the server answered it, i.e. committed it ("reply"). Whatever it
+#: raises is a failure at that step (a dropped connection, say).
+on_step: Callable[[str, Any], Awaitable[None]] | None = None
+
+
+async def _step(step: str, conn: Any) -> None:
+    if on_step is not None:
+        await on_step(step, conn)
+
+
 async def _run(conn: Any, groups: list[ThreadWrite], channel: str) -> dict[str, Outcome]:
+    await _step("statement", conn)
     rows = await conn.fetch(_BATCH, *_arguments(groups, channel))
+    await _step("reply", conn)
     return {row["thread_id"]: Outcome(True, row["gen"], row["version"]) for row in rows}
 
 

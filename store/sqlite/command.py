@@ -64,6 +64,10 @@ class PackedAppend:
     append: Append
     packed: Packed | None
 
+    @property
+    def thread_id(self) -> str:
+        return self.append.thread_id
+
 
 @dataclass(frozen=True, slots=True)
 class InstallDictionary:

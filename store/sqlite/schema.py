@@ -38,6 +38,7 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import urllib.parse
@@ -257,4 +258,12 @@ def translate(exc: BaseException) -> RolloutError:
         return exc
     if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in str(exc) or "not a database" in str(exc)):
         return CorruptLog(f"database is corrupt: {exc}")
+    if _disk_full(exc):
+        return StoreError(f"the disk is full: {exc}")
     return StoreError(f"storage failed: {type(exc).__name__}: {exc}")
+
+
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -96,26 +96,38 @@ class Writer:
         self._forced: set[int] = set()
         self._freed = False
         self._version = -1
+        self.path = self._path()
         self._load_settings()
 
     @property
     def conn(self) -> sqlite3.Connection:
         return self.tables.conn
 
+    def _path(self) -> str:
+        """The database file (for messages)."""
+        row = self.conn.execute("PRAGMA database_list").fetchone()
+        return row[2] if row and row[2] else "(in memory)"
+
     # ------------------------------------------------------------------ batches
 
     def run(self, commands: list[Any]) -> list[tuple[bool, Any]]:
         """Apply ``commands`` in one transaction; ``(ok, result or exception)`` for each."""
         try:
+            self._step("begin")
             self._begin()
             alone = len(commands) == 1
-            results = [self._one(command, alone=alone) for command in commands]
+            results = []
+            for command in commands:
+                results.append(self._one(command, alone=alone))
+                self._step("command")
             if self.conn.in_transaction:  # False only when a lone command failed and rolled it back
                 self._finish()
+                self._step("commit")
                 self.tables.commit()
         except Exception as exc:  # noqa: BLE001 -- any failure loses the whole batch: nothing was committed
             self._abort()
-            return [(False, _batch_error(exc)) for _ in commands]
+            return [(False, _batch_error(exc, self.path, command)) for command in commands]
+        self._after_commit()
         self._dirty.clear()
         self._forced.clear()
         self._saved_undict = self.undict_bytes
@@ -127,6 +139,22 @@ class Writer:
         while len(self._cache) > _CACHED_ROWS:
             self._cache.popitem(last=False)
         return results
+
+    # Fault injection, for tests only: ``on_step(step, conn)`` is called before BEGIN ("begin"),
+    # after each command ("command"), before COMMIT ("commit") and after it, where SQLite's
+    # automatic WAL checkpoint has run ("checkpoint"). Whatever it raises is a failure at that step.
+    on_step: Callable[[str, sqlite3.Connection], None] | None = None
+
+    def _step(self, step: str) -> None:
+        if self.on_step is not None:
+            self.on_step(step, self.conn)
+
+    def _after_commit(self) -> None:
+        """After COMMIT the batch is durable: a failure here (a checkpoint's) must not fail its callers."""
+        try:
+            self._step("checkpoint")
+        except Exception:  # noqa: BLE001 -- SQLite retries the checkpoint at a later commit
+            pass
 
     def _begin(self) -> None:
         self.tables.begin(immediate=True)
@@ -362,10 +390,13 @@ def _decode_state(data: bytes, thread_id: str) -> ThreadState:
         raise CorruptLog(f"thread {thread_id}: stored state does not decode: {exc}") from exc
 
 
-def _batch_error(exc: BaseException) -> RolloutError:
-    """A fresh exception per caller, so the tracebacks of a failed batch do not pile up."""
+def _batch_error(exc: BaseException, path: str, command: Any) -> RolloutError:
+    """A fresh exception per caller (so the tracebacks of a failed batch do not pile up), naming the
+    database and the caller's thread."""
     cause = exc.__cause__ if isinstance(exc, _BatchLost) and exc.__cause__ else exc
     error = translate(cause)
-    fresh = (CorruptLog if isinstance(error, CorruptLog) else StoreError)(f"write batch failed: {error}")
+    thread_id = getattr(command, "thread_id", None) or getattr(getattr(command, "state", None), "id", None)
+    where = f"{path}, thread {thread_id}" if thread_id else path
+    fresh = (CorruptLog if isinstance(error, CorruptLog) else StoreError)(f"write batch failed ({where}): {error}")
     fresh.__cause__ = cause
     return fresh

@@ -12,12 +12,18 @@ Per target (``benchmarks/fuzz/targets.py``):
     read_rollout_zst/   the same compressed: one frame, two frames, a skippable frame
     build_turns/        threads with varied turns (replay_threads) and the example
     resume_context/     sequences of the lines resume depends on (resume_threads) and the example
+    serve_message/      JSON-RPC messages, one per line: a valid request of each method on the seeded
+                        thread, and batches of valid and broken messages (rpc_messages)
+
+``python -m tests.fuzz.make_seeds serve_message`` rewrites only the folders named.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +76,24 @@ def zst_seeds(plain: list[bytes]) -> list[bytes]:
     return [pack(data) for data in plain[:8]] + [pack(EXAMPLE[:half]) + pack(EXAMPLE[half:]), skippable + pack(EXAMPLE)]
 
 
+def serve_seeds() -> list[bytes]:
+    thread = {"threadId": s.SEEDED_THREAD}
+    requests = [
+        ("thread/list", {}), ("thread/list", {"limit": 1, "sortKey": "updated_at", "sortDirection": "asc"}),
+        ("thread/read", {**thread, "includeTurns": True}), ("thread/resume", thread), ("thread/fork", thread),
+        ("thread/turns/list", {**thread, "limit": 2}), ("thread/items/list", thread),
+        ("thread/name/set", {**thread, "name": "n"}), ("thread/archive", thread), ("thread/unarchive", thread),
+        ("thread/metadata/update", {**thread, "gitInfo": {"branch": "b"}}), ("thread/rollback", {**thread, "numTurns": 1}),
+        ("thread/inject_items", {**thread, "items": [{"type": "message", "role": "user", "content": []}]}),
+        ("thread/start", {"cwd": "/w"}), ("thread/loaded/list", {}), ("thread/unsubscribe", thread),
+        ("thread/search", {"query": "question"}), ("thread/delete", thread),
+    ]
+    singles = [json.dumps({"id": n, "method": method, "params": params}).encode()
+               for n, (method, params) in enumerate(requests)]
+    batches = [b"\n".join(messages) for messages in draw(st.lists(s.rpc_messages, min_size=1, max_size=6), 24)]
+    return [*singles, b"\n".join(singles), *batches]
+
+
 def write(target: str, seeds: list[bytes]) -> int:
     folder = SEEDS / target
     shutil.rmtree(folder, ignore_errors=True)
@@ -80,18 +104,21 @@ def write(target: str, seeds: list[bytes]) -> int:
     return len(unique)
 
 
-def main() -> None:
-    plain = rollout_seeds()
-    counts = {
-        "decode_line": write("decode_line", line_seeds()),
-        "read_rollout": write("read_rollout", plain),
-        "read_rollout_zst": write("read_rollout_zst", zst_seeds(plain)),
-        "build_turns": write("build_turns", [EXAMPLE, *(jsonl(t) for t in draw(s.replay_threads(), 24))]),
-        "resume_context": write("resume_context", [EXAMPLE, *(jsonl(t) for t in draw(s.resume_threads(), 24))]),
+def main(only: list[str]) -> None:
+    makers = {
+        "decode_line": line_seeds,
+        "read_rollout": rollout_seeds,
+        "read_rollout_zst": lambda: zst_seeds(rollout_seeds()),
+        "build_turns": lambda: [EXAMPLE, *(jsonl(t) for t in draw(s.replay_threads(), 24))],
+        "resume_context": lambda: [EXAMPLE, *(jsonl(t) for t in draw(s.resume_threads(), 24))],
+        "serve_message": serve_seeds,
     }
-    for target, count in counts.items():
-        print(f"{target}: {count} seeds")
+    unknown = set(only) - set(makers)
+    if unknown:
+        sys.exit(f"unknown targets: {', '.join(sorted(unknown))}; known: {', '.join(makers)}")
+    for target in only or list(makers):
+        print(f"{target}: {write(target, makers[target]())} seeds")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

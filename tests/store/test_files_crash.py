@@ -126,3 +126,33 @@ async def test_sigkill_while_writing_large_lines(tmp_path):
             await _check_recovery(home, thread_id)
             return
     pytest.fail("no kill landed mid-line in 10 attempts")
+
+
+@pytest.mark.parametrize("cut", ["inside the second line", "before the second line's newline", "after the second line"])
+async def test_an_append_cut_by_a_crash_keeps_a_prefix_that_reads_the_same_every_time(tmp_path, cut):
+    """What a kill mid-append leaves (docs/RELIABILITY.md): its first whole lines count as stored lines, a
+    torn fragment never does; seqs do not move between re-reads, nor when the next append fences it off."""
+    home = tmp_path / "codex"
+    async with FileStore.open(home) as store:
+        info = await store.start_thread(meta(id="019e0000-0000-7000-8000-0000000a7001"))
+        await store.append(info.id, user("acknowledged"))
+        acked = (await store.info(info.id)).last_seq
+        path = Path((await store.info(info.id)).path)
+    batch = [rollout.encode_line(user(f"line {n}")[0]) + b"\n" for n in range(3)]  # one line each
+    keep = {"inside the second line": len(batch[0]) + 10, "before the second line's newline":
+            len(batch[0]) + len(batch[1]) - 1, "after the second line": len(batch[0]) + len(batch[1])}[cut]
+    with open(path, "ab") as file:  # the bytes a kill left of a three-line append
+        file.write(b"".join(batch)[:keep])
+    whole = 1 if cut == "inside the second line" else 2  # a line missing only its newline decodes
+    reads = []
+    for _ in range(2):
+        async with FileStore.open(home) as store:
+            reads.append(((await store.info(info.id)).last_seq, await store.export_rollout(info.id)))
+    assert reads[0] == reads[1] and reads[0][0] == acked + whole
+    async with FileStore.open(home) as store:
+        more = user("next")
+        assert await store.append(info.id, more, expected_seq=acked + whole) == acked + whole + len(more)
+        exported = await store.export_rollout(info.id)
+        assert exported == reads[0][1] + b"".join(rollout.encode_line(line) + b"\n" for line in more)
+        problems = await store.problems(info.id)
+    assert [p.kind for p in problems] == (["malformed"] if whole == 1 else [])  # the fenced-off fragment
