@@ -17,6 +17,8 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 
+from ..tasks import run_workers
+
 __all__ = ["Project", "project_all"]
 
 #: ``project(thread_id, before_source)``: project one thread, awaiting ``before_source(source_id)``
@@ -51,11 +53,4 @@ async def project_all(thread_ids: Iterable[str], project: Project, *, width: int
             if thread_id in unclaimed:
                 await one(thread_id)
 
-    tasks = [asyncio.create_task(worker()) for _ in range(min(width, len(queue)))]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await run_workers(worker, min(width, len(queue)))

@@ -24,7 +24,6 @@ Must not import: rollout.cli, rich.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from rollout.errors import Conflict, InvalidInput, RolloutError, ThreadNotFound
 from rollout.session_index import latest_names, read_entries
 
 from ..core import Store
+from ..tasks import run_workers
 from ..thread import ImportResult
 from .records import Source, SourceRecords, tail_hash
 
@@ -182,14 +182,7 @@ class Syncer:
                     if progress is not None:
                         progress(done, report.bytes_read)
 
-        tasks = [asyncio.create_task(worker()) for _ in range(min(self.width, len(groups)))]
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        await run_workers(worker, min(self.width, len(groups)))
 
     # ------------------------------------------------------------------ scanning
 
