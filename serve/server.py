@@ -155,6 +155,8 @@ class Connection:
         self.client_name = params.client_info.name
         self.experimental = bool(params.capabilities and params.capabilities.experimental_api)
         self.server.connections.add(self)
+        if self.experimental:  # a client that may search: have the index ready before it asks
+            self.server.warm_search()
         return {
             "userAgent": f"{params.client_info.name}/{__version__} (rollout-engine)",
             "codexHome": self.server.codex_home,
@@ -193,6 +195,8 @@ class AppServer:
         self._subscribers: dict[str, set[Connection]] = {}
         self._notifier = Notifier(self)
         self._unsubscribe = store.subscribe(self._notifier.on_change)
+        self._search_catch_up: asyncio.Task[None] | None = None
+        self._stop_search_index: Callable[[], None] | None = None
 
     def connect(self, send: Callable[[bytes], None]) -> Connection:
         """A new client whose notifications are passed to ``send`` (it must not block)."""
@@ -243,6 +247,27 @@ class AppServer:
         """Wait until the notifications of every write reported so far have been sent."""
         await self._notifier.drained()
 
+    # ------------------------------------------------------------------ the search index
+
+    def warm_search(self) -> None:
+        """Once a client may search (it opted in to the experimental API): keep the store's
+        full-text index up to date as threads are written, and bring it up to date in the
+        background now, so the first ``thread/search`` does not index the whole store. Done once
+        per server; a search still catches up whatever this has not reached yet."""
+        if self._search_catch_up is not None or not getattr(self.store, "searchable", False):
+            return
+        self._stop_search_index = self.store.keep_search_index()
+        self._search_catch_up = asyncio.get_running_loop().create_task(self._catch_up(), name="search-catch-up")
+
+    async def _catch_up(self) -> None:
+        started = time.perf_counter()
+        try:
+            count = await self.store.catch_up_search()
+        except RolloutError as exc:  # derived data: the next search catches up itself
+            log.warning("search index not brought up to date in the background: %s", exc)
+            return
+        log.info("search index: %d threads indexed in %.1f s", count, time.perf_counter() - started)
+
     # ------------------------------------------------------------------ lifetime
 
     async def aclose(self, timeout: float = 10.0) -> None:
@@ -253,6 +278,11 @@ class AppServer:
             _, late = await asyncio.wait(pending, timeout=timeout)
             for task in late:
                 task.cancel()
+        if self._search_catch_up is not None:
+            self._search_catch_up.cancel()
+            await asyncio.gather(self._search_catch_up, return_exceptions=True)
+        if self._stop_search_index is not None:
+            self._stop_search_index()
         await self._notifier.aclose()
         self._unsubscribe()
         for conn in list(self.connections):

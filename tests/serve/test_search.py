@@ -136,6 +136,23 @@ async def test_every_backend_here_keeps_a_search_index(server):
     assert server.store.searchable
 
 
+async def test_a_client_that_may_search_has_the_index_brought_up_to_date_in_the_background(server, connect):
+    """Only an experimentalApi client starts it; the threads are indexed before any search, and later writes too."""
+    store = server.store
+    await threads(store, ("plum jam", "ok"), ("fig tart", "ok"))
+    await connect()
+    assert server._search_catch_up is None and len(await store._index_stale()) == 2
+    await connect(experimental=True)
+    await server._search_catch_up
+    assert await store._index_stale() == []
+    await threads(store, ("quince", "ok"))
+    for _ in range(200):  # the written thread is projected right after its commit, with no search
+        if not await store._index_stale():
+            break
+        await asyncio.sleep(0.01)
+    assert await store._index_stale() == []
+
+
 class Gate:
     """Wraps ``store.search`` so searches wait until released (a search that is still running)."""
 
