@@ -262,7 +262,7 @@ class AppServer:
     async def _catch_up(self) -> None:
         started = time.perf_counter()
         try:
-            count = await self.store.catch_up_search()
+            count = await self.store.catch_up_search(width=1)  # one thread at a time: requests come first
         except RolloutError as exc:  # derived data: the next search catches up itself
             log.warning("search index not brought up to date in the background: %s", exc)
             return

@@ -108,8 +108,11 @@ class Searchable(SegmentReads):
         more = len(found) > query.limit
         return SearchPage(hits=found[: query.limit], next_cursor=str(query.offset + query.limit) if more else None)
 
-    async def catch_up_search(self) -> int:
+    async def catch_up_search(self, *, width: int = _WORKERS) -> int:
         """Project every thread written since its watermark (and drop deleted ones); returns how many.
+
+        ``width`` threads are projected at once (1: gently, beside other work, as a server's
+        background catch-up does).
 
         When the backend knows nothing was written since the index was last sealed complete
         (:meth:`_index_current`), there is nothing to scan; after a scan and its projections the
@@ -121,7 +124,7 @@ class Searchable(SegmentReads):
         await self._finish_projection()  # what the background projection has started, it finishes
         stale = await self._index_stale()
         self._dirty.difference_update(stale)  # projected here
-        await project_all(stale, self._project, width=_WORKERS)
+        await project_all(stale, self._project, width=max(1, width))
         await self._index_seal()
         return len(stale)
 
