@@ -37,7 +37,7 @@ from rollout.codec import decode_line, raw_bytes
 from rollout.codex_home import parse_rollout_name
 from rollout.errors import DecodeError, ThreadArchived, ThreadNotFound
 
-from .backend import Backend
+from .backend import Backend, _build, _resume, _spans_of
 from .clock import new_thread_id
 from .line import aborted_line, encode_checked, fork_meta_line
 from .plan import ImportPlan, compare, kept_end
@@ -317,16 +317,3 @@ def _created(raw: bytes) -> str:
     if isinstance(line, ev.SessionMetaLine):
         return line.timestamp or line.payload.timestamp or ""
     return ""
-
-
-def _build(lines: list[ev.Line], items_view: Any, policy: Any = "extended") -> list[Turn]:
-    return replay.build_turns(lines, items_view=items_view, policy=policy)
-
-
-def _resume(lines: list[ev.Line]) -> tuple[list[Turn], ResumeContext]:
-    return replay.build_turns(lines), replay.resume_context(lines)
-
-
-def _spans_of(lines: list[ev.Line]) -> tuple[list[TurnSpan], MidTurn | None]:
-    builder = replay.HistoryBuilder().feed_many(lines)
-    return builder.spans(), builder.mid_turn
