@@ -226,17 +226,19 @@ def _sent_to_model(item: object) -> bool:
     return not isinstance(item, _NOT_SENT)
 
 
-def _drop_last_user_turns(history: list[Any], num_turns: int) -> None:
+def _drop_last_user_turns(history: list[Any], num_turns: int) -> int:
+    """Drop the last ``num_turns`` user turns; returns the new length of ``history``."""
     if num_turns <= 0:
-        return
+        return len(history)
     positions = [index for index, item in enumerate(history) if is_user_turn_boundary(item)]
     if not positions:
-        return
+        return len(history)
     first = positions[0]
     cut = first if num_turns >= len(positions) else positions[-num_turns]
     while cut > first and _is_context_update(history[cut - 1]):
         cut -= 1  # settings updates injected just before the dropped turn go with it
     del history[cut:]
+    return cut
 
 
 def _is_context_update(item: object) -> bool:
@@ -302,15 +304,19 @@ class ForwardReplay:
 
     Attributes:
         history: the items so far.
+        origins: for each item of ``history``, the index of the line whose payload it is
+            (``-1``: an item a compaction made), so a store can keep the history as
+            references to its lines (:meth:`replay.ContextBuilder.dump`).
         legacy: a legacy compaction was applied since the last checkpoint.
         token_usage: the latest ``token_count.info`` (None if never recorded).
     """
 
-    __slots__ = ("history", "legacy", "skip", "token_usage")
+    __slots__ = ("history", "legacy", "origins", "skip", "token_usage")
 
     def __init__(self, skip: set[int], history: list[Any] | None = None) -> None:
         self.skip = skip
         self.history: list[Any] = [] if history is None else history
+        self.origins: list[int] = [-1] * len(self.history)
         self.legacy = False
         self.token_usage: Any = None
 
@@ -320,6 +326,7 @@ class ForwardReplay:
             case ev.ResponseItemLine(payload=item):
                 if _sent_to_model(item):
                     self.history.append(item)
+                    self.origins.append(index)
             case ev.EventMsgLine(payload=ev.TokenCountEvent(info=info)):
                 if opt(info) is not None:
                     self.token_usage = info
@@ -328,8 +335,9 @@ class ForwardReplay:
                     self.history, self.legacy = _base_items(compacted), False
                 else:
                     self.history, self.legacy = _legacy_compaction(self.history, compacted.message), True
+                self.origins = [-1] * len(self.history)
             case ev.EventMsgLine(payload=ev.ThreadRolledBackEvent(num_turns=num_turns)):
-                _drop_last_user_turns(self.history, num_turns)
+                del self.origins[_drop_last_user_turns(self.history, num_turns):]
             case _:
                 pass
 

@@ -18,14 +18,18 @@ builder is *stale* and must be rebuilt from the lines (:meth:`ContextBuilder.of`
 That takes a rollback across a compaction, which is rare.
 
 :meth:`ContextBuilder.dump` / :meth:`ContextBuilder.load` persist the state as
-msgpack, so a store can snapshot it like a ``HistoryBuilder``.
+msgpack, so a store can snapshot it like a ``HistoryBuilder``. With
+``by_reference=True`` the dump names the lines whose payloads the history holds
+instead of copying them (a few bytes per item instead of a second copy of the
+thread); :meth:`ContextBuilder.load` then asks the caller for those payloads.
 
 Must not import: store, rollout.cli, rich, asyncio, anything doing I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import typing
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -36,11 +40,20 @@ from rollout.errors import CorruptLog
 
 from .resume import COMPACTED, CONTEXT, ForwardReplay, Mark, ResumeContext, ReverseScan, mark
 
-__all__ = ["ContextBuilder"]
+__all__ = ["ContextBuilder", "Payloads"]
+
+
+#: ``payloads(indices)``: the payloads of the lines at these indices (ascending), in that order
+Payloads = Callable[[list[int]], Sequence[Any]]
 
 
 class _State(msgspec.Struct, array_like=True):
-    """What :meth:`ContextBuilder.dump` writes (``history`` is the items, encoded separately)."""
+    """What :meth:`ContextBuilder.dump` writes (``history`` is the items, encoded separately).
+
+    ``refs`` (a dump by reference) has one entry per history item: 0 for an item kept in
+    ``history`` (a compaction's), else how many lines after the previous referenced line
+    (or after line -1) the line whose payload it is comes. Dumps without it hold every item.
+    """
 
     seen: int
     marks: list[tuple[int, int, Any]]
@@ -50,6 +63,7 @@ class _State(msgspec.Struct, array_like=True):
     legacy: bool
     token_usage: Any
     history: msgspec.Raw
+    refs: list[int] | None = None
 
 
 def _enc_hook(obj: Any) -> Any:
@@ -62,6 +76,7 @@ _ENCODER = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
 _STATE = msgspec.msgpack.Decoder(_State)
 _ITEMS = msgspec.msgpack.Decoder(list[ev.ResponseItem])
 _ANY = msgspec.msgpack.Decoder()
+_RESPONSE_ITEMS = (*typing.get_args(ev.ResponseItem), ev.UnknownResponseItem)
 
 
 class ContextBuilder:
@@ -150,13 +165,20 @@ class ContextBuilder:
                 return True
         return False
 
-    def dump(self) -> bytes:
+    def dump(self, *, by_reference: bool = False) -> bytes:
         """Serialize the builder's state (msgpack) so feeding can resume after :meth:`load`.
+
+        Args:
+            by_reference: name the lines whose payloads the history holds instead of
+                copying them; :meth:`load` then needs ``payloads``.
 
         Raises:
             EncodeError: a line fed held an integer beyond 64 bits (no snapshot possible).
         """
         replay = self._replay
+        items, refs = replay.history, None
+        if by_reference:
+            items, refs = _references(replay.history, replay.origins)
         state = _State(
             seen=self._seen,
             marks=self._marks,
@@ -165,30 +187,79 @@ class ContextBuilder:
             skip=sorted(replay.skip),
             legacy=replay.legacy,
             token_usage=replay.token_usage,
-            history=msgspec.Raw(pack(_ENCODER, replay.history)),
+            history=msgspec.Raw(pack(_ENCODER, items)),
+            refs=refs,
         )
         return pack(_ENCODER, state)
 
     @classmethod
-    def load(cls, data: bytes) -> ContextBuilder:
+    def load(cls, data: bytes, payloads: Payloads | None = None) -> ContextBuilder:
         """Rebuild a builder from :meth:`dump` output.
 
+        Args:
+            data: what :meth:`dump` returned.
+            payloads: for a dump by reference, gives the payloads of the fed lines at
+                the indices asked (0-based, ascending), in that order.
+
         Raises:
-            CorruptLog: ``data`` is not a dumped builder state.
+            CorruptLog: ``data`` is not a dumped builder state, or it is a dump by
+                reference and ``payloads`` is missing or gives something else than
+                the response items asked for.
         """
         try:
             state = _STATE.decode(data)
-            history = _items(state.history)
+            inline = _items(state.history)
         except (msgspec.DecodeError, RecursionError) as exc:
             raise CorruptLog(f"not a resume context builder state: {exc}") from exc
+        history, origins = inline, [-1] * len(inline)
+        if state.refs is not None:
+            history, origins = _resolve(state.refs, inline, state.seen, payloads)
         builder = cls(state.skip)
         builder._seen = state.seen
         builder._marks = state.marks
         builder._contexts = dict(state.contexts)
         builder._compactions = state.compactions
         replay = builder._replay
-        replay.history, replay.legacy, replay.token_usage = history, state.legacy, state.token_usage
+        replay.history, replay.origins = history, origins
+        replay.legacy, replay.token_usage = state.legacy, state.token_usage
         return builder
+
+
+def _references(history: list[Any], origins: list[int]) -> tuple[list[Any], list[int]]:
+    """The items a dump by reference keeps, and its ``refs`` (see :class:`_State`)."""
+    inline: list[Any] = []
+    refs: list[int] = []
+    last = -1
+    for item, origin in zip(history, origins, strict=True):
+        if origin < 0:
+            inline.append(item)
+            refs.append(0)
+        else:
+            refs.append(origin - last)
+            last = origin
+    return inline, refs
+
+
+def _resolve(refs: list[int], inline: list[Any], seen: int, payloads: Payloads | None) -> tuple[list[Any], list[int]]:
+    """The history and origins a dump by reference names, its lines' payloads asked of ``payloads``."""
+    origins: list[int] = []
+    last = -1
+    for step in refs:
+        if step < 0:
+            raise CorruptLog("not a resume context builder state: a negative line reference")
+        if step:
+            last += step
+        origins.append(last if step else -1)
+    wanted = [origin for origin in origins if origin >= 0]
+    if wanted and (payloads is None or wanted[-1] >= seen):
+        raise CorruptLog("resume context state names lines it cannot have (or no payloads were given)")
+    if sum(1 for origin in origins if origin < 0) != len(inline):
+        raise CorruptLog("resume context state: its kept items do not match its references")
+    found = list(payloads(wanted)) if wanted and payloads is not None else []
+    if len(found) != len(wanted) or not all(isinstance(item, _RESPONSE_ITEMS) for item in found):
+        raise CorruptLog("resume context state names lines that are not response items")
+    given, kept = iter(found), iter(inline)
+    return [next(given) if origin >= 0 else next(kept) for origin in origins], origins
 
 
 def _items(data: msgspec.Raw) -> list[Any]:

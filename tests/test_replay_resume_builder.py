@@ -56,6 +56,63 @@ def test_dump_and_load_anywhere_then_feeding_the_rest_gives_the_same_context(lin
     assert _context(restored, lines) == resume_context(lines)
 
 
+def _payloads(lines: list, asked: list[list[int]] | None = None):
+    """A ``payloads`` callable over ``lines`` (recording what it was asked in ``asked``)."""
+    def payloads(indices: list[int]) -> list:
+        if asked is not None:
+            asked.append(list(indices))
+        return [lines[index].payload for index in indices]
+    return payloads
+
+
+@settings(max_examples=300)
+@given(threads, st.data())
+def test_a_dump_by_reference_loads_into_the_same_builder(lines, data):
+    """dump(by_reference=True) + load(payloads) continues exactly like the builder dumped, at any cut."""
+    cut = data.draw(st.integers(0, len(lines)))
+    builder = ContextBuilder()
+    builder.feed_many(lines[:cut])
+    asked: list[list[int]] = []
+    restored = ContextBuilder.load(builder.dump(by_reference=True), _payloads(lines, asked))
+    assert restored.lines_seen == cut
+    assert all(indices == sorted(set(indices)) and indices[-1] < cut for indices in asked)
+    assert restored.context() == builder.context()
+    builder.feed_many(lines[cut:])
+    restored.feed_many(lines[cut:])
+    assert restored.context() == builder.context()
+    assert _context(restored, lines) == resume_context(lines)
+
+
+def test_a_dump_by_reference_holds_only_what_no_line_holds():
+    """Items that are lines' payloads become line numbers; a compaction's items are kept in the dump."""
+    big = "x" * 20_000
+    lines = [wire_item({"type": "message", "role": "user", "content": [{"type": "input_text", "text": big}]}),
+             wire_event({"type": "task_started", "turn_id": "t1"}),
+             wire_item({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": big}]})]
+    builder = ContextBuilder()
+    builder.feed_many(lines)
+    assert len(builder.dump(by_reference=True)) < 1_000 < 40_000 < len(builder.dump())
+    asked: list[list[int]] = []
+    assert ContextBuilder.load(builder.dump(by_reference=True), _payloads(lines, asked)).context() == builder.context()
+    assert asked == [[0, 2]]
+    builder.feed(wire_line("compacted", {"message": "s", "replacement_history": [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "kept " + big}]}]}))
+    assert len(builder.dump(by_reference=True)) > 20_000  # the checkpoint's item is no line's payload
+    assert ContextBuilder.load(builder.dump(by_reference=True)).context() == builder.context()  # asks for nothing
+
+
+def test_a_dump_by_reference_refuses_payloads_that_do_not_fit():
+    """Missing payloads, the wrong number of them or ones that are not response items raise CorruptLog."""
+    lines = [wire_item({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "a"}]}),
+             wire_item({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "b"}]})]
+    builder = ContextBuilder()
+    builder.feed_many(lines)
+    data = builder.dump(by_reference=True)
+    for payloads in (None, lambda indices: [lines[0].payload], lambda indices: ["not an item"] * len(indices)):
+        with pytest.raises(CorruptLog):
+            ContextBuilder.load(data, payloads)
+
+
 def test_rollback_across_a_compaction_makes_the_builder_stale_until_rebuilt():
     """A rollback discarding a turn whose checkpoint was applied: context() says so; of() is exact."""
     lines = [

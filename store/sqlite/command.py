@@ -89,7 +89,7 @@ class Rewrite:
 class SaveSnapshot:
     """Replay builders' state for a thread at ``seq`` (a cache: skipped if the thread is gone)."""
 
-    tkey: int
+    thread_id: str
     seq: int
     data: bytes
     context: bytes
@@ -155,8 +155,9 @@ def _run(writer: Writer, command: Any) -> Any:
         case IndexWrite() | IndexSeal():  # the search projection (store.search): its own tables only
             return command.apply(Fts5Index(writer.conn))
         case SaveSnapshot():
-            if not writer.tables.row_gone(command.tkey):
-                writer.tables.save_snapshot(command.tkey, command.seq, command.data, command.context)
+            found = writer.tables.live_thread(command.thread_id)
+            if found is not None:
+                writer.tables.save_snapshot(found[0], command.seq, command.data, command.context)
             return None
         case SaveDerived():
             found = writer.tables.live_thread(command.thread_id)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -46,6 +46,7 @@ __all__ = [
     "TurnCache",
     "changes_job",
     "derived_job",
+    "feed_written",
     "last_change_job",
     "open_turn_job",
     "pack_snapshot",
@@ -55,6 +56,7 @@ __all__ = [
     "spans_job",
     "state_job",
     "turns_job",
+    "unsaved",
 ]
 
 
@@ -82,10 +84,11 @@ class _Builder:
     reads never pay for it.
     """
 
-    __slots__ = ("builder", "context", "context_seq", "lock", "saved", "seq")
+    __slots__ = ("builder", "context", "context_seq", "dead", "lock", "saved", "seq")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.dead = False  # dropped from the cache (its thread was deleted): feed it no more
         self.builder: HistoryBuilder | None = None
         self.seq = 0
         self.saved = 0
@@ -94,26 +97,39 @@ class _Builder:
 
 
 class TurnCache:
-    """Replay builders by thread (LRU), shared by every reader thread."""
+    """Replay builders by thread id (LRU), shared by every reader thread and the store's feeder."""
 
     def __init__(self, capacity: int) -> None:
         self._capacity = max(capacity, 1)
         self._lock = threading.Lock()
-        self._entries: OrderedDict[int, _Builder] = OrderedDict()
+        self._entries: OrderedDict[str, _Builder] = OrderedDict()
 
-    def entry(self, tkey: int) -> _Builder:
+    def entry(self, thread_id: str) -> _Builder:
+        """The thread's entry, made (empty) if it has none."""
         with self._lock:
-            entry = self._entries.get(tkey)
+            entry = self._entries.get(thread_id)
             if entry is None:
-                entry = self._entries[tkey] = _Builder()
+                entry = self._entries[thread_id] = _Builder()
                 if len(self._entries) > self._capacity:
                     self._entries.popitem(last=False)
-            self._entries.move_to_end(tkey)
+            self._entries.move_to_end(thread_id)
             return entry
 
-    def drop(self, tkey: int) -> None:
+    def find(self, thread_id: str) -> _Builder | None:
+        """The thread's entry if it has one."""
         with self._lock:
-            self._entries.pop(tkey, None)
+            return self._entries.get(thread_id)
+
+    def entries(self) -> list[tuple[str, _Builder]]:
+        """Every entry, least recently used first."""
+        with self._lock:
+            return list(self._entries.items())
+
+    def drop(self, thread_id: str) -> None:
+        with self._lock:
+            entry = self._entries.pop(thread_id, None)
+        if entry is not None:
+            entry.dead = True
 
 
 class Reader:
@@ -168,10 +184,8 @@ class Reader:
         if lo > hi:
             return []
         out: list[bytes] = []
-        for tkey, a, b in self._segments(row.tkey, lo, hi):
-            out += self._fetch(tkey, a, b)
-        if len(out) != hi - lo + 1:
-            raise CorruptLog(f"thread {row.state.id}: lines {lo}..{hi} are not all stored")
+        for _, block in self._blocks(row, lo, hi):
+            out += block
         return out
 
     def lines(self, row: Row, lo: int, hi: int) -> list[ev.Line]:
@@ -211,16 +225,19 @@ class Reader:
             known = self._forks[tkey] = (found[0], found[1] or 0)
         return known
 
-    def _fetch(self, tkey: int, lo: int, hi: int) -> list[bytes]:
+    def _fetch_blocks(self, tkey: int, lo: int, hi: int) -> Iterator[list[bytes]]:
+        """Row ``tkey``'s own lines ``lo..hi``, a chunk's worth at a time (unpacked as they are reached)."""
         first = self.tables.chunk_start(tkey, lo)
         rows = self.tables.chunks_between(tkey, lo if first is None else first, hi)
-        out: list[bytes] = []
+        expect = lo
         for seq, last, zdict, data in rows:
+            if max(lo, seq) != expect or last < expect:
+                raise CorruptLog(f"row {tkey}: no chunk holds line {expect}")
             block = self.unpacker.lines(zdict, data)
             if len(block) != last - seq + 1:
                 raise CorruptLog(f"block {tkey}:{seq} holds {len(block)} lines, not {last - seq + 1}")
-            out += block[max(lo, seq) - seq : min(hi, last) - seq + 1]
-        return out
+            yield block[expect - seq : min(hi, last) - seq + 1]
+            expect = last + 1
 
     def undict_frames(self) -> list[tuple[int, int, bytes]]:
         """``(tkey, seq, frame)`` of every chunk stored without a dictionary."""
@@ -230,14 +247,14 @@ class Reader:
 
     def turns(self, row: Row, cache: TurnCache, items_view: str, every: int) -> tuple[list[Turn], Any]:
         """The thread's turns; also ``(seq, snapshot)`` when a snapshot is due, else None."""
-        entry = cache.entry(row.tkey)
+        entry = cache.entry(row.state.id)
         with entry.lock:
             builder = self._ready(row, entry)
             return builder.snapshot(items_view=items_view), self._due(row, entry, every)  # type: ignore[arg-type]
 
     def resume(self, row: Row, cache: TurnCache, every: int) -> tuple[list[Turn], Any, ResumeContext]:
         """The thread's turns, the due snapshot (or None) and its resume context."""
-        entry = cache.entry(row.tkey)
+        entry = cache.entry(row.state.id)
         with entry.lock:
             builder = self._ready_both(row, entry)
             context = self._context_ready(row, entry).context()
@@ -250,14 +267,14 @@ class Reader:
 
     def spans(self, row: Row, cache: TurnCache) -> tuple[list[TurnSpan], MidTurn | None]:
         """``replay.turn_boundaries`` of the thread's lines and where a fork of it ends, from the cached builder."""
-        entry = cache.entry(row.tkey)
+        entry = cache.entry(row.state.id)
         with entry.lock:
             builder = self._ready(row, entry)
             return builder.spans(), builder.mid_turn
 
     def open_turn(self, row: Row, cache: TurnCache) -> MidTurn | None:
         """Where a fork of the whole thread ends (``HistoryBuilder.mid_turn``), from the cached builder."""
-        entry = cache.entry(row.tkey)
+        entry = cache.entry(row.state.id)
         with entry.lock:
             return self._ready(row, entry).mid_turn
 
@@ -267,12 +284,17 @@ class Reader:
             self._restore(row, entry)
         if entry.seq < row.state.last_seq:
             lines = self.lines(row, entry.seq + 1, row.state.last_seq)
+            with_context = entry.context is not None and entry.context_seq == entry.seq  # keep it current too
             try:
                 entry.builder.feed_many(lines)  # type: ignore[union-attr]
+                if with_context:
+                    entry.context.feed_many(lines)  # type: ignore[union-attr]
             except BaseException:
-                entry.builder = None  # half fed: never reuse it
+                entry.builder = entry.context = None  # half fed: never reuse them
                 raise
             entry.seq = row.state.last_seq
+            if with_context:
+                entry.context_seq = entry.seq
         return entry.builder  # type: ignore[return-value]
 
     def _ready_both(self, row: Row, entry: _Builder) -> HistoryBuilder:
@@ -315,7 +337,8 @@ class Reader:
             return None
         entry.saved = entry.seq
         try:
-            return entry.seq, (entry.builder.dump(), self._context_ready(row, entry).dump())  # type: ignore[union-attr]
+            context = self._context_ready(row, entry).dump(by_reference=True)
+            return entry.seq, (entry.builder.dump(), context)  # type: ignore[union-attr]
         except EncodeError:
             return None  # a state msgpack cannot hold (a huge integer): a snapshot is only a cache
 
@@ -331,18 +354,121 @@ class Reader:
         entry.saved = entry.seq
 
     def _restore_context(self, row: Row, upto: int) -> tuple[ContextBuilder, int]:
-        """A context builder from the newest persisted snapshot at or before ``upto`` (or a new one)."""
+        """A context builder from the newest persisted snapshot at or before ``upto`` (or a new one).
+
+        A snapshot keeps the context's items as references to the thread's lines: their
+        payloads are read back here.
+        """
         found = self.tables.context_snapshot(row.tkey, upto)
         if found is not None:
             try:
-                return ContextBuilder.load(self._unframe(found[1])), found[0]
+                return ContextBuilder.load(self._unframe(found[1]), lambda wanted: self._payloads(row, wanted)), found[0]
             except CorruptLog:
                 pass  # a snapshot is only a cache: replay from the start
         return ContextBuilder(), 0
 
+    def _payloads(self, row: Row, indices: list[int]) -> list[Any]:
+        """Payloads of the thread's lines at 0-based ``indices`` (ascending); CorruptLog if one is not a response item.
+
+        Chunk by chunk, so a long thread's bytes are never all held at once.
+        """
+        out: list[Any] = []
+        at = 0
+        for first, block in self._blocks(row, indices[0] + 1, indices[-1] + 1):
+            end = first + len(block)
+            while at < len(indices) and indices[at] + 1 < end:
+                seq = indices[at] + 1
+                try:
+                    line = decode_line(block[seq - first])
+                except DecodeError as exc:
+                    raise CorruptLog(f"thread {row.state.id}: line {seq} does not decode: {exc}") from exc
+                if not isinstance(line, ev.ResponseItemLine):
+                    raise CorruptLog(f"thread {row.state.id}: line {seq} is not a response item")
+                out.append(line.payload)
+                at += 1
+        if at != len(indices):
+            raise CorruptLog(f"thread {row.state.id}: line {indices[at] + 1} is not stored")
+        return out
+
+    def _blocks(self, row: Row, lo: int, hi: int) -> Iterator[tuple[int, list[bytes]]]:
+        """``(seq of the first, lines)`` of consecutive pieces of lines ``lo..hi``, across fork pointers.
+
+        Raises:
+            CorruptLog: a piece is missing, or a chunk does not unpack.
+        """
+        seq = lo
+        for tkey, a, b in self._segments(row.tkey, lo, hi):
+            for block in self._fetch_blocks(tkey, a, b):
+                yield seq, block
+                seq += len(block)
+        if seq != hi + 1:
+            raise CorruptLog(f"thread {row.state.id}: lines {lo}..{hi} are not all stored")
+
     def _unframe(self, data: bytes) -> bytes:
         """A stored snapshot part, decompressed if it was stored compressed."""
         return self.unpacker.decompress(0, data) if data[:4] == ZSTD_MAGIC else data
+
+
+# --------------------------------------------------------------------------- replay state kept as lines are written
+
+#: ``(thread id, seq, (turns dump, context dump))``: a snapshot to save
+Due = tuple[str, int, tuple[bytes, bytes]]
+
+
+def feed_written(entry: _Builder, thread_id: str, first_seq: int, lines: list[ev.Line], every: int) -> Due | None:
+    """Feed lines just committed (``first_seq`` on) to the thread's cached builders, if they are current.
+
+    Runs on the store's feeder thread, one call at a time in commit order. A new thread
+    (``first_seq == 1``) gets both builders here; a builder that is behind (its thread was
+    written while it was out of the cache) is left for the next read to catch up. Returns
+    a snapshot to save once enough lines were fed since the last one: every ``every`` lines
+    at first, then as the thread grows by half, so saving stays linear in its length.
+    """
+    with entry.lock:
+        if entry.dead:
+            return None
+        if first_seq == 1 and entry.builder is None:
+            entry.builder, entry.context = HistoryBuilder(), ContextBuilder()
+            entry.seq = entry.context_seq = entry.saved = 0
+        if entry.builder is None or entry.seq != first_seq - 1:
+            return None
+        with_context = entry.context is not None and entry.context_seq == entry.seq
+        try:
+            entry.builder.feed_many(lines)
+            if with_context:
+                entry.context.feed_many(lines)  # type: ignore[union-attr]
+        except BaseException:
+            entry.builder = entry.context = None  # half fed: never reuse them
+            raise
+        entry.seq += len(lines)
+        if with_context:
+            entry.context_seq = entry.seq
+        if not with_context or entry.seq - entry.saved < max(every, entry.saved // 2):
+            return None
+        return _dumped(entry, thread_id)
+
+
+def unsaved(cache: TurnCache) -> list[Due]:
+    """Snapshots of every cached thread whose builders are current and fed since their last save (closing)."""
+    out = []
+    for thread_id, entry in cache.entries():
+        with entry.lock:
+            if (not entry.dead and entry.builder is not None and entry.context is not None
+                    and entry.context_seq == entry.seq > entry.saved):
+                found = _dumped(entry, thread_id)
+                if found is not None:
+                    out.append(found)
+    return out
+
+
+def _dumped(entry: _Builder, thread_id: str) -> Due | None:
+    """The entry's snapshot (call with ``entry.lock`` held); None when its state cannot be dumped."""
+    try:
+        dumps = entry.builder.dump(), entry.context.dump(by_reference=True)  # type: ignore[union-attr]
+    except EncodeError:
+        return None  # a state msgpack cannot hold (a huge integer): a snapshot is only a cache
+    entry.saved = entry.seq
+    return thread_id, entry.seq, dumps
 
 
 # --------------------------------------------------------------------------- jobs (one read transaction each)

@@ -16,9 +16,12 @@ Tables (version 4):
 * ``dictionaries``: trained zstd dictionaries; old ids stay readable.
 * ``idempotency``: ``(tkey, key) -> seq`` returned by the first append.
 * ``snapshots``: persisted replay state at a seq: ``data`` holds ``HistoryBuilder.dump()``,
-  ``context`` (version 2; NULL in older rows) ``ContextBuilder.dump()``, each zstd unless
-  stored plain (``Tuning.snapshot_level = 0``); separate columns, so a read that only needs
-  turns never reads the much larger context.
+  ``context`` (version 2; NULL in older rows) ``ContextBuilder.dump(by_reference=True)``
+  (the context's items as the numbers of the lines they are the payloads of; older rows
+  hold copies, and still load), each zstd unless stored plain (``Tuning.snapshot_level = 0``);
+  separate columns, so a read that only needs turns never reads the context. Saved as a
+  thread is written (the store feeds its own appends to the cached builders), as it is
+  read, and on close.
 * ``derived`` (version 4): a cache beside each thread, ``(tkey, name, part) -> data``: the
   turn index of :mod:`store.turns` (dropped with the thread).
 * ``changes`` (version 4): the change log: one row per committed write, ``(origin, kind,

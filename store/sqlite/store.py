@@ -54,6 +54,7 @@ from .reader import (
     Reader,
     TurnCache,
     derived_job,
+    feed_written,
     open_turn_job,
     pack_snapshot,
     raw_lines_job,
@@ -62,6 +63,7 @@ from .reader import (
     spans_job,
     state_job,
     turns_job,
+    unsaved,
 )
 from .schema import SYNCHRONOUS, connect, migrate, translate
 from .search import IndexSeal, IndexWrite, current_job, mark_job, query_job, stale_job
@@ -136,6 +138,8 @@ class SqliteStore(Store):
                                     committed=self._maybe_train)
         self._training: asyncio.Task[None] | None = None
         self._snapshots: set[asyncio.Task[None]] = set()
+        self._feeder = ThreadPoolExecutor(1, thread_name_prefix="store-feeder")  # one: feeds run in commit order
+        self._feeding: set[asyncio.Future[Any]] = set()
         self._train_at = self.tuning.dictionary_after
         self._turn = 0
         self._cache = TurnCache(self.tuning.cached_threads)
@@ -182,6 +186,7 @@ class SqliteStore(Store):
             await self._watcher.stop()
         if self._training is not None:
             await self._training
+        await self._save_unsaved()
         while self._snapshots:  # a snapshot being compressed still gets saved
             await asyncio.gather(*self._snapshots)
         self._closed = True
@@ -198,6 +203,7 @@ class SqliteStore(Store):
                 lane.obj = None
                 lane.executor.shutdown(wait=True)
         self._packers.shutdown(wait=True)
+        self._feeder.shutdown(wait=True)
         if failed:
             raise failed[0]
 
@@ -216,7 +222,7 @@ class SqliteStore(Store):
             return await self._submit(PackedAppend(command, packed))
         result = await self._submit(command)
         if isinstance(command, Delete):
-            self._cache.drop(result)  # its replay builder is no use any more
+            self._cache.drop(command.thread_id)  # its replay builder is no use any more
             return None
         return result
 
@@ -268,20 +274,64 @@ class SqliteStore(Store):
         finally:
             self._training = None
 
-    def _snapshot_later(self, tkey: int, seq: int, data: tuple[bytes, bytes]) -> None:
+    # ------------------------------------------------------------------ replay state kept as lines are written
+
+    def _lines_written(self, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
+        """Feed the thread's cached builders the lines just committed, on the feeder thread.
+
+        The caller does not wait: the append has returned. A new thread gets its builders
+        here, so its replay state is current from its first line; a thread not in the cache
+        is left for its next read. Snapshots are saved as the thread grows and when the
+        store closes, so a read after reopening replays little or nothing.
+        """
+        if self._closed or self._writer.obj is None:
+            return
+        entry = self._cache.entry(thread_id) if first_seq == 1 else self._cache.find(thread_id)
+        if entry is None:
+            return
+        future = asyncio.get_running_loop().run_in_executor(
+            self._feeder, feed_written, entry, thread_id, first_seq, lines, self.tuning.snapshot_every)
+        self._feeding.add(future)
+        future.add_done_callback(self._fed)
+
+    def _fed(self, future: asyncio.Future[Any]) -> None:
+        self._feeding.discard(future)
+        if future.cancelled() or future.exception() is not None:
+            return  # the builders were dropped; the next read replays and reports what is wrong
+        due = future.result()
+        if due is not None:
+            self._snapshot_later(*due)
+
+    async def _settled(self) -> None:
+        """Wait until the feeds queued so far ran and the snapshots they made are committed."""
+        while self._feeding or self._snapshots:
+            await asyncio.gather(*self._feeding, *self._snapshots, return_exceptions=True)
+        await self._commits.drain()
+
+    async def _save_unsaved(self) -> None:
+        """Closing: let the feeds finish, then snapshot every cached thread fed since its last snapshot."""
+        if self._writer.obj is None:
+            return
+        while self._feeding:
+            await asyncio.gather(*self._feeding, return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        for due in await loop.run_in_executor(self._feeder, unsaved, self._cache):
+            self._snapshot_later(*due)
+
+    def _snapshot_later(self, thread_id: str, seq: int, data: tuple[bytes, bytes]) -> None:
         """Compress a replay snapshot on a packer thread, then queue it (off the reader's path)."""
         if not self._closed and self._writer.obj is not None:
-            task = asyncio.get_running_loop().create_task(self._save_snapshot(tkey, seq, data))
+            task = asyncio.get_running_loop().create_task(self._save_snapshot(thread_id, seq, data))
             self._snapshots.add(task)
             task.add_done_callback(self._snapshots.discard)
 
-    async def _save_snapshot(self, tkey: int, seq: int, data: tuple[bytes, bytes]) -> None:
+    async def _save_snapshot(self, thread_id: str, seq: int, data: tuple[bytes, bytes]) -> None:
         try:
             turns, context = await self._pack(pack_snapshot, data, self.tuning.snapshot_level)
         except RolloutError:
             return  # a snapshot is only a cache
         if not self._closed:
-            self._commits.queue(SaveSnapshot(tkey, seq, turns, context))
+            self._commits.queue(SaveSnapshot(thread_id, seq, turns, context))
 
     # ------------------------------------------------------------------ the change feed and derived data
 
@@ -336,13 +386,13 @@ class SqliteStore(Store):
             return await super()._turns(thread_id, items_view, policy)
         row, turns, due = await self._read(turns_job, self._cache, thread_id, items_view, self.tuning.snapshot_every)
         if due is not None:
-            self._snapshot_later(row.tkey, *due)
+            self._snapshot_later(row.state.id, *due)
         return row.state, turns
 
     async def _resumed(self, thread_id: str) -> tuple[ThreadState, list[Turn], ResumeContext]:
         row, turns, due, context = await self._read(resume_job, self._cache, thread_id, self.tuning.snapshot_every)
         if due is not None:
-            self._snapshot_later(row.tkey, *due)
+            self._snapshot_later(row.state.id, *due)
         return row.state, turns, context
 
     async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], MidTurn | None]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
+import msgspec
 import pytest
 
 import replay
 from rollout.codec import decode_line
+from rollout.compression import ZSTD_MAGIC, decompress
 from store import SqliteStore, Tuning
 from store.sqlite.reader import Reader
 
@@ -56,6 +59,7 @@ async def test_a_cold_resume_without_a_snapshot_decodes_each_line_once(tmp_path,
         info = await store.start_thread(meta())
         for number in range(3):
             seq = await store.append(info.id, turn(f"t-{number}", "p"))
+    sql(path, "DELETE FROM snapshots")  # as after a crash before any snapshot, or an older build's file
     ranges: list[tuple[int, int]] = []
     original = Reader.lines
     monkeypatch.setattr(Reader, "lines", lambda self, row, lo, hi: ranges.append((lo, hi)) or original(self, row, lo, hi))
@@ -105,3 +109,66 @@ async def test_an_unreadable_context_snapshot_is_replayed_instead(tmp_path):
     sql(path, "UPDATE snapshots SET context = x'93010203'")
     async with SqliteStore.open(path) as store:
         assert (await store.resume(info.id)).context == await _expected(store, info.id)
+
+
+async def test_a_thread_written_in_this_session_is_snapshotted_on_close(tmp_path, monkeypatch):
+    """Replay state follows the appends; after reopening, a first resume decodes no line but the context's."""
+    path = tmp_path / "a.db"
+    async with SqliteStore.open(path, tuning=Tuning(snapshot_every=10_000)) as store:
+        info = await store.start_thread(meta())
+        for number in range(4):
+            await store.append(info.id, turn(f"t-{number}", "p"))
+        seq = await store.rollback(info.id, 1)
+        await store.append(info.id, [*turn("t-9", "after"), _compacted("summary")])
+        seq = (await store.read(info.id)).last_seq
+    assert sql(path, "SELECT seq FROM snapshots") == [(seq,)]
+    ranges: list[tuple[int, int]] = []
+    original = Reader.lines
+    monkeypatch.setattr(Reader, "lines", lambda self, row, lo, hi: ranges.append((lo, hi)) or original(self, row, lo, hi))
+    async with SqliteStore.open(path) as store:
+        resumed = await store.resume(info.id)
+        assert ranges == []
+        lines = await store.read_lines(info.id)
+        assert resumed.context == replay.resume_context(lines)
+        assert resumed.thread.turns == replay.build_turns(lines)
+
+
+async def test_snapshots_are_saved_as_a_thread_grows_and_hold_its_context_by_reference(tmp_path):
+    """Snapshots land while appending (at snapshot_every lines, then as the thread grows by half),
+    and their context is a few bytes per item, not a copy of the items."""
+    path = tmp_path / "a.db"
+    answer = "y" * 5_000
+    async with SqliteStore.open(path, tuning=Tuning(snapshot_every=40)) as store:
+        info = await store.start_thread(meta())
+        saved: list[int] = []
+        for number in range(40):
+            await store.append(info.id, [*turn(f"t-{number}", "p " * 1_000, answer),
+                                         *user("x" * 3_000)])
+            await store._settled()
+            saved += [seq for (seq,) in sql(path, "SELECT seq FROM snapshots") if seq not in saved]
+        [(context_bytes,)] = sql(path, "SELECT length(context) FROM snapshots")
+    assert saved[0] >= 40 and len(saved) >= 3
+    assert all(later - earlier >= max(40, earlier // 2) for earlier, later in itertools.pairwise(saved))
+    assert context_bytes < 2_000  # 80 prompts of 2-3 kB are referenced, not copied
+    async with SqliteStore.open(path) as store:
+        lines = await store.read_lines(info.id)
+        assert (await store.resume(info.id)).context == replay.resume_context(lines)
+
+
+async def test_a_snapshot_whose_lines_are_gone_is_replayed_instead(tmp_path):
+    """A context snapshot naming a line that is no response item is only a cache: resume replays."""
+    path = tmp_path / "a.db"
+    async with SqliteStore.open(path) as store:
+        info = await store.start_thread(meta())
+        for number in range(3):
+            await store.append(info.id, turn(f"t-{number}", "p"))
+    [(context,)] = sql(path, "SELECT context FROM snapshots")
+    assert context
+    # shift every line reference by one: they now name event lines
+    raw = decompress(context) if context[:4] == ZSTD_MAGIC else context
+    state = msgspec.msgpack.decode(raw)
+    state[-1] = [step + 1 if step else 0 for step in state[-1]]
+    sql(path, "UPDATE snapshots SET context = ?", msgspec.msgpack.encode(state))
+    async with SqliteStore.open(path) as store:
+        lines = await store.read_lines(info.id)
+        assert (await store.resume(info.id)).context == replay.resume_context(lines)

@@ -12,6 +12,7 @@ import replay
 from rollout import events as ev
 from rollout.errors import Conflict, CorruptLog, SchemaTooNew, StoreError
 from store import SqliteStore, Tuning
+from store.sqlite.command import PackedAppend
 from store.sqlite.reader import Reader
 from store.sqlite.schema import SCHEMA_VERSION
 from store.sqlite.writer import Writer
@@ -94,7 +95,9 @@ async def test_a_corrupt_chunk_raises_corrupt_log(tmp_path):
     async with SqliteStore.open(path, tuning=TINY) as store:
         info = await store.start_thread(meta())
         await store.append(info.id, turn("t-1", "a") + turn("t-2", "b"))
-        sql(path, "UPDATE chunks SET data = x'28b52ffd0000' WHERE zdict IS NOT NULL")
+    sql(path, "UPDATE chunks SET data = x'28b52ffd0000' WHERE zdict IS NOT NULL")
+    sql(path, "DELETE FROM snapshots")  # else a read is served from the replay state saved on close
+    async with SqliteStore.open(path, tuning=TINY) as store:
         with pytest.raises(CorruptLog):
             await store.read_lines(info.id)
         with pytest.raises(CorruptLog):
@@ -202,15 +205,34 @@ async def test_reads_after_one_append_replay_only_that_line(tmp_path, monkeypatc
         return original(self, row, lo, hi)
 
     monkeypatch.setattr(Reader, "lines", spy)
-    async with SqliteStore.open(tmp_path / "a.db", readers=1) as store:
+    async with SqliteStore.open(tmp_path / "a.db", readers=1) as store, \
+            SqliteStore.open(tmp_path / "a.db", readers=1) as other:
         info = await store.start_thread(meta())
         await store.append(info.id, turn("t-1", "a") + turn("t-2", "b"))
-        await store.read(info.id)
-        seq = await store.append(info.id, user("c")[1:])
+        await other.read(info.id)
+        seq = await store.append(info.id, user("c")[1:])  # written by another store: not fed to other's cache
         ranges.clear()
-        thread = await store.read(info.id)
+        thread = await other.read(info.id)
         assert ranges == [(seq, seq)]
         assert thread.turns == replay.build_turns(await store.read_lines(info.id))
+
+
+async def test_reads_after_appends_of_this_store_replay_nothing(tmp_path, monkeypatch):
+    """A store feeds its own appends to the thread's replay state: reading them decodes no line."""
+    ranges: list[tuple[int, int]] = []
+    original = Reader.lines
+    monkeypatch.setattr(Reader, "lines", lambda self, row, lo, hi: ranges.append((lo, hi)) or original(self, row, lo, hi))
+    async with SqliteStore.open(tmp_path / "a.db") as store:
+        info = await store.start_thread(meta())
+        for number in range(3):
+            await store.append(info.id, turn(f"t-{number}", "a"))
+            await store._settled()
+            thread = await store.read(info.id)
+            resumed = await store.resume(info.id)
+        assert ranges == []
+        lines = await store.read_lines(info.id)
+        assert thread.turns == resumed.thread.turns == replay.build_turns(lines)
+        assert resumed.context == replay.resume_context(lines)
 
 
 async def test_a_cold_read_starts_from_the_persisted_snapshot(tmp_path, monkeypatch):
@@ -284,7 +306,12 @@ async def test_concurrent_appends_share_commits(tmp_path, monkeypatch):
     """Appends queued while a batch commits go out together in the next one (group commit)."""
     sizes: list[int] = []
     original = Writer.run
-    monkeypatch.setattr(Writer, "run", lambda self, commands: sizes.append(len(commands)) or original(self, commands))
+    def run(self, commands):
+        appends = sum(isinstance(command, PackedAppend) for command in commands)
+        sizes.extend([appends] if appends else [])
+        return original(self, commands)
+
+    monkeypatch.setattr(Writer, "run", run)
     async with SqliteStore.open(tmp_path / "a.db") as store:
         info = await store.start_thread(meta())
         sizes.clear()
