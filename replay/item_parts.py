@@ -15,7 +15,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 
-class V2(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class V2(msgspec.Struct, frozen=True, kw_only=True, rename="camel", gc=False):
     """Untagged v2 struct: camelCase on the wire."""
 
 
@@ -32,7 +32,7 @@ class TextElement(V2):
     placeholder: str | None = None
 
 
-class _Input(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+class _Input(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
     """Base of UserInput: camelCase tags, snake_case fields (as Codex writes them)."""
 
 

@@ -29,7 +29,7 @@ from msgspec import UNSET, UnsetType
 __all__ = [name for name in dir() if not name.startswith("_")]  # rebuilt at the end
 
 
-class _Struct(msgspec.Struct, frozen=True, kw_only=True):
+class _Struct(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Base for payload structs.
 
     Fields are always written, ``None`` as ``null``, as Codex's serde writer does
