@@ -146,3 +146,22 @@ def test_undecodable_lines_raise_decode_error_with_kind(raw, kind):
     with pytest.raises(DecodeError) as info:
         decode_line(raw)
     assert info.value.kind == kind
+
+
+def test_decoded_payloads_are_not_tracked_by_the_garbage_collector():
+    """Payloads are immutable data without cycles (msgspec gc=False): a long thread's items add no GC work."""
+    import gc
+
+    from replay import build_turns
+
+    line = decode_line(b'{"timestamp":"2026-06-01T10:00:00.000Z","type":"response_item","payload":'
+                       b'{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}}')
+    assert not gc.is_tracked(line.payload)
+    assert not gc.is_tracked(line.payload.content[0])
+    events = [b'{"timestamp":"2026-06-01T10:00:00.000Z","type":"event_msg","payload":{"type":"task_started","turn_id":"t"}}',
+              b'{"timestamp":"2026-06-01T10:00:00.000Z","type":"event_msg","payload":'
+              b'{"type":"user_message","message":"hi","images":[],"local_images":[]}}',
+              b'{"timestamp":"2026-06-01T10:00:01.000Z","type":"event_msg","payload":{"type":"agent_message","message":"ok"}}']
+    turns = build_turns([decode_line(raw) for raw in events])
+    items = [item for turn in turns for item in turn.items]
+    assert len(items) == 2 and not any(gc.is_tracked(item) for item in items)
