@@ -418,13 +418,16 @@ Due = tuple[str, int, tuple[bytes, bytes]]
 def feed_written(entry: _Builder, thread_id: str, first_seq: int, lines: list[ev.Line], every: int) -> Due | None:
     """Feed lines just committed (``first_seq`` on) to the thread's cached builders, if they are current.
 
-    Runs on the store's feeder thread, one call at a time in commit order. A new thread
-    (``first_seq == 1``) gets both builders here; a builder that is behind (its thread was
-    written while it was out of the cache) is left for the next read to catch up. Returns
-    a snapshot to save once enough lines were fed since the last one: every ``every`` lines
-    at first, then as the thread grows by half, so saving stays linear in its length.
+    Called on the event loop, in commit order; never waits for the entry's lock (a reader
+    holding it catches the builders up itself). A new thread (``first_seq == 1``) gets both
+    builders here; a builder that is behind (its thread was written while it was out of the
+    cache) is left for the next read to catch up. Returns a snapshot to save once enough
+    lines were fed since the last one: every ``every`` lines at first, then as the thread
+    grows by half, so saving stays linear in its length.
     """
-    with entry.lock:
+    if not entry.lock.acquire(blocking=False):
+        return None
+    try:
         if entry.dead:
             return None
         if first_seq == 1 and entry.builder is None:
@@ -446,6 +449,8 @@ def feed_written(entry: _Builder, thread_id: str, first_seq: int, lines: list[ev
         if not with_context or entry.seq - entry.saved < max(every, entry.saved // 2):
             return None
         return _dumped(entry, thread_id)
+    finally:
+        entry.lock.release()
 
 
 def unsaved(cache: TurnCache) -> list[Due]:

@@ -138,8 +138,7 @@ class SqliteStore(Store):
                                     committed=self._maybe_train)
         self._training: asyncio.Task[None] | None = None
         self._snapshots: set[asyncio.Task[None]] = set()
-        self._feeder = ThreadPoolExecutor(1, thread_name_prefix="store-feeder")  # one: feeds run in commit order
-        self._feeding: set[asyncio.Future[Any]] = set()
+        self._feeds = 0  # feeds scheduled on the event loop and not run yet
         self._train_at = self.tuning.dictionary_after
         self._turn = 0
         self._cache = TurnCache(self.tuning.cached_threads)
@@ -203,7 +202,6 @@ class SqliteStore(Store):
                 lane.obj = None
                 lane.executor.shutdown(wait=True)
         self._packers.shutdown(wait=True)
-        self._feeder.shutdown(wait=True)
         if failed:
             raise failed[0]
 
@@ -277,45 +275,47 @@ class SqliteStore(Store):
     # ------------------------------------------------------------------ replay state kept as lines are written
 
     def _lines_written(self, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
-        """Feed the thread's cached builders the lines just committed, on the feeder thread.
+        """Feed the thread's cached builders the lines just committed, soon, on the event loop.
 
-        The caller does not wait: the append has returned. A new thread gets its builders
-        here, so its replay state is current from its first line; a thread not in the cache
-        is left for its next read. Snapshots are saved as the thread grows and when the
-        store closes, so a read after reopening replays little or nothing.
+        The caller does not wait: the append has returned, and the feed runs when the loop
+        is next free, typically while the writer thread waits on the next commit's fsync.
+        It runs on the loop rather than on a thread of its own because it is pure Python:
+        a busy thread would hold the GIL against the loop and the writer. A new thread gets
+        its builders here, so its replay state is current from its first line; a thread not
+        in the cache is left for its next read. Snapshots are saved as the thread grows and
+        when the store closes, so a read after reopening replays little or nothing.
         """
-        if self._closed or self._writer.obj is None:
+        if self._closed or self._writer.obj is None or not self.tuning.follow_writes:
             return
         entry = self._cache.entry(thread_id) if first_seq == 1 else self._cache.find(thread_id)
-        if entry is None:
-            return
-        future = asyncio.get_running_loop().run_in_executor(
-            self._feeder, feed_written, entry, thread_id, first_seq, lines, self.tuning.snapshot_every)
-        self._feeding.add(future)
-        future.add_done_callback(self._fed)
+        if entry is not None:
+            self._feeds += 1
+            asyncio.get_running_loop().call_soon(self._feed_builders, entry, thread_id, first_seq, lines)
 
-    def _fed(self, future: asyncio.Future[Any]) -> None:
-        self._feeding.discard(future)
-        if future.cancelled() or future.exception() is not None:
-            return  # the builders were dropped; the next read replays and reports what is wrong
-        due = future.result()
+    def _feed_builders(self, entry: Any, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
+        self._feeds -= 1
+        try:
+            due = feed_written(entry, thread_id, first_seq, lines, self.tuning.snapshot_every)
+        except Exception:  # noqa: BLE001 - the builders were dropped; the next read replays and reports it
+            return
         if due is not None:
             self._snapshot_later(*due)
 
     async def _settled(self) -> None:
-        """Wait until the feeds queued so far ran and the snapshots they made are committed."""
-        while self._feeding or self._snapshots:
-            await asyncio.gather(*self._feeding, *self._snapshots, return_exceptions=True)
+        """Wait until the feeds scheduled so far ran and the snapshots they made are committed."""
+        while self._feeds or self._snapshots:
+            await asyncio.sleep(0)
+            if self._snapshots:
+                await asyncio.gather(*self._snapshots, return_exceptions=True)
         await self._commits.drain()
 
     async def _save_unsaved(self) -> None:
-        """Closing: let the feeds finish, then snapshot every cached thread fed since its last snapshot."""
+        """Closing: let the feeds run, then snapshot every cached thread fed since its last snapshot."""
         if self._writer.obj is None:
             return
-        while self._feeding:
-            await asyncio.gather(*self._feeding, return_exceptions=True)
-        loop = asyncio.get_running_loop()
-        for due in await loop.run_in_executor(self._feeder, unsaved, self._cache):
+        while self._feeds:
+            await asyncio.sleep(0)
+        for due in await self._pack(unsaved, self._cache):
             self._snapshot_later(*due)
 
     def _snapshot_later(self, thread_id: str, seq: int, data: tuple[bytes, bytes]) -> None:

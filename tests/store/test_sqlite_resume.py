@@ -172,3 +172,15 @@ async def test_a_snapshot_whose_lines_are_gone_is_replayed_instead(tmp_path):
     async with SqliteStore.open(path) as store:
         lines = await store.read_lines(info.id)
         assert (await store.resume(info.id)).context == replay.resume_context(lines)
+
+
+async def test_follow_writes_off_leaves_replay_to_reads(tmp_path):
+    """Tuning(follow_writes=False): appends feed nothing and close saves no snapshot; reads still replay exactly."""
+    path = tmp_path / "a.db"
+    async with SqliteStore.open(path, tuning=Tuning(follow_writes=False)) as store:
+        info = await store.start_thread(meta())
+        await store.append(info.id, turn("t-1", "p"))
+    assert sql(path, "SELECT COUNT(*) FROM snapshots") == [(0,)]
+    async with SqliteStore.open(path) as store:
+        lines = await store.read_lines(info.id)
+        assert (await store.resume(info.id)).context == replay.resume_context(lines)
