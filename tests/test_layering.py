@@ -74,7 +74,7 @@ _HEAVY = ["rich", "sqlite3", "asyncio", "logging", "store.sqlite", "store.files"
 # What `inspect --json FILE` does not need either: the resume algorithm, the Codex home
 # layout and writers, the stores' CLI plumbing, the other commands.
 _NOT_FOR_A_FILE = [
-    "replay.resume", "replay.resume_builder", "replay.boundary", "replay.request", "rollout.writer",
+    "replay.resume", "replay.resume_builder", "replay.boundary", "replay.request", "json", "rollout.writer",
     "rollout.codex_home", "rollout.session_index", "rollout.cli.storage", "rollout.cli.target",
     "rollout.cli.validate",
 ]
