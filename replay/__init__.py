@@ -34,6 +34,12 @@ _WHERE = {
     "ContextBuilder": "resume_builder", "Policy": "policy", "ResumeContext": "context",
     "resume_context": "resume",
 }
+# The submodules `import replay` loaded when it imported every name at once: still
+# reachable as attributes of the package alone.
+_SUBMODULES = frozenset({
+    "boundary", "context", "convert", "fragments", "history", "item_parts", "items", "ledger", "policy",
+    "pre_envelope", "request", "resume", "resume_builder", "shell", "tools", "turn_items", "turn_state",
+})
 
 __all__ = [
     "ContextBuilder",
@@ -58,6 +64,8 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """The public names, each imported on first use."""
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)  # importing a submodule binds it here
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module 'replay' has no attribute {name!r}")

@@ -61,6 +61,9 @@ _WHERE = {
     **dict.fromkeys(["Problem", "ReadLimits", "ReadResult", "iter_rollout", "read_rollout"], "reader"),
     "Line": "events", "RolloutWriter": "writer", "upcast": "compat",
 }
+# The submodules `import rollout` loaded when it imported every name at once: still
+# reachable as attributes of the package alone.
+_SUBMODULES = frozenset({"codec", "compat", "compression", "errors", "events", "reader", "writer"})
 
 __all__ = [
     "Conflict",
@@ -96,8 +99,8 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """The public names, each imported on first use (``events`` is the submodule itself)."""
-    if name == "events":
-        return import_module(".events", __name__)  # importing a submodule binds it here
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)  # importing a submodule binds it here
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module 'rollout' has no attribute {name!r}")
