@@ -69,7 +69,7 @@ _LOADED_BY_CLI = (
     "finally:\n"
     "    print(sorted(m for m in sys.modules if m.startswith(unwanted)), file=sys.stderr)\n"
 )
-# Never loaded by the two commands scripts run most (and a test of start-up can check).
+# Loaded by neither of the two commands scripts run most often.
 _HEAVY = ["rich", "sqlite3", "asyncio", "logging", "store.sqlite", "store.files", "rollout.cli.render"]
 # What `inspect --json FILE` does not need either: the resume algorithm, the Codex home
 # layout and writers, the stores' CLI plumbing, the other commands.
