@@ -11,13 +11,35 @@ roll back by turn.
 Must not import: store, rollout.cli, rich, asyncio, anything doing I/O.
 """
 
-from .boundary import fork_end, open_turn, rollback_start, turn_boundaries
-from .history import HistoryBuilder, build_turns
-from .items import ThreadItem, Turn, TurnError, UserInput
-from .policy import Policy
-from .resume import ResumeContext, resume_context
-from .resume_builder import ContextBuilder
-from .turn_state import MidTurn, TurnSpan, with_items_view
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .boundary import fork_end, open_turn, rollback_start, turn_boundaries
+    from .context import ResumeContext
+    from .history import HistoryBuilder, build_turns
+    from .items import ThreadItem, Turn, TurnError, UserInput
+    from .policy import Policy
+    from .resume import resume_context
+    from .resume_builder import ContextBuilder
+    from .turn_state import MidTurn, TurnSpan, with_items_view
+
+# Each public name and the submodule defining it, imported on first use (PEP 562): the
+# CLI's `inspect` rebuilds turns (history) and never loads the resume algorithm.
+_WHERE = {
+    **dict.fromkeys(["fork_end", "open_turn", "rollback_start", "turn_boundaries"], "boundary"),
+    **dict.fromkeys(["HistoryBuilder", "build_turns"], "history"),
+    **dict.fromkeys(["ThreadItem", "Turn", "TurnError", "UserInput"], "items"),
+    **dict.fromkeys(["MidTurn", "TurnSpan", "with_items_view"], "turn_state"),
+    "ContextBuilder": "resume_builder", "Policy": "policy", "ResumeContext": "context",
+    "resume_context": "resume",
+}
+# The submodules `import replay` loaded when it imported every name at once: still
+# reachable as attributes of the package alone.
+_SUBMODULES = frozenset({
+    "boundary", "context", "convert", "fragments", "history", "item_parts", "items", "ledger", "policy",
+    "pre_envelope", "request", "resume", "resume_builder", "shell", "tools", "turn_items", "turn_state",
+})
 
 __all__ = [
     "ContextBuilder",
@@ -38,3 +60,19 @@ __all__ = [
     "turn_boundaries",
     "with_items_view",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, each imported on first use."""
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)  # importing a submodule binds it here
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'replay' has no attribute {name!r}")
+    value = getattr(import_module(f".{where}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

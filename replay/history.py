@@ -38,7 +38,7 @@ from .ledger import TurnLedger
 from .policy import Policy, keeps
 from .pre_envelope import PendingCalls, is_turn_start, user_message
 from .turn_items import thread_item
-from .turn_state import STATE_DECODER, STATE_ENCODER, STATE_VERSION, BuilderState, MidTurn, TurnRecord, TurnState
+from .turn_state import STATE_ENCODER, STATE_VERSION, BuilderState, MidTurn, TurnRecord, TurnState, state_decoder
 
 __all__ = ["HistoryBuilder", "build_turns"]
 
@@ -149,7 +149,7 @@ class HistoryBuilder(TurnLedger):
             CorruptLog: ``data`` is not a dumped builder state.
         """
         try:
-            state = STATE_DECODER.decode(data)
+            state = state_decoder().decode(data)
         except msgspec.DecodeError as exc:
             raise CorruptLog(f"not a replay builder state: {exc}") from exc
         if state.version != STATE_VERSION:

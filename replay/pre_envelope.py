@@ -22,7 +22,6 @@ Must not import: store, replay.history, anything doing I/O.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +48,8 @@ def user_message(item: ev.Message, item_id: str) -> it.UserMessage:
 
 
 def _arguments(raw: str) -> Any:
+    import json  # here: only 2025 files' tool calls need it, and start-up need not load it
+
     try:
         return json.loads(raw)
     except ValueError:

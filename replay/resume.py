@@ -24,51 +24,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import msgspec
-
 from rollout import events as ev
 
+from .context import ResumeContext
 from .convert import opt
 from .fragments import (
     is_contextual_developer_message,
     is_contextual_user_message,
     is_user_turn_boundary,
 )
-from .request import request_items
 
 __all__ = ["ForwardReplay", "Mark", "ResumeContext", "ReverseScan", "mark", "resume_context", "scan_lines"]
 
 _COMPACT_USER_BUDGET_TOKENS = 20_000
 _NO_SUMMARY = "(no summary available)"
 _NOT_SENT = (ev.GhostSnapshot, ev.CompactionTrigger, ev.UnknownResponseItem)
-
-
-class ResumeContext(msgspec.Struct, frozen=True, kw_only=True):
-    """What a resumed thread sends the model and which settings it starts from.
-
-    Attributes:
-        items: Model-visible response items, oldest first.
-        turn_context: Settings of the newest surviving user turn (model, cwd,
-            policies, effort), or ``None`` when no surviving turn recorded any.
-        token_usage: The latest ``token_count.info`` (``None`` if never recorded).
-        base_line: Index of the ``compacted`` line used as the base, if any.
-        reinject_context: ``True`` when the next turn must send the full initial
-            context again (no surviving baseline, or a legacy compaction).
-    """
-
-    items: list[Any] = []
-    turn_context: ev.TurnContext | None = None
-    token_usage: Any = None
-    base_line: int | None = None
-    reinject_context: bool = True
-
-    def request_items(self) -> list[dict[str, Any]]:
-        """``items`` as Codex 0.171's first model request after a resume carries them.
-
-        See :func:`replay.request.request_items` (the model comes from ``turn_context``).
-        """
-        model = None if self.turn_context is None else self.turn_context.model
-        return request_items(self.items, model=model)
 
 
 #: Mark kinds: the few line kinds the reverse scan looks at (see :func:`mark`).

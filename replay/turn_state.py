@@ -11,6 +11,7 @@ Must not import: store, replay.history, anything doing I/O.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -26,6 +27,7 @@ __all__ = [
     "TurnSpan",
     "TurnState",
     "present",
+    "state_decoder",
     "with_items_view",
 ]
 
@@ -210,4 +212,13 @@ class BuilderState(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 STATE_ENCODER = msgspec.msgpack.Encoder()
-STATE_DECODER = msgspec.msgpack.Decoder(BuilderState)
+
+
+@functools.cache
+def state_decoder() -> msgspec.msgpack.Decoder[BuilderState]:
+    """The :class:`BuilderState` decoder, built on first use.
+
+    Building it resolves every ThreadItem type: milliseconds that a process which never
+    loads a dump (``rollout inspect``) need not spend.
+    """
+    return msgspec.msgpack.Decoder(BuilderState)

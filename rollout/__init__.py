@@ -17,30 +17,53 @@ This package does no I/O beyond bytes, streams and the files it is pointed at,
 and never imports ``replay``, ``store``, ``rollout.cli`` or rich.
 """
 
-from . import events
-from .codec import decode_line, decode_msgpack, encode_line, encode_msgpack, raw_bytes
-from .compat import upcast
-from .errors import (
-    Conflict,
-    CorruptLog,
-    DecodeError,
-    EmptyRollout,
-    EncodeError,
-    InvalidInput,
-    RolloutError,
-    SchemaTooNew,
-    StoreError,
-    ThreadArchived,
-    ThreadNotFound,
-    UnreadableRollout,
-    WriterError,
-    WriterLocked,
-)
-from .events import Line
-from .reader import Problem, ReadLimits, ReadResult, iter_rollout, read_rollout
-from .writer import RolloutWriter
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import events
+    from .codec import decode_line, decode_msgpack, encode_line, encode_msgpack, raw_bytes
+    from .compat import upcast
+    from .errors import (
+        Conflict,
+        CorruptLog,
+        DecodeError,
+        EmptyRollout,
+        EncodeError,
+        InvalidInput,
+        RolloutError,
+        SchemaTooNew,
+        StoreError,
+        ThreadArchived,
+        ThreadNotFound,
+        UnreadableRollout,
+        WriterError,
+        WriterLocked,
+    )
+    from .events import Line
+    from .reader import Problem, ReadLimits, ReadResult, iter_rollout, read_rollout
+    from .writer import RolloutWriter
 
 __version__ = "0.1.0"
+
+# Each public name and the submodule defining it. They load on first use (PEP 562), so
+# `rollout --version` and a program importing one submodule do not pay for the event
+# model's hundred classes and its decoders (`rollout.cli` is a subpackage: importing it
+# runs this file first).
+_WHERE = {
+    **dict.fromkeys(
+        ["Conflict", "CorruptLog", "DecodeError", "EmptyRollout", "EncodeError", "InvalidInput", "RolloutError",
+         "SchemaTooNew", "StoreError", "ThreadArchived", "ThreadNotFound", "UnreadableRollout", "WriterError",
+         "WriterLocked"],
+        "errors",
+    ),
+    **dict.fromkeys(["decode_line", "decode_msgpack", "encode_line", "encode_msgpack", "raw_bytes"], "codec"),
+    **dict.fromkeys(["Problem", "ReadLimits", "ReadResult", "iter_rollout", "read_rollout"], "reader"),
+    "Line": "events", "RolloutWriter": "writer", "upcast": "compat",
+}
+# The submodules `import rollout` loaded when it imported every name at once: still
+# reachable as attributes of the package alone.
+_SUBMODULES = frozenset({"codec", "compat", "compression", "errors", "events", "reader", "writer"})
 
 __all__ = [
     "Conflict",
@@ -72,3 +95,19 @@ __all__ = [
     "read_rollout",
     "upcast",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, each imported on first use (``events`` is the submodule itself)."""
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)  # importing a submodule binds it here
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'rollout' has no attribute {name!r}")
+    value = getattr(import_module(f".{where}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

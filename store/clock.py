@@ -17,7 +17,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from rollout.codex_home import utc_stamp
 from rollout.errors import InvalidInput
 
 __all__ = ["Clock", "first_not_rfc3339", "is_rfc3339", "iso_ms", "new_thread_id", "now_ms", "parse_ms", "thread_key"]
@@ -48,6 +47,9 @@ class Clock:
 
 def iso_ms(ms: int) -> str:
     """``YYYY-MM-DDThh:mm:ss.mmmZ`` (UTC), the rollout timestamp format (:func:`rollout.codex_home.utc_stamp`)."""
+    # Imported here: `rollout inspect FILE` needs the store's clock, not the Codex home's module.
+    from rollout.codex_home import utc_stamp
+
     return utc_stamp(ms)
 
 

@@ -6,6 +6,10 @@ in the ``--db`` store). Views: the summary (default), ``--turns``, ``--items
 TURN``, ``--lines`` (streams: a 1 GB file starts printing at once, in bounded
 memory), ``--context`` and ``--problems``. Every view reads the source once.
 
+The summary of one file is the common case, run from scripts: what only a folder, a
+stored thread or another view needs (the Codex home layout, the stores, validation) is
+imported where it is used.
+
 Must not import: rich (rendering goes through :mod:`rollout.cli.render`).
 """
 
@@ -19,20 +23,15 @@ from typing import Any, BinaryIO
 
 from .. import events as ev
 from ..codec import encode_line
-from ..codex_home import SESSION_INDEX, parse_rollout_name
 from ..compat import upcast
 from ..compression import ZSTD_MAGIC, open_decompressed
 from ..errors import ThreadNotFound
 from ..reader import iter_rollout
-from ..session_index import latest_names, read_entries
-from . import storage
 from .failure import CommandError, UsageError
 from .output import Output
 from .parse_yield import YieldCounter
 from .summary import HomeSummary, ProblemInfo, Summarizer, payload_type
-from .target import codex_home_files, find_in_home, find_turn, is_codex_home, is_thread_id, rollout_files
 from .tokens import TokenCounter
-from .validate import check
 
 __all__ = ["register", "run"]
 
@@ -100,6 +99,8 @@ def run(args: argparse.Namespace, out: Output) -> Any:
         return _folder(args, out, target)
     if target.exists():
         return _show(args, out, iter_rollout(target), path=str(target), mtime_ms=_mtime_ms(target))
+    from .target import find_in_home, is_thread_id
+
     if not is_thread_id(args.target):
         looks_like_path = "/" in args.target or "." in args.target
         reason = "no such file or directory" + ("" if looks_like_path else " (nor a thread id)")
@@ -118,6 +119,8 @@ def _mtime_ms(path: Path) -> int:
 
 
 async def _stored(args: argparse.Namespace, out: Output) -> int:
+    from . import storage
+
     path = storage.db_path(args)
     if not getattr(args, "postgres", None) and not path.exists():
         raise CommandError(
@@ -203,6 +206,8 @@ def _turns(out: Output, summarizer: Summarizer, title: str) -> int:
 
 
 def _items(out: Output, summarizer: Summarizer, wanted: str) -> int:
+    from .target import find_turn
+
     number, turn = find_turn(summarizer.turns(), wanted)
     if out.json:
         for item in turn.items:
@@ -272,6 +277,8 @@ def _context(out: Output, source: Iterable[ev.Line]) -> int:
 
 
 def _problems(out: Output, source: Any, path: str | None) -> int:
+    from .validate import check
+
     if path is not None:
         problems = check(Path(path)).problems
     else:
@@ -284,6 +291,10 @@ def _problems(out: Output, source: Any, path: str | None) -> int:
 def _folder(args: argparse.Namespace, out: Output, folder: Path) -> int:
     if args.turns or args.items or args.lines or args.context:
         raise UsageError(f"{folder} is a folder: --turns, --items, --lines and --context need one thread")
+    from ..codex_home import SESSION_INDEX
+    from .target import codex_home_files, is_codex_home, rollout_files
+    from .validate import check
+
     home = is_codex_home(folder)
     active, archived = codex_home_files(folder) if home else (rollout_files([folder]), [])
     files = active + archived
@@ -323,6 +334,8 @@ def _emit_problems(out: Output, problems: list[ProblemInfo]) -> int:
 
 def _stamp(path: Path) -> str | None:
     """``YYYY-MM-DDThh:mm:ss`` from a ``rollout-YYYY-MM-DDThh-mm-ss-<uuid>`` file name."""
+    from ..codex_home import parse_rollout_name
+
     parsed = parse_rollout_name(path.name[path.name.find("rollout-"):])
     if parsed is None:
         return None
@@ -331,4 +344,6 @@ def _stamp(path: Path) -> str | None:
 
 def _named_threads(path: Path) -> int:
     """Threads named in ``session_index.jsonl`` (malformed lines skipped, as Codex does)."""
+    from ..session_index import latest_names, read_entries
+
     return sum(1 for name in latest_names(read_entries(path)[0]).values() if name)
