@@ -8,7 +8,8 @@ statements: no SQL here. Each command raises project errors (``Conflict``,
 to ``writer.commit_entry`` as its very last step.
 
 The SQLite-only commands are frozen dataclasses too: :class:`InstallDictionary`,
-:class:`Rewrite`, :class:`SaveSnapshot` and :class:`SaveDerived`. Every command that changes
+:class:`Rewrite`, :class:`SaveSnapshot`, :class:`SaveDerived` and
+:class:`store.sqlite.consolidate.Consolidate`. Every command that changes
 a thread also records its change in the change log, in the same transaction (``origin``
 names the store that wrote it), so other processes' stores tell their subscribers.
 
@@ -37,6 +38,7 @@ from ..write import (
     ThreadExists,
     change_of,
 )
+from . import consolidate
 from .search import IndexSeal, IndexWrite
 from .writer import Writer
 
@@ -152,6 +154,8 @@ def _run(writer: Writer, command: Any) -> Any:
         case Rewrite():
             writer.rewrite(command.zdict, command.rewrites)
             return None
+        case consolidate.Consolidate():
+            return consolidate.apply(writer, command)
         case IndexWrite() | IndexSeal():  # the search projection (store.search): its own tables only
             return command.apply(Fts5Index(writer.conn))
         case SaveSnapshot():

@@ -9,8 +9,9 @@ Tables (version 4):
   the number of chunks after it, and the msgpack ``ThreadState``.
   A deleted thread that forks still read from stays as a ``deleted = 1`` row.
 * ``chunks``: stored lines, keyed ``(tkey, seq)`` with plain INSERTs: one chunk
-  holds lines ``seq..last`` (usually one append's lines), zstd-compressed with
-  dictionary ``zdict`` (0: none; NULL: not compressed).
+  holds lines ``seq..last`` (one append's lines, until the thread's tail settles and
+  :mod:`store.sqlite.consolidate` joins them), zstd-compressed with dictionary ``zdict``
+  (0: none; NULL: not compressed).
 * ``blobs`` and ``chunk_blobs``: long JSON strings stored once by SHA-256 and
   the chunks that reference them (see :mod:`store.blobs`).
 * ``dictionaries``: trained zstd dictionaries; old ids stay readable.

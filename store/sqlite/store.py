@@ -7,12 +7,13 @@ Threads of execution:
   :mod:`store.sqlite.command`. A caller returns only once its lines are durable.
 * ``readers`` reader threads, each with a read-only connection, run every read inside
   one read transaction (a consistent WAL snapshot), round robin.
-* two packer threads compress imports, and train the zstd dictionary in the background
-  once enough data exists.
+* two packer threads compress imports, train the zstd dictionary in the background
+  once enough data exists, and consolidate settled tails (:mod:`store.sqlite.consolidate`).
 
 Each append becomes one chunk row, compressed by the caller before it is queued (zstd
 with the store's dictionary, long strings split out as shared blobs, see :mod:`store.blobs`);
-the writer thread only runs SQL.
+the writer thread only runs SQL. Once a thread's tail settles, its chunks are rewritten in
+the background as fewer chunks at ``Tuning.settled_level`` (:mod:`store.sqlite.consolidate`).
 Forks are pointers (:mod:`store.sqlite.reader`). Replay state is cached per thread and
 snapshotted; turn indexes (:mod:`store.turns`) are kept in the ``derived`` table. Writes
 made by other processes on the same file reach this store's subscribers through the change
@@ -49,6 +50,7 @@ from ..state import ThreadState
 from ..tuning import Tuning
 from ..write import Append, Command, Delete, Import
 from .command import InstallDictionary, PackedAppend, PackedImport, Rewrite, SaveDerived, SaveSnapshot, apply
+from .consolidate import Consolidator
 from .group_commit import GroupCommit
 from .reader import (
     Reader,
@@ -135,8 +137,9 @@ class SqliteStore(Store):
         self._readers = [_Lane(f"store-reader-{i}") for i in range(readers)]
         self._packers = ThreadPoolExecutor(2, thread_name_prefix="store-packer")
         self._commits = GroupCommit(self._writer.executor, self._run_batch, max_batch=self.tuning.max_batch,
-                                    committed=self._maybe_train)
+                                    committed=self._committed)
         self._training: asyncio.Task[None] | None = None
+        self._consolidator = Consolidator(self._read, self._pack, self._submit, self._dictionary, self.tuning)
         self._snapshots: set[asyncio.Task[None]] = set()
         self._feeds = 0  # feeds scheduled on the event loop and not run yet
         self._train_at = self.tuning.dictionary_after
@@ -188,6 +191,9 @@ class SqliteStore(Store):
         await self._save_unsaved()
         while self._snapshots:  # a snapshot being compressed still gets saved
             await asyncio.gather(*self._snapshots)
+        if self._writer.obj is not None:  # tails settled by what is queued still get consolidated
+            await self._commits.drain()
+            await self._consolidator.close()
         self._closed = True
         if self._writer.obj is not None:
             await self._commits.drain()  # what is queued still commits
@@ -249,6 +255,15 @@ class SqliteStore(Store):
     async def _pack(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         call = functools.partial(fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._packers, _guarded, call, ())
+
+    def _committed(self) -> None:
+        """After each batch: consolidate the tails it settled, and train the dictionary when due."""
+        writer: Writer | None = self._writer.obj
+        if writer is not None and writer.settled:
+            settled = [writer.settled.popleft() for _ in range(len(writer.settled))]
+            if not self._closed:
+                self._consolidator.note(settled)
+        self._maybe_train()
 
     def _maybe_train(self) -> None:
         writer: Writer = self._writer.obj

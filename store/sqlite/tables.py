@@ -201,6 +201,24 @@ class Tables:
             [(d, d) for d in digests],
         )
 
+    def settled_upto(self, tkey: int) -> int | None:
+        """The last seq of a live thread's settled chunks (``packed_upto``), or None if it is gone."""
+        row = self._one("SELECT packed_upto FROM threads WHERE tkey = ? AND deleted = 0", tkey)
+        return None if row is None else row[0]
+
+    def chunk_shapes(self, tkey: int, lo: int, hi: int) -> list[tuple[int, int, int | None, int]]:
+        """``(seq, last, zdict, length of data)`` of the chunks starting in ``lo..hi``, in order
+        (their data is not read)."""
+        return self.conn.execute(
+            "SELECT seq, last, zdict, length(data) FROM chunks WHERE tkey = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+            (tkey, lo, hi),
+        ).fetchall()
+
+    def delete_chunks_between(self, tkey: int, lo: int, hi: int) -> None:
+        """Delete the chunks (and their blob links) starting in ``lo..hi``; the blobs stay."""
+        self.conn.execute("DELETE FROM chunk_blobs WHERE tkey = ? AND seq BETWEEN ? AND ?", (tkey, lo, hi))
+        self.conn.execute("DELETE FROM chunks WHERE tkey = ? AND seq BETWEEN ? AND ?", (tkey, lo, hi))
+
     def undict_frames(self) -> list[tuple[int, int, bytes]]:
         """``(tkey, seq, frame)`` of every chunk stored without a dictionary."""
         return self.conn.execute("SELECT tkey, seq, data FROM chunks WHERE zdict = 0").fetchall()

@@ -22,7 +22,7 @@ Must not import: rollout.cli, rich, asyncio.
 from __future__ import annotations
 
 import sqlite3
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +73,8 @@ class Writer:
         clock: strictly increasing write times.
         dictionary: the dictionary new chunks are compressed with.
         undict_bytes: raw bytes stored without a dictionary (training starts past a threshold).
+        settled: ``(tkey, first seq, last seq)`` of each tail settled by a committed batch, for the
+            store to consolidate off this thread (:mod:`store.sqlite.consolidate`); thread-safe.
 
     Args:
         conn: a connection from :func:`store.sqlite.schema.connect` (already migrated).
@@ -94,6 +96,8 @@ class Writer:
         self._cache: OrderedDict[str, Entry] = OrderedDict()
         self._dirty: dict[int, Entry] = {}
         self._forced: set[int] = set()
+        self._sealed: list[tuple[int, int, int]] = []
+        self.settled: deque[tuple[int, int, int]] = deque()
         self._freed = False
         self._version = -1
         self.path = self._path()
@@ -128,6 +132,8 @@ class Writer:
             self._abort()
             return [(False, _batch_error(exc, self.path, command)) for command in commands]
         self._after_commit()
+        self.settled.extend(self._sealed)
+        self._sealed.clear()
         self._dirty.clear()
         self._forced.clear()
         self._saved_undict = self.undict_bytes
@@ -210,6 +216,7 @@ class Writer:
         self._cache.clear()
         self._dirty.clear()
         self._forced.clear()
+        self._sealed.clear()
         self._unpacker.forget()
         self._installed = None
         self._version = -1
@@ -316,6 +323,7 @@ class Writer:
             return
         if action == "merge":
             self._merge_tail(entry)
+        self._sealed.append((entry.tkey, entry.packed_upto + 1, entry.state.last_seq))
         entry.packed_upto, entry.tail_chunks = entry.state.last_seq, 0
 
     def _merge_tail(self, entry: Entry) -> None:
@@ -357,6 +365,10 @@ class Writer:
         if zdict not in self._known:
             raise StoreError(f"unknown dictionary {zdict}")
         self.tables.recompress_chunks(zdict, rewrites)
+        self._freed = True
+
+    def freed(self) -> None:
+        """Note that a command freed pages (returned to the file system after the batch, beyond a reserve)."""
         self._freed = True
 
     def _vacuum_quietly(self, keep: int) -> None:
