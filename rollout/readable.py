@@ -94,13 +94,18 @@ def _approval_known(policy: Any) -> bool:
 def _sandbox_known(policy: Any, profile: Any) -> bool:
     if policy is None:
         return isinstance(profile, dict)
-    return isinstance(policy, dict) and policy.get("type") in _SANDBOXES
+    return isinstance(policy, dict) and _one_of(policy.get("type"), _SANDBOXES)
 
 
 def _collaboration_known(mode: Any) -> bool:
     if mode is None:
         return True
-    return isinstance(mode, dict) and mode.get("mode") in _COLLABORATION_MODES
+    return isinstance(mode, dict) and _one_of(mode.get("mode"), _COLLABORATION_MODES)
+
+
+def _one_of(value: Any, names: frozenset[str]) -> bool:
+    """``value`` is one of ``names`` (any JSON value may arrive here: a list is simply not one)."""
+    return isinstance(value, str) and value in names
 
 
 def _has_required(line: object, kind: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 
 from rollout import events as ev
-from rollout.codec import decode_line, decode_msgpack, encode_line, encode_msgpack
+from rollout.codec import decode_item_payload, decode_line, decode_msgpack, encode_line, encode_msgpack
 from rollout.errors import DecodeError
 from tests import strategies as s
 
@@ -165,3 +165,15 @@ def test_decoded_payloads_are_not_tracked_by_the_garbage_collector():
     turns = build_turns([decode_line(raw) for raw in events])
     items = [item for turn in turns for item in turn.items]
     assert len(items) == 2 and not any(gc.is_tracked(item) for item in items)
+
+
+@given(s.all_lines | s.unknown_json_lines())
+def test_decode_item_payload_equals_decode_line_payload(line):
+    """decode_item_payload gives decode_line's payload for response_item lines and refuses the others."""
+    raw = line if isinstance(line, bytes) else encode_line(line)
+    decoded = decode_line(raw)
+    if isinstance(decoded, ev.ResponseItemLine):
+        assert decode_item_payload(raw) == decoded.payload
+    else:
+        with pytest.raises(DecodeError):
+            decode_item_payload(raw)

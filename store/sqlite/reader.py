@@ -31,7 +31,7 @@ import msgspec
 
 from replay import ContextBuilder, HistoryBuilder, MidTurn, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
-from rollout.codec import decode_line
+from rollout.codec import decode_item_payload, decode_line
 from rollout.compression import ZSTD_MAGIC
 from rollout.errors import CorruptLog, DecodeError, EncodeError, ThreadArchived, ThreadNotFound
 
@@ -379,12 +379,9 @@ class Reader:
             while at < len(indices) and indices[at] + 1 < end:
                 seq = indices[at] + 1
                 try:
-                    line = decode_line(block[seq - first])
+                    out.append(decode_item_payload(block[seq - first]))
                 except DecodeError as exc:
-                    raise CorruptLog(f"thread {row.state.id}: line {seq} does not decode: {exc}") from exc
-                if not isinstance(line, ev.ResponseItemLine):
-                    raise CorruptLog(f"thread {row.state.id}: line {seq} is not a response item")
-                out.append(line.payload)
+                    raise CorruptLog(f"thread {row.state.id}: line {seq}: {exc}") from exc
                 at += 1
         if at != len(indices):
             raise CorruptLog(f"thread {row.state.id}: line {indices[at] + 1} is not stored")

@@ -136,3 +136,14 @@ async def test_params_holding_bad_utf8_get_an_invalid_request_reply(params):
         await server.aclose()
     assert reply["id"] == 10 and reply["error"]["code"] == -32600
     assert reply["error"]["message"].startswith("Invalid request:")
+
+
+@pytest.mark.parametrize("payload", [
+    {"sandbox_policy": {"type": ["read-only"]}},
+    {"sandbox_policy": {"type": "read-only"}, "collaboration_mode": {"mode": {"x": 1}}},
+])
+def test_a_turn_context_with_a_list_where_a_name_belongs_is_unread_not_a_crash(payload):
+    """build_turns/sandbox-type-list: a sandbox type (or collaboration mode) that is a list raised TypeError."""
+    context = wire_line("turn_context", {"cwd": "/w", "model": "m", "approval_policy": "never", **payload})
+    assert not rollout.readable.codex_reads(context)
+    assert build_turns([started_line("t1"), context, user_line("hi")])
