@@ -88,9 +88,11 @@ class GroupCommit:
         with self._lock:
             idle = not self._running and not self._pending
         if not idle:
-            self._drained = asyncio.get_running_loop().create_future()
+            if self._drained is None or self._drained.done():  # a second caller waits for the same
+                self._drained = asyncio.get_running_loop().create_future()
+            drained = self._drained
             self._start()
-            await self._drained
+            await asyncio.shield(drained)
 
     def _start(self) -> None:
         """Wake the writer thread if it is idle and there is work (on the event loop)."""

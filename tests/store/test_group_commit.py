@@ -122,3 +122,14 @@ async def test_a_writer_bug_fails_its_batch_and_the_next_one_works(executor):
     with pytest.raises(StoreError, match="boom"):
         await commit.submit("a")
     assert await commit.submit("b") == "b"
+
+
+async def test_two_drains_at_once_both_return(executor):
+    """Concurrent ``drain`` calls (closing while a flush waits) both return once the queue is empty."""
+    writer = Writer(hold=True)
+    commit = GroupCommit(executor, writer, max_batch=64)
+    commit.queue("a")
+    first, second = asyncio.ensure_future(commit.drain()), asyncio.ensure_future(commit.drain())
+    assert await asyncio.to_thread(writer.started.wait, WAIT)
+    writer.release.set()
+    await asyncio.wait_for(asyncio.gather(first, second), WAIT)
