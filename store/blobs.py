@@ -163,7 +163,9 @@ def pack(lines: list[bytes], *, blob_min: int, dictionary: Dictionary, level: in
 def split_lines(lines: list[bytes], blob_min: int) -> tuple[bytes, dict[bytes, bytes]]:
     """A chunk body (lines with references, joined by newlines) and the strings cut out, by hash."""
     found: dict[bytes, bytes] = {}
-    return b"\n".join([split_strings(line, blob_min, found) for line in lines]), found
+    shortest = blob_min + 2  # a line this short holds no string to cut out (split_strings' own test)
+    return b"\n".join([line if len(line) < shortest else split_strings(line, blob_min, found)
+                       for line in lines]), found
 
 
 def repack(body: bytes, found: dict[bytes, bytes], *, dictionary: Dictionary, level: int, size: int) -> Packed:

@@ -48,6 +48,7 @@ __all__ = [
 
 #: Every class a rollout line can be (``rollout.events.Line``).
 LINE_CLASSES: tuple[type, ...] = get_args(ev.Line)
+_EXACT = frozenset(LINE_CLASSES)
 #: The v2 items views (``replay.items.ItemsView``).
 VIEWS: tuple[str, ...] = get_args(ItemsView)
 #: The longest thread name, in characters.
@@ -98,7 +99,13 @@ def encode_all(lines: Any, *, timestamps: bool = True) -> tuple[list[Any], list[
         items = list(lines)
     except TypeError as exc:
         raise InvalidInput(f"lines must be a sequence of rollout line objects: {exc}") from exc
-    raw = [encode_checked(line, i) for i, line in enumerate(items)]
+    raw: list[bytes] = []
+    for i, line in enumerate(items):
+        # The common case first: a decoded line of one of the exact line classes brings its bytes.
+        data = raw_bytes(line) if type(line) in _EXACT else None
+        if data is None or b"\n" in data or b"\x00" in data:
+            data = encode_checked(line, i)  # encodes, or names what is wrong
+        raw.append(data)
     if timestamps and (bad := first_not_rfc3339([line.timestamp for line in items])) is not None:
         stamp = items[bad].timestamp
         raise InvalidInput(f"lines[{bad}]: timestamp must be RFC 3339 with an offset, not {stamp!r}")

@@ -138,6 +138,10 @@ def facts(lines: Iterable[ev.Line]) -> list[Fact]:
     """Reduce lines to the facts :func:`absorb` needs (most lines give none)."""
     found: list[Fact] = []
     for offset, line in enumerate(lines):
+        # Most lines are items with a timestamp or events that tell nothing: skipped first.
+        if (type(line) is ev.ResponseItemLine and line.timestamp is not None) or (
+                type(line) is ev.EventMsgLine and not isinstance(line.payload, _FACT_EVENTS)):
+            continue
         # A line Codex drops when it reads the file tells nothing (codex_reads). Only the few
         # kinds that can tell something are checked: the check costs more than the rest.
         match line:

@@ -8,7 +8,8 @@ Threads of execution:
 * ``readers`` reader threads, each with a read-only connection, run every read inside
   one read transaction (a consistent WAL snapshot), round robin.
 * two packer threads compress imports, train the zstd dictionary in the background
-  once enough data exists, and consolidate settled tails (:mod:`store.sqlite.consolidate`).
+  once enough data exists, when writes pause (or when the store closes), and
+  consolidate settled tails (:mod:`store.sqlite.consolidate`).
 
 Each append becomes one chunk row, compressed by the caller before it is queued (zstd
 with the store's dictionary, long strings split out as shared blobs, see :mod:`store.blobs`);
@@ -74,6 +75,15 @@ from .writer import Writer
 
 __all__ = ["SqliteStore"]
 
+#: Bytes of appends queued while the writer is idle that make it start at once instead of at the
+#: end of the event-loop iteration: packing that much takes the loop about a millisecond, which the
+#: writer spends committing the first of them (many producers of large turns).
+_EAGER_BYTES = 256 * 1024
+#: Seconds without a committed batch after which a due dictionary is trained ...
+_TRAIN_QUIET = 0.1
+#: ... or seconds after it became due, whatever the writes.
+_TRAIN_LATEST = 10.0
+
 
 def _guarded(fn: Callable[..., Any], args: tuple[Any, ...], **kwargs: Any) -> Any:
     try:
@@ -137,8 +147,11 @@ class SqliteStore(Store):
         self._readers = [_Lane(f"store-reader-{i}") for i in range(readers)]
         self._packers = ThreadPoolExecutor(2, thread_name_prefix="store-packer")
         self._commits = GroupCommit(self._writer.executor, self._run_batch, max_batch=self.tuning.max_batch,
-                                    committed=self._committed)
+                                    committed=self._committed, eager_weight=_EAGER_BYTES)
         self._training: asyncio.Task[None] | None = None
+        self._train_timer: asyncio.TimerHandle | None = None
+        self._train_due = 0.0  # loop time when training became due (the timer is armed)
+        self._last_batch = 0.0  # loop time of the last committed batch
         self._consolidator = Consolidator(self._read, self._pack, self._submit, self._dictionary, self.tuning)
         self._snapshots: set[asyncio.Task[None]] = set()
         self._feeds = 0  # feeds scheduled on the event loop and not run yet
@@ -186,6 +199,7 @@ class SqliteStore(Store):
     async def _stop(self) -> None:
         if self._watcher is not None:
             await self._watcher.stop()
+        self._train_if_due()  # the file this store leaves behind is compressed with a dictionary
         if self._training is not None:
             await self._training
         await self._save_unsaved()
@@ -218,12 +232,12 @@ class SqliteStore(Store):
             t = self.tuning
             chunks = await self._pack(bulk, command.raw, blob_min=t.blob_min, dictionary=self._dictionary(),
                                       level=t.bulk_level, chunk_lines=t.chunk_lines, chunk_bytes=t.chunk_bytes)
-            return await self._submit(PackedImport(command.state, chunks))
+            return await self._submit(PackedImport(command.state, chunks), _EAGER_BYTES)
         if isinstance(command, Append) and command.raw and self._writer.obj is not None:
             # Packed here, on the caller's side: the writer thread's serial path only runs SQL.
             # (A turn packs in well under a millisecond; zstd releases the GIL meanwhile.)
             packed = _guarded(pack, (command.raw,), **self._append_packing())
-            return await self._submit(PackedAppend(command, packed))
+            return await self._submit(PackedAppend(command, packed), packed.size)
         result = await self._submit(command)
         if isinstance(command, Delete):
             self._cache.drop(command.thread_id)  # its replay builder is no use any more
@@ -240,12 +254,12 @@ class SqliteStore(Store):
             raise StoreError(f"{self.path} is read-only: cannot write to it")
         return writer.dictionary
 
-    async def _submit(self, command: Any) -> Any:
+    async def _submit(self, command: Any, weight: int = 0) -> Any:
         if self._closed:
             raise StoreError("store is closed")
         if self._writer.obj is None:
             raise StoreError(f"{self.path} is read-only: cannot {_verb(command)}")
-        return await self._commits.submit(command)
+        return await self._commits.submit(command, weight)
 
     def _run_batch(self, commands: list[Any]) -> list[tuple[bool, Any]]:
         return _guarded(self._writer.obj.run, (commands,))
@@ -266,9 +280,35 @@ class SqliteStore(Store):
         self._maybe_train()
 
     def _maybe_train(self) -> None:
-        writer: Writer = self._writer.obj
-        if (self._training is None and not self._closed and writer is not None and writer.dictionary.zdict == 0
-                and writer.undict_bytes >= self._train_at):
+        """After each batch: once enough is stored without a dictionary, train one when writes
+        pause (:data:`_TRAIN_QUIET` seconds without a batch), or at the latest
+        :data:`_TRAIN_LATEST` seconds later, or when the store closes. Training takes a core
+        for a while (about 0.1 s per MB of samples): a burst of writes does not share it."""
+        loop = asyncio.get_running_loop()
+        self._last_batch = loop.time()
+        if self._train_timer is None and self._training_due():
+            self._train_due = self._last_batch
+            self._train_timer = loop.call_later(_TRAIN_QUIET, self._train_when_quiet)
+
+    def _training_due(self) -> bool:
+        writer: Writer | None = self._writer.obj
+        return (self._training is None and not self._closed and writer is not None
+                and writer.dictionary.zdict == 0 and writer.undict_bytes >= self._train_at)
+
+    def _train_when_quiet(self) -> None:
+        self._train_timer = None
+        now = asyncio.get_running_loop().time()
+        quiet = now - self._last_batch
+        if quiet >= _TRAIN_QUIET or now - self._train_due >= _TRAIN_LATEST:
+            self._train_if_due()
+        elif self._training_due():
+            self._train_timer = asyncio.get_running_loop().call_later(_TRAIN_QUIET - quiet, self._train_when_quiet)
+
+    def _train_if_due(self) -> None:
+        if self._train_timer is not None:
+            self._train_timer.cancel()
+            self._train_timer = None
+        if self._training_due():
             self._training = asyncio.get_running_loop().create_task(self._train(), name="store-dictionary")
 
     async def _train(self) -> None:

@@ -25,6 +25,12 @@ ROW_COLUMNS = (
     "packed_upto, tail_chunks, state"
 )
 _UPDATE = f"UPDATE threads SET ({ROW_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE tkey = ?"
+#: the same without ``created_ms`` and ``archived``: SQLite then leaves ``threads_by_created`` alone
+#: (an index is rewritten whenever the SET list names one of its columns, even to the same value)
+_UPDATE_IN_PLACE = (
+    "UPDATE threads SET (updated_ms, last_seq, source_kind, model_provider, cwd, name, preview, "
+    "packed_upto, tail_chunks, state) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE tkey = ?"
+)
 _INSERT = (
     f"INSERT INTO threads (id, parent_tkey, parent_upto, {ROW_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -100,6 +106,11 @@ class Tables:
     def update_threads(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Rewrite thread rows: each is :data:`ROW_COLUMNS` values, then the tkey."""
         self.conn.executemany(_UPDATE, rows)
+
+    def update_threads_in_place(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Like :meth:`update_threads` for rows whose ``created_ms`` and ``archived`` stay as
+        they are: each is the :data:`ROW_COLUMNS` values without those two, then the tkey."""
+        self.conn.executemany(_UPDATE_IN_PLACE, rows)
 
     def mark_deleted(self, tkey: int) -> None:
         """Hide a thread row (its id is freed; forks may still read its chunks)."""

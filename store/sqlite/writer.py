@@ -21,6 +21,7 @@ Must not import: rollout.cli, rich, asyncio.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -45,7 +46,7 @@ __all__ = ["Entry", "Writer"]
 class Entry:
     """The writer's cached view of one thread row."""
 
-    __slots__ = ("packed_upto", "parent_tkey", "parent_upto", "state", "tail_chunks", "tkey")
+    __slots__ = ("keys", "packed_upto", "parent_tkey", "parent_upto", "state", "tail_chunks", "tkey")
 
     def __init__(self, tkey: int, state: ThreadState, parent_tkey: int | None, parent_upto: int | None,
                  packed_upto: int, tail_chunks: int) -> None:
@@ -55,10 +56,18 @@ class Entry:
         self.parent_upto = parent_upto
         self.packed_upto = packed_upto
         self.tail_chunks = tail_chunks
+        self.keys = _keys(state)  # the row's listing keys no append changes, as stored
+
+
+def _keys(state: ThreadState) -> tuple[bool, int]:
+    return state.archived, state.created_ms
 
 
 _CACHED_ROWS = 4096
 _KEEP_FREE_PAGES = 1024  # free pages are reused by new chunks; only return what is well beyond that
+#: ``undict_bytes`` is stored once it grew this much (and at close): the training threshold is
+#: checked in memory, and a crash only delays training by what was not stored
+_UNDICT_STEP = 1 << 20
 
 
 class _BatchLost(Exception):
@@ -91,7 +100,8 @@ class Writer:
         self._apply = apply
         self._known: set[int] = {0}
         self._installed: Dictionary | None = None
-        self._saved_undict = 0
+        self._saved_undict = 0  # undict_bytes as of the last commit
+        self._stored_undict = 0  # ... and as its row holds it
         self._unpacker = Unpacker(self.tables.dictionary, self.tables.blob)
         self._cache: OrderedDict[str, Entry] = OrderedDict()
         self._dirty: dict[int, Entry] = {}
@@ -194,9 +204,22 @@ class Writer:
         for entry in self._dirty.values():
             self._settle_tail(entry, entry.tkey in self._forced)
         if self._dirty:
-            self.tables.update_threads([(*_row(e), e.tkey) for e in self._dirty.values()])
-        if self.undict_bytes != self._saved_undict:
+            moved, kept = [], []
+            for entry in self._dirty.values():
+                row = _row(entry)
+                keys = _keys(entry.state)
+                if keys == entry.keys:  # an append: leave the index of creation times alone
+                    kept.append((*row[1:3], *row[4:], entry.tkey))
+                else:
+                    moved.append((*row, entry.tkey))
+                    entry.keys = keys  # if the batch fails, the cache is dropped
+            if moved:
+                self.tables.update_threads(moved)
+            if kept:
+                self.tables.update_threads_in_place(kept)
+        if self.undict_bytes - self._stored_undict >= _UNDICT_STEP:  # a counter: not worth a page per batch
             self.tables.set_undict_bytes(self.undict_bytes)
+            self._stored_undict = self.undict_bytes
 
     def vacuum(self, keep: int = 0) -> None:
         """Return free pages beyond ``keep`` to the file system, in a transaction of its own.
@@ -229,7 +252,7 @@ class Writer:
         row = self.tables.newest_dictionary()
         self.dictionary = Dictionary(row[0], row[1]) if row else NO_DICTIONARY
         self._known = {0, *self.tables.dictionary_ids()}
-        self.undict_bytes = self._saved_undict = self.tables.undict_bytes()
+        self.undict_bytes = self._saved_undict = self._stored_undict = self.tables.undict_bytes()
 
     # ------------------------------------------------------------------ threads
 
@@ -378,11 +401,25 @@ class Writer:
             pass  # space is returned at a later batch or at close; the data is committed
 
     def close(self) -> None:
-        """Return free pages and close the connection (the store calls this on the writer thread)."""
+        """Store the counters, return free pages and close the connection (the store calls this
+        on the writer thread)."""
         try:
+            self._store_undict_quietly()
             self._vacuum_quietly(0)
         finally:
             self.conn.close()
+
+    def _store_undict_quietly(self) -> None:
+        if self.undict_bytes == self._stored_undict or self.conn.in_transaction:
+            return
+        try:
+            self.tables.begin(immediate=True)
+            self.tables.set_undict_bytes(self.undict_bytes)
+            self.tables.commit()
+        except sqlite3.Error:  # only a counter: training may come a little later
+            with contextlib.suppress(sqlite3.Error):
+                if self.conn.in_transaction:
+                    self.tables.rollback()
 
 
 def _row(entry: Entry) -> tuple[Any, ...]:
