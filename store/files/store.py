@@ -25,8 +25,8 @@ listing use the sidecar index (:mod:`store.files.catalog`), in ``.rollout-engine
 the home, or in memory when the home is read-only (then every write raises ``StoreError``
 naming the home). The directory check behind listing runs at most every
 ``refresh_interval`` seconds, while the rows of every page are always verified against
-their files. All file and index work runs on one worker thread, so each call is atomic
-within the store and the event loop never blocks on the disk.
+their files. All file and index work runs on one worker thread (:mod:`store.files.worker`),
+so each call is atomic within the store and the event loop never blocks on the disk.
 
 Must not import: rollout.cli, rich.
 """
