@@ -63,9 +63,13 @@ class RolloutWriter:
         self._fd = self._open()
 
     def _open(self) -> int:
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
         try:
-            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, flags, 0o644)
+            except FileNotFoundError:  # its directory first (the common case skips the mkdir)
+                os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+                fd = os.open(self.path, flags, 0o644)
         except OSError as exc:
             raise WriterError(f"{self.path}: cannot open for append: {exc}") from exc
         try:

@@ -314,10 +314,12 @@ class Catalog:
             self._put(row, self.state(row))
         return row
 
-    def record(self, path: Path, state: ThreadState, segments: list[str] | None = None) -> ThreadRow:
+    def record(self, path: Path, state: ThreadState, segments: list[str] | None = None,
+               stat: os.stat_result | None = None) -> ThreadRow:
         """Index a file this store has just written, without reading it back (``segments``: all the
-        thread's files, oldest first, ``path`` last, when it is kept in several)."""
-        stat = path.stat()
+        thread's files, oldest first, ``path`` last, when it is kept in several; ``stat``: the
+        file's, taken right after the write, else taken now)."""
+        stat = path.stat() if stat is None else stat
         row = self.row(path, state, stat, segments)
         with self.index.transaction():
             self.index.put_file(FileRow(row.path, self.home.relative(path.parent), row.size, row.mtime_ns, row.id))

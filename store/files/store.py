@@ -11,8 +11,12 @@ store serves years of existing threads. Nothing rewrites an existing line:
 * appends go through :class:`rollout.RolloutWriter`: an exclusive ``flock`` held while
   the expected seq is checked and the batch written (a second writer gets
   ``WriterLocked``), a torn last line fenced off with a newline first, one fsync per
-  batch. Once the lines are written the append has succeeded: its bookkeeping (the
-  file's time, the index) is repaired later if another process moved the file meanwhile;
+  batch. Once the lines are written the append has succeeded. Its index update is held
+  back (:mod:`store.files.pending`) and written in batches: before any other call, a
+  moment after the last append (``INDEX_DELAY``) and on close. The next append to the
+  same thread starts from what the last one left, without reading the index, when one
+  ``stat`` shows the file untouched since; a crash before the flush leaves an index row
+  that the next lookup finds stale and repairs from the file;
 * rollback appends ``thread_rolled_back``; names append to ``session_index.jsonl``;
   archive and unarchive move the file (unarchive also touches it: "updated now").
 
@@ -21,8 +25,8 @@ listing use the sidecar index (:mod:`store.files.catalog`), in ``.rollout-engine
 the home, or in memory when the home is read-only (then every write raises ``StoreError``
 naming the home). The directory check behind listing runs at most every
 ``refresh_interval`` seconds, while the rows of every page are always verified against
-their files. All file and index work runs on one worker thread, so each call is atomic
-within the store and the event loop never blocks on the disk.
+their files. All file and index work runs on one worker thread (:mod:`store.files.worker`),
+so each call is atomic within the store and the event loop never blocks on the disk.
 
 Must not import: rollout.cli, rich.
 """
@@ -30,12 +34,10 @@ Must not import: rollout.cli, rich.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -79,14 +81,18 @@ from ..write import (
     Start,
     ThreadExists,
 )
-from .catalog import Catalog, IndexReport
+from .catalog import Catalog, IndexReport, mtime_ms
 from .index import FileIndex, ThreadRow, translated_sqlite
+from .pending import Pending, Recent
 from .segments import join_reads
+from .worker import Worker
 
 __all__ = ["FileStore"]
 
 log = logging.getLogger("store.files")
 T = TypeVar("T")
+
+INDEX_DELAY = 0.2  # seconds from an append to the write of its held index update, at the latest
 
 
 class FileStore(Store):
@@ -111,8 +117,10 @@ class FileStore(Store):
         self.refresh_interval = refresh_interval
         self.durability = durability
         self.readonly = False
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="filestore")
+        self._worker = Worker("filestore")
         self._catalog: Catalog | None = None
+        self._pending: Pending | None = None
+        self._flush_timer: asyncio.TimerHandle | None = None
         self._search: Fts5Index | None = None
         self._synced_at = 0.0
 
@@ -146,15 +154,25 @@ class FileStore(Store):
         self.readonly = not os.access(root, os.W_OK)
         index = FileIndex(":memory:" if self.readonly else self.home.sidecar / "index.sqlite")
         self._catalog = Catalog(self.home, index, turn_index=self.turn_index)
+        self._pending = Pending(self._catalog)
         self._search = Fts5Index(index.connection)
         with translated_sqlite("create the search index"):
             self._search.create()
         self._sync()
 
     async def _stop(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
         if self._catalog is not None:
-            await asyncio.get_running_loop().run_in_executor(self._worker, self._catalog.index.close)
-        self._worker.shutdown(wait=True)
+            await self._worker.call(self._close_catalog)
+        self._worker.shutdown()
+
+    def _close_catalog(self) -> None:
+        try:
+            self._flush()
+        finally:
+            self.catalog.index.close()
 
     @property
     def report(self) -> IndexReport:
@@ -186,10 +204,37 @@ class FileStore(Store):
     # ------------------------------------------------------------------ plumbing
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on the worker, after writing the index updates held back by appends."""
+        return await self._run(self._flushed, fn, *args)
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._status == "closed":
             raise StoreError("FileStore is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker, functools.partial(_translated, fn, *args))
+        return await self._worker.call(_translated, fn, *args)
+
+    def _flushed(self, fn: Callable[..., T], *args: Any) -> T:
+        self._flush()
+        return fn(*args)
+
+    def _flush(self) -> None:
+        if self._pending is not None:
+            self._pending.flush()
+
+    @property
+    def pending(self) -> Pending:
+        if self._pending is None:
+            raise StoreError("store is not open")
+        return self._pending
+
+    def _flush_later(self) -> None:
+        """Write the held index updates ``INDEX_DELAY`` from now, unless that is already planned."""
+        if self._flush_timer is None and self._status == "open":
+            self._flush_timer = asyncio.get_running_loop().call_later(INDEX_DELAY, self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush_timer = None
+        if self._status == "open":  # closing flushes by itself
+            self._worker.post(self._flush)  # never raises
 
     async def _compute(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._call(fn, *args)
@@ -237,9 +282,14 @@ class FileStore(Store):
     async def _write(self, command: Command) -> Any:
         if self.readonly:
             raise StoreError(f"{self.home.root} is read-only: cannot write to this Codex home")
+        if isinstance(command, Append) and command.new_segment is None:
+            done = await self._run(self._append, command)  # leaves the index updates held
+            self._flush_later()
+            return done
         return await self._call(self._apply, command)
 
     def _apply(self, command: Command) -> Any:
+        """Run a write command (``_call`` wrote the held index updates first)."""
         match command:
             case Start():
                 return self._new_thread(command.stamped(now_ms()), [command.raw])
@@ -273,40 +323,64 @@ class FileStore(Store):
         return self.catalog.state(self.catalog.record(path, state, segments), state.name, named=True)
 
     def _append(self, command: Append) -> Appended:
+        """Append lines: from what the thread's previous append left when its file is untouched
+        since (no index read), else from the thread's row in the index. The index update is held
+        back (:mod:`store.files.pending`)."""
         if command.new_segment is not None:
+            self._flush()
             return self._new_segment(command, command.new_segment)
+        recent = self.pending.recent(command.thread_id)
+        if recent is not None and (command.archived_ok or not recent.state.archived):
+            with RolloutWriter(recent.path, durability=self.durability) as writer:
+                if recent.holds(writer.fileno()):  # under the lock: nobody wrote meanwhile
+                    return self._append_planned(command, writer, recent.state, recent.segments)
+        self._flush()
+        return self._append_located(command)
+
+    def _append_located(self, command: Append) -> Appended:
         thread_id = command.thread_id
         locate = self.catalog.locate if command.archived_ok else self._writable
         path = self._plain(locate(thread_id))
-        index = self.catalog.index
         with RolloutWriter(path, durability=self.durability) as writer:
             if writer.fenced_torn_line:
                 log.warning("%s: torn last line fenced off before appending", path)
             row = locate(thread_id)  # verified under the lock: nobody appends meanwhile
-            state = self.catalog.state(row)
-            key_seq = None if command.key is None else index.idempotent_seq(thread_id, command.key)
-            plan = command.plan(state, key_seq, now_ms())
-            if plan.repeat:
-                return Appended(plan.last_seq, 0, state)
-            if self.catalog.path(row) != path:
-                raise StoreError(f"thread {thread_id} moved while appending; retry")
-            if command.raw:
-                writer.write_raw(command.raw)
-                self._after_append(writer, path, plan.state, row.segments)
-        if command.key is not None:
-            index.put_idempotency(thread_id, command.key, plan.last_seq)
+            moved = self.catalog.path(row) != path
+            return self._append_planned(command, writer, self.catalog.state(row), row.segments, moved)
+
+    def _append_planned(self, command: Append, writer: RolloutWriter, state: ThreadState,
+                        segments: list[str] | None, moved: bool = False) -> Appended:
+        """Plan and write an append to the locked file of a thread whose current state is ``state``
+        (``moved``: the file is no longer the thread's, so only a repeat may answer)."""
+        thread_id = command.thread_id
+        key_seq = None if command.key is None else self.catalog.index.idempotent_seq(thread_id, command.key)
+        plan = command.plan(state, key_seq, now_ms())
+        if plan.repeat:
+            return Appended(plan.last_seq, 0, state)
+        if moved:
+            raise StoreError(f"thread {thread_id} moved while appending; retry")
+        if command.raw:
+            writer.write_raw(command.raw)
+            self._after_append(writer, replace(plan.state, path=state.path), segments)
+        if command.key is not None:  # at once: unlike the row, a key cannot be read back from the file
+            self.catalog.index.put_idempotency(thread_id, command.key, plan.last_seq)
         return Appended(plan.last_seq, len(command.raw), replace(plan.state, path=state.path))
 
-    def _after_append(self, writer: RolloutWriter, path: Path, state: ThreadState,
-                      segments: list[str] | None) -> None:
-        """The file's time and the index after a write that has succeeded: never raises, since a
-        retry would write the lines twice; the index repairs itself from the file later."""
-        ns = state.updated_ms * 1_000_000
+    def _after_append(self, writer: RolloutWriter, state: ThreadState, segments: list[str] | None) -> None:
+        """The file's time after a write that has succeeded, and its index update held back:
+        never raises, since a retry would write the lines twice; the index repairs itself
+        from the file later."""
+        path, ns = writer.path, state.updated_ms * 1_000_000
         try:
             os.utime(writer.fileno(), ns=(ns, ns))  # the open file, wherever it was moved to
-            self.catalog.record(path, state, segments)
-        except (OSError, RolloutError) as exc:
+        except OSError as exc:
+            log.warning("%s: appended, but its time could not be set: %s", path, exc)
+        try:
+            stat = os.fstat(writer.fileno())
+        except OSError as exc:
             log.warning("%s: appended, but the index is stale until the next lookup: %s", path, exc)
+            return
+        self.pending.hold(Recent(path, stat, replace(state, updated_ms=mtime_ms(stat)), segments))
 
     def _new_segment(self, command: Append, segment: str) -> Appended:
         """A later segment of a paginated thread: a new file beside the thread's, as Codex writes it."""
