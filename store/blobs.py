@@ -180,19 +180,31 @@ def _blob(text: bytes) -> tuple[int | None, bytes]:
     return (0, frame) if len(frame) < len(text) else (None, text)
 
 
-def train(frames: list[tuple[int, int, bytes]], size: int, level: int) -> bytes:
+def train(frames: list[tuple[int, int, bytes]], size: int, level: int, max_bytes: int | None = None) -> bytes:
     """A zstd dictionary trained on the lines of chunks stored without one.
 
     Args:
         frames: ``(tkey, seq, frame)`` of chunks compressed without a dictionary.
         size: dictionary size in bytes.
         level: the zstd level the dictionary is tuned for.
+        max_bytes: train on the first frames holding about this many bytes of lines (None: all).
 
     Raises:
         StoreError: zstd could not train on these samples.
         CorruptLog: a frame does not decompress.
     """
-    samples = [line for *_, body in _plain_bodies(frames) for line in body.split(b"\n") if line]
+    samples: list[bytes] = []
+    total = 0
+    plain = compression.Decompressor()
+    for *_, frame in frames:
+        try:
+            body = plain.decompress(frame)
+        except CompressionError as exc:
+            raise CorruptLog(str(exc)) from exc
+        samples += [line for line in body.split(b"\n") if line]
+        total += len(body)
+        if max_bytes is not None and total >= max_bytes:
+            break
     try:
         return compression.train_dictionary(samples, size, level=level)
     except CompressionError as exc:

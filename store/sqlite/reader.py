@@ -239,9 +239,9 @@ class Reader:
             yield block[expect - seq : min(hi, last) - seq + 1]
             expect = last + 1
 
-    def undict_frames(self) -> list[tuple[int, int, bytes]]:
-        """``(tkey, seq, frame)`` of every chunk stored without a dictionary."""
-        return self.tables.undict_frames()
+    def undict_frames(self, after: tuple[int, int] = (0, 0), limit: int = 64) -> list[tuple[int, int, bytes]]:
+        """``(tkey, seq, frame)`` of up to ``limit`` chunks stored without a dictionary, after ``after``."""
+        return self.tables.undict_frames(after, limit)
 
     # ------------------------------------------------------------------ replay
 

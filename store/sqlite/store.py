@@ -83,6 +83,10 @@ _EAGER_BYTES = 256 * 1024
 _TRAIN_QUIET = 0.1
 #: ... or seconds after it became due, whatever the writes.
 _TRAIN_LATEST = 10.0
+#: Chunks (each at most ``Tuning.chunk_bytes`` of lines) and stored bytes recompressed with a new
+#: dictionary per write command: bounds what is held at once.
+_RECOMPRESS_ROWS = 16
+_RECOMPRESS_BYTES = 1 << 20
 
 
 def _guarded(fn: Callable[..., Any], args: tuple[Any, ...], **kwargs: Any) -> Any:
@@ -315,17 +319,31 @@ class SqliteStore(Store):
         """Train the dictionary off the writer thread, install it, then recompress what was stored without."""
         level = self.tuning.bulk_level
         try:
-            frames = await self._read(Reader.undict_frames)
-            data = await self._pack(train, frames, self.tuning.dictionary_size, level)
-            rewrites = await self._pack(recompress, frames, data, level)
-            zdict = await self._submit(InstallDictionary(data, rewrites))
-            late = await self._read(Reader.undict_frames)  # stored while we were training
-            if late:
-                await self._submit(Rewrite(zdict, await self._pack(recompress, late, data, level)))
+            data = await self._pack(train, await self._sample(), self.tuning.dictionary_size, level,
+                                    self.tuning.dictionary_after)
+            zdict = await self._submit(InstallDictionary(data, []))
+            for _ in range(2):  # the second pass: chunks packed without it while it was being installed
+                after = (0, 0)
+                while page := _first_bytes(await self._read(Reader.undict_frames, after, _RECOMPRESS_ROWS),
+                                           _RECOMPRESS_BYTES):
+                    await self._submit(Rewrite(zdict, await self._pack(recompress, page, data, level)))
+                    after = page[-1][:2]
         except RolloutError:  # too little or too uniform data, or closing: try again with twice as much
             self._train_at = 2 * max(self._writer.obj.undict_bytes, self._train_at)
         finally:
             self._training = None
+
+    async def _sample(self) -> list[tuple[int, int, bytes]]:
+        """Chunks stored without a dictionary to train on: the first ones, up to about
+        ``dictionary_after`` bytes of lines (a folder imported in one go is not all held at once)."""
+        frames: list[tuple[int, int, bytes]] = []
+        after, size = (0, 0), 0
+        while size < self.tuning.dictionary_after // 3 and (
+                page := _first_bytes(await self._read(Reader.undict_frames, after), _RECOMPRESS_BYTES)):
+            frames += page
+            size += sum(len(frame) for *_, frame in page)
+            after = page[-1][:2]
+        return frames
 
     # ------------------------------------------------------------------ replay state kept as lines are written
 
@@ -478,6 +496,16 @@ class SqliteStore(Store):
 
     async def _index_query(self, query: SearchQuery) -> list[Hit]:
         return await self._read(query_job, query)
+
+def _first_bytes(frames: list[tuple[int, int, bytes]], budget: int) -> list[tuple[int, int, bytes]]:
+    """The first of ``frames`` holding about ``budget`` bytes (at least one)."""
+    size = 0
+    for index, (*_, frame) in enumerate(frames):
+        size += len(frame)
+        if size >= budget:
+            return frames[: index + 1]
+    return frames
+
 
 def _verb(command: Any) -> str:
     """What a write command would have done, for the read-only error."""

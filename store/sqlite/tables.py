@@ -230,9 +230,12 @@ class Tables:
         self.conn.execute("DELETE FROM chunk_blobs WHERE tkey = ? AND seq BETWEEN ? AND ?", (tkey, lo, hi))
         self.conn.execute("DELETE FROM chunks WHERE tkey = ? AND seq BETWEEN ? AND ?", (tkey, lo, hi))
 
-    def undict_frames(self) -> list[tuple[int, int, bytes]]:
-        """``(tkey, seq, frame)`` of every chunk stored without a dictionary."""
-        return self.conn.execute("SELECT tkey, seq, data FROM chunks WHERE zdict = 0").fetchall()
+    def undict_frames(self, after: tuple[int, int], limit: int) -> list[tuple[int, int, bytes]]:
+        """``(tkey, seq, frame)`` of up to ``limit`` chunks stored without a dictionary, after ``after`` in key order."""
+        return self.conn.execute(
+            "SELECT tkey, seq, data FROM chunks WHERE zdict = 0 AND (tkey, seq) > (?, ?) ORDER BY tkey, seq LIMIT ?",
+            (*after, limit),
+        ).fetchall()
 
     def recompress_chunks(self, zdict: int, rewrites: list[tuple[int, int, bytes, bytes]]) -> None:
         """Swap ``(tkey, seq, old, new)`` frames, only where the chunk still holds ``old``."""
