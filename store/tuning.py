@@ -43,8 +43,8 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
         max_batch: most commands committed in one transaction.
     """
 
-    pack_lines: int = 128
-    chunk_lines: int = 128
+    pack_lines: int = 512
+    chunk_lines: int = 512
     chunk_bytes: int = 512 * 1024
     blob_min: int = 32 * 1024
     append_level: int = 1
