@@ -8,15 +8,15 @@ Threads of execution:
 * ``readers`` reader threads, each with a read-only connection, run every read inside
   one read transaction (a consistent WAL snapshot), round robin.
 * two packer threads compress imports, train the zstd dictionary in the background
-  once enough data exists, when writes pause (or when the store closes), and
-  consolidate settled tails (:mod:`store.sqlite.consolidate`).
+  once enough data exists, when writes pause (or when the store closes:
+  :mod:`store.sqlite.upkeep`), and consolidate settled tails (:mod:`store.sqlite.consolidate`).
 
 Each append becomes one chunk row, compressed by the caller before it is queued (zstd
 with the store's dictionary, long strings split out as shared blobs, see :mod:`store.blobs`);
 the writer thread only runs SQL. Once a thread's tail settles, its chunks are rewritten in
 the background as fewer chunks at ``Tuning.settled_level`` (:mod:`store.sqlite.consolidate`).
-Forks are pointers (:mod:`store.sqlite.reader`). Replay state is cached per thread and
-snapshotted; turn indexes (:mod:`store.turns`) are kept in the ``derived`` table. Writes
+Forks are pointers (:mod:`store.sqlite.reader`). Replay state is cached per thread, kept
+current with the store's own writes and snapshotted (:mod:`store.sqlite.upkeep`); turn indexes (:mod:`store.turns`) are kept in the ``derived`` table. Writes
 made by other processes on the same file reach this store's subscribers through the change
 log (:mod:`store.sqlite.watch`). A database the process may not write is opened read-only:
 reads work, writes raise ``StoreError`` naming the file.
@@ -41,7 +41,7 @@ from replay import MidTurn, ResumeContext, Turn, TurnSpan
 from rollout import events as ev
 from rollout.errors import InvalidInput, RolloutError, StoreError
 
-from ..blobs import bulk, pack, recompress, train
+from ..blobs import bulk, pack
 from ..core import Opening, Store
 from ..feed import Change
 from ..listing import ListQuery
@@ -50,26 +50,24 @@ from ..search.query import SearchQuery
 from ..state import ThreadState
 from ..tuning import Tuning
 from ..write import Append, Command, Delete, Import
-from .command import InstallDictionary, PackedAppend, PackedImport, Rewrite, SaveDerived, SaveSnapshot, apply
+from .command import PackedAppend, PackedImport, SaveDerived, apply
 from .consolidate import Consolidator
 from .group_commit import GroupCommit
 from .reader import (
     Reader,
     TurnCache,
     derived_job,
-    feed_written,
     open_turn_job,
-    pack_snapshot,
     raw_lines_job,
     read_lines_job,
     resume_job,
     spans_job,
     state_job,
     turns_job,
-    unsaved,
 )
 from .schema import SYNCHRONOUS, connect, migrate, translate
 from .search import IndexSeal, IndexWrite, current_job, mark_job, query_job, stale_job
+from .upkeep import Upkeep
 from .watch import Watcher
 from .writer import Writer
 
@@ -79,14 +77,6 @@ __all__ = ["SqliteStore"]
 #: end of the event-loop iteration: packing that much takes the loop about a millisecond, which the
 #: writer spends committing the first of them (many producers of large turns).
 _EAGER_BYTES = 256 * 1024
-#: Seconds without a committed batch after which a due dictionary is trained ...
-_TRAIN_QUIET = 0.1
-#: ... or seconds after it became due, whatever the writes.
-_TRAIN_LATEST = 10.0
-#: Chunks (each at most ``Tuning.chunk_bytes`` of lines) and stored bytes recompressed with a new
-#: dictionary per write command: bounds what is held at once.
-_RECOMPRESS_ROWS = 16
-_RECOMPRESS_BYTES = 1 << 20
 
 
 def _guarded(fn: Callable[..., Any], args: tuple[Any, ...], **kwargs: Any) -> Any:
@@ -117,7 +107,7 @@ def writable(path: str) -> bool:
     return os.access(folder, os.W_OK)
 
 
-class SqliteStore(Store):
+class SqliteStore(Upkeep, Store):
     """Threads in one SQLite database.
 
     Args:
@@ -274,138 +264,6 @@ class SqliteStore(Store):
         call = functools.partial(fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._packers, _guarded, call, ())
 
-    def _committed(self) -> None:
-        """After each batch: consolidate the tails it settled, and train the dictionary when due."""
-        writer: Writer | None = self._writer.obj
-        if writer is not None and writer.settled:
-            settled = [writer.settled.popleft() for _ in range(len(writer.settled))]
-            if not self._closed:
-                self._consolidator.note(settled)
-        self._maybe_train()
-
-    def _maybe_train(self) -> None:
-        """After each batch: once enough is stored without a dictionary, train one when writes
-        pause (:data:`_TRAIN_QUIET` seconds without a batch), or at the latest
-        :data:`_TRAIN_LATEST` seconds later, or when the store closes. Training takes a core
-        for a while (about 0.1 s per MB of samples): a burst of writes does not share it."""
-        loop = asyncio.get_running_loop()
-        self._last_batch = loop.time()
-        if self._train_timer is None and self._training_due():
-            self._train_due = self._last_batch
-            self._train_timer = loop.call_later(_TRAIN_QUIET, self._train_when_quiet)
-
-    def _training_due(self) -> bool:
-        writer: Writer | None = self._writer.obj
-        return (self._training is None and not self._closed and writer is not None
-                and writer.dictionary.zdict == 0 and writer.undict_bytes >= self._train_at)
-
-    def _train_when_quiet(self) -> None:
-        self._train_timer = None
-        now = asyncio.get_running_loop().time()
-        quiet = now - self._last_batch
-        if quiet >= _TRAIN_QUIET or now - self._train_due >= _TRAIN_LATEST:
-            self._train_if_due()
-        elif self._training_due():
-            self._train_timer = asyncio.get_running_loop().call_later(_TRAIN_QUIET - quiet, self._train_when_quiet)
-
-    def _train_if_due(self) -> None:
-        if self._train_timer is not None:
-            self._train_timer.cancel()
-            self._train_timer = None
-        if self._training_due():
-            self._training = asyncio.get_running_loop().create_task(self._train(), name="store-dictionary")
-
-    async def _train(self) -> None:
-        """Train the dictionary off the writer thread, install it, then recompress what was stored without."""
-        level = self.tuning.bulk_level
-        try:
-            data = await self._pack(train, await self._sample(), self.tuning.dictionary_size, level,
-                                    self.tuning.dictionary_after)
-            zdict = await self._submit(InstallDictionary(data, []))
-            for _ in range(2):  # the second pass: chunks packed without it while it was being installed
-                after = (0, 0)
-                while page := _first_bytes(await self._read(Reader.undict_frames, after, _RECOMPRESS_ROWS),
-                                           _RECOMPRESS_BYTES):
-                    await self._submit(Rewrite(zdict, await self._pack(recompress, page, data, level)))
-                    after = page[-1][:2]
-        except RolloutError:  # too little or too uniform data, or closing: try again with twice as much
-            self._train_at = 2 * max(self._writer.obj.undict_bytes, self._train_at)
-        finally:
-            self._training = None
-
-    async def _sample(self) -> list[tuple[int, int, bytes]]:
-        """Chunks stored without a dictionary to train on: the first ones, up to about
-        ``dictionary_after`` bytes of lines (a folder imported in one go is not all held at once)."""
-        frames: list[tuple[int, int, bytes]] = []
-        after, size = (0, 0), 0
-        while size < self.tuning.dictionary_after // 3 and (
-                page := _first_bytes(await self._read(Reader.undict_frames, after), _RECOMPRESS_BYTES)):
-            frames += page
-            size += sum(len(frame) for *_, frame in page)
-            after = page[-1][:2]
-        return frames
-
-    # ------------------------------------------------------------------ replay state kept as lines are written
-
-    def _lines_written(self, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
-        """Feed the thread's cached builders the lines just committed, soon, on the event loop.
-
-        The caller does not wait: the append has returned, and the feed runs when the loop
-        is next free, typically while the writer thread waits on the next commit's fsync.
-        It runs on the loop rather than on a thread of its own because it is pure Python:
-        a busy thread would hold the GIL against the loop and the writer. A new thread gets
-        its builders here, so its replay state is current from its first line; a thread not
-        in the cache is left for its next read. Snapshots are saved as the thread grows and
-        when the store closes, so a read after reopening replays little or nothing.
-        """
-        if self._closed or self._writer.obj is None or not self.tuning.follow_writes:
-            return
-        entry = self._cache.entry(thread_id) if first_seq == 1 else self._cache.find(thread_id)
-        if entry is not None:
-            self._feeds += 1
-            asyncio.get_running_loop().call_soon(self._feed_builders, entry, thread_id, first_seq, lines)
-
-    def _feed_builders(self, entry: Any, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
-        self._feeds -= 1
-        try:
-            due = feed_written(entry, thread_id, first_seq, lines, self.tuning.snapshot_every)
-        except Exception:  # noqa: BLE001 - the builders were dropped; the next read replays and reports it
-            return
-        if due is not None:
-            self._snapshot_later(*due)
-
-    async def _settled(self) -> None:
-        """Wait until the feeds scheduled so far ran and the snapshots they made are committed."""
-        while self._feeds or self._snapshots:
-            await asyncio.sleep(0)
-            if self._snapshots:
-                await asyncio.gather(*self._snapshots, return_exceptions=True)
-        await self._commits.drain()
-
-    async def _save_unsaved(self) -> None:
-        """Closing: let the feeds run, then snapshot every cached thread fed since its last snapshot."""
-        if self._writer.obj is None:
-            return
-        while self._feeds:
-            await asyncio.sleep(0)
-        for due in await self._pack(unsaved, self._cache):
-            self._snapshot_later(*due)
-
-    def _snapshot_later(self, thread_id: str, seq: int, data: tuple[bytes, bytes]) -> None:
-        """Compress a replay snapshot on a packer thread, then queue it (off the reader's path)."""
-        if not self._closed and self._writer.obj is not None:
-            task = asyncio.get_running_loop().create_task(self._save_snapshot(thread_id, seq, data))
-            self._snapshots.add(task)
-            task.add_done_callback(self._snapshots.discard)
-
-    async def _save_snapshot(self, thread_id: str, seq: int, data: tuple[bytes, bytes]) -> None:
-        try:
-            turns, context = await self._pack(pack_snapshot, data, self.tuning.snapshot_level)
-        except RolloutError:
-            return  # a snapshot is only a cache
-        if not self._closed:
-            self._commits.queue(SaveSnapshot(thread_id, seq, turns, context))
-
     # ------------------------------------------------------------------ the change feed and derived data
 
     def subscribe(self, callback: Callable[[Change], None]) -> Callable[[], None]:
@@ -496,16 +354,6 @@ class SqliteStore(Store):
 
     async def _index_query(self, query: SearchQuery) -> list[Hit]:
         return await self._read(query_job, query)
-
-def _first_bytes(frames: list[tuple[int, int, bytes]], budget: int) -> list[tuple[int, int, bytes]]:
-    """The first of ``frames`` holding about ``budget`` bytes (at least one)."""
-    size = 0
-    for index, (*_, frame) in enumerate(frames):
-        size += len(frame)
-        if size >= budget:
-            return frames[: index + 1]
-    return frames
-
 
 def _verb(command: Any) -> str:
     """What a write command would have done, for the read-only error."""
