@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from store import SqliteStore, Tuning
-from store.sqlite import store as sqlite_store
+from store.sqlite import upkeep
 
 from .conftest import TINY, meta, sql, turn
 
@@ -27,8 +27,8 @@ async def _burst(store: SqliteStore, threads: int = 4, turns: int = 8) -> list[s
 
 async def test_no_dictionary_is_trained_during_a_burst_of_appends_but_at_close(tmp_path, monkeypatch):
     """Training waits for writes to pause; a store closing with training due trains first."""
-    monkeypatch.setattr(sqlite_store, "_TRAIN_QUIET", 600.0)
-    monkeypatch.setattr(sqlite_store, "_TRAIN_LATEST", 600.0)
+    monkeypatch.setattr(upkeep, "_TRAIN_QUIET", 600.0)
+    monkeypatch.setattr(upkeep, "_TRAIN_LATEST", 600.0)
     path = tmp_path / "a.db"
     async with SqliteStore.open(path, tuning=TINY) as store:
         ids = await _burst(store)
@@ -44,7 +44,7 @@ async def test_no_dictionary_is_trained_during_a_burst_of_appends_but_at_close(t
 
 async def test_a_dictionary_is_trained_once_writes_pause(tmp_path, monkeypatch):
     """With the store left open, a pause in writes is enough."""
-    monkeypatch.setattr(sqlite_store, "_TRAIN_QUIET", 0.05)
+    monkeypatch.setattr(upkeep, "_TRAIN_QUIET", 0.05)
     path = tmp_path / "a.db"
     async with SqliteStore.open(path, tuning=TINY) as store:
         await _burst(store)
@@ -57,8 +57,8 @@ async def test_a_dictionary_is_trained_once_writes_pause(tmp_path, monkeypatch):
 
 async def test_a_dictionary_due_for_long_is_trained_whatever_the_writes(tmp_path, monkeypatch):
     """Writes that never pause still get a dictionary, ``_TRAIN_LATEST`` after it became due."""
-    monkeypatch.setattr(sqlite_store, "_TRAIN_QUIET", 0.02)
-    monkeypatch.setattr(sqlite_store, "_TRAIN_LATEST", 0.0)
+    monkeypatch.setattr(upkeep, "_TRAIN_QUIET", 0.02)
+    monkeypatch.setattr(upkeep, "_TRAIN_LATEST", 0.0)
     path = tmp_path / "a.db"
     async with SqliteStore.open(path, tuning=TINY) as store:
         store._last_batch = float("inf")  # as if a batch had just committed, whenever the timer looks
