@@ -26,7 +26,8 @@ the home, or in memory when the home is read-only (then every write raises ``Sto
 naming the home). The directory check behind listing runs at most every
 ``refresh_interval`` seconds, while the rows of every page are always verified against
 their files. All file and index work runs on one worker thread (:mod:`store.files.worker`),
-so each call is atomic within the store and the event loop never blocks on the disk.
+so each call is atomic within the store and the event loop never blocks on the disk; the
+write commands themselves are :mod:`store.files.writing`.
 
 Must not import: rollout.cli, rich.
 """
@@ -34,18 +35,14 @@ Must not import: rollout.cli, rich.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from msgspec.structs import replace
-
 from rollout import events as ev
-from rollout.codec import decode_line
-from rollout.codex_home import CodexHome, touch
+from rollout.codex_home import CodexHome
 from rollout.errors import (
     CorruptLog,
     EmptyRollout,
@@ -57,10 +54,9 @@ from rollout.errors import (
     WriterLocked,
 )
 from rollout.reader import Problem, ReadResult, iter_rollout, read_rollout
-from rollout.session_index import append_name
-from rollout.writer import Durability, RolloutWriter
+from rollout.writer import Durability
 
-from ..clock import new_thread_id, now_ms, parse_ms, thread_key
+from ..clock import thread_key
 from ..core import Opening, Store
 from ..line import check_name, check_policy, check_seq, encode_checked
 from ..listing import ListQuery
@@ -70,32 +66,23 @@ from ..search.query import SearchQuery
 from ..state import ThreadState
 from ..write import (
     Append,
-    Appended,
     Command,
-    Delete,
-    Fork,
-    Import,
-    SetArchived,
-    SetMetadata,
-    SetName,
-    Start,
-    ThreadExists,
 )
-from .catalog import Catalog, IndexReport, mtime_ms
+from .catalog import Catalog, IndexReport
 from .index import FileIndex, ThreadRow, translated_sqlite
-from .pending import Pending, Recent
+from .pending import Pending
 from .segments import join_reads
 from .worker import Worker
+from .writing import FileWrites
 
 __all__ = ["FileStore"]
 
-log = logging.getLogger("store.files")
 T = TypeVar("T")
 
 INDEX_DELAY = 0.2  # seconds from an append to the write of its held index update, at the latest
 
 
-class FileStore(Store):
+class FileStore(FileWrites, Store):
     """Threads as rollout files in a Codex home.
 
     Args:
@@ -287,179 +274,6 @@ class FileStore(Store):
             self._flush_later()
             return done
         return await self._call(self._apply, command)
-
-    def _apply(self, command: Command) -> Any:
-        """Run a write command (``_call`` wrote the held index updates first)."""
-        match command:
-            case Start():
-                return self._new_thread(command.stamped(now_ms()), [command.raw])
-            case Import(state=state, raw=raw, segment=segment):
-                return self._new_thread(state, raw, segment)
-            case Append():
-                return self._append(command)
-            case Fork():
-                return self._fork(command)
-            case SetName():
-                row = self.catalog.locate(command.thread_id)
-                self._name(command.thread_id, command.name)
-                return self.catalog.state(row)
-            case SetMetadata():
-                row = self.catalog.locate(command.thread_id)
-                git = command.apply(self.catalog.state(row)).git_edit
-                return self.catalog.state(self.catalog.edit(row, git or ev.GitInfo()))
-            case SetArchived():
-                return self._archive_now(command)
-            case Delete():
-                return self._delete(command.thread_id)
-        raise TypeError(f"not a write command: {command!r}")
-
-    def _new_thread(self, state: ThreadState, raw: list[bytes], segment: str | None = None) -> ThreadState:
-        path = self.home.active_path(state.id, state.created_ms, segment)
-        if self.catalog.taken(state.id) or path.exists():
-            raise ThreadExists(state.id)
-        self.home.create(path, raw)
-        touch(path, state.updated_ms)
-        segments = [self.home.relative(path)] if segment else None
-        return self.catalog.state(self.catalog.record(path, state, segments), state.name, named=True)
-
-    def _append(self, command: Append) -> Appended:
-        """Append lines: from what the thread's previous append left when its file is untouched
-        since (no index read), else from the thread's row in the index. The index update is held
-        back (:mod:`store.files.pending`)."""
-        if command.new_segment is not None:
-            self._flush()
-            return self._new_segment(command, command.new_segment)
-        recent = self.pending.recent(command.thread_id)
-        if recent is not None and (command.archived_ok or not recent.state.archived):
-            with RolloutWriter(recent.path, durability=self.durability) as writer:
-                if recent.holds(writer.fileno()):  # under the lock: nobody wrote meanwhile
-                    return self._append_planned(command, writer, recent.state, recent.segments)
-        self._flush()
-        return self._append_located(command)
-
-    def _append_located(self, command: Append) -> Appended:
-        thread_id = command.thread_id
-        locate = self.catalog.locate if command.archived_ok else self._writable
-        path = self._plain(locate(thread_id))
-        with RolloutWriter(path, durability=self.durability) as writer:
-            if writer.fenced_torn_line:
-                log.warning("%s: torn last line fenced off before appending", path)
-            row = locate(thread_id)  # verified under the lock: nobody appends meanwhile
-            moved = self.catalog.path(row) != path
-            return self._append_planned(command, writer, self.catalog.state(row), row.segments, moved)
-
-    def _append_planned(self, command: Append, writer: RolloutWriter, state: ThreadState,
-                        segments: list[str] | None, moved: bool = False) -> Appended:
-        """Plan and write an append to the locked file of a thread whose current state is ``state``
-        (``moved``: the file is no longer the thread's, so only a repeat may answer)."""
-        thread_id = command.thread_id
-        key_seq = None if command.key is None else self.catalog.index.idempotent_seq(thread_id, command.key)
-        plan = command.plan(state, key_seq, now_ms())
-        if plan.repeat:
-            return Appended(plan.last_seq, 0, state)
-        if moved:
-            raise StoreError(f"thread {thread_id} moved while appending; retry")
-        if command.raw:
-            writer.write_raw(command.raw)
-            self._after_append(writer, replace(plan.state, path=state.path), segments)
-        if command.key is not None:  # at once: unlike the row, a key cannot be read back from the file
-            self.catalog.index.put_idempotency(thread_id, command.key, plan.last_seq)
-        return Appended(plan.last_seq, len(command.raw), replace(plan.state, path=state.path))
-
-    def _after_append(self, writer: RolloutWriter, state: ThreadState, segments: list[str] | None) -> None:
-        """The file's time after a write that has succeeded, and its index update held back:
-        never raises, since a retry would write the lines twice; the index repairs itself
-        from the file later."""
-        path, ns = writer.path, state.updated_ms * 1_000_000
-        try:
-            os.utime(writer.fileno(), ns=(ns, ns))  # the open file, wherever it was moved to
-        except OSError as exc:
-            log.warning("%s: appended, but its time could not be set: %s", path, exc)
-        try:
-            stat = os.fstat(writer.fileno())
-        except OSError as exc:
-            log.warning("%s: appended, but the index is stale until the next lookup: %s", path, exc)
-            return
-        self.pending.hold(Recent(path, stat, replace(state, updated_ms=mtime_ms(stat)), segments))
-
-    def _new_segment(self, command: Append, segment: str) -> Appended:
-        """A later segment of a paginated thread: a new file beside the thread's, as Codex writes it."""
-        row = self.catalog.locate(command.thread_id) if command.archived_ok else self._writable(command.thread_id)
-        state = self.catalog.state(row)
-        plan = command.plan(state, None, now_ms())
-        created = parse_ms(decode_line(command.raw[0]).timestamp) or now_ms()
-        path = self.home.active_path(row.id, created, segment)
-        if row.archived:
-            path = self.home.archived_path(path)
-        self.home.create(path, command.raw)
-        touch(path, plan.state.updated_ms)
-        segments = [*(row.segments or [row.path]), self.home.relative(path)]
-        self.catalog.record(path, plan.state, segments)
-        return Appended(plan.last_seq, len(command.raw), replace(plan.state, path=str(path)))
-
-    def _fork(self, command: Fork) -> ThreadState:
-        row = self._writable(command.thread_id)
-        source = self.catalog.state(row)
-        lines = self._read(row).lines
-        while self.catalog.taken(child_id := new_thread_id()):
-            pass
-        own = lines[source.meta_seq - 1] if source.meta_seq else None
-        full = own.payload if isinstance(own, ev.SessionMetaLine) else None
-        plan = command.plan(source, full, child_id, now_ms())
-        raw = [plan.meta_raw, *(encode_checked(l, i) for i, l in enumerate(lines[: plan.upto])), *plan.tail_raw]
-        state = self._new_thread(replace(plan.state, name=None), raw)
-        if plan.state.name:
-            self._name(child_id, plan.state.name)
-            state = replace(state, name=plan.state.name)
-        return state
-
-    def _name(self, thread_id: str, name: str | None) -> None:
-        append_name(self.home.session_index, thread_id, name)
-        self.catalog.sync_names()
-
-    def _archive_now(self, command: SetArchived) -> ThreadState:
-        row = self.catalog.locate(command.thread_id)
-        path = self.catalog.path(row)
-        if command.archived and not row.archived:
-            target = self.home.archived_path(path)
-            segments = self._move_segments(row, self.home.archived_path)
-            self.home.move(path, target)
-            row = self._moved(row, target, segments)
-        elif not command.archived:
-            segments = None
-            if row.archived:
-                path = self._plain(row)
-                target = self.home.unarchived_path(path)
-                segments = self._move_segments(self.catalog.locate(command.thread_id), self.home.unarchived_path)
-                self.home.move(path, target)
-                path = target
-            touch(path, command.apply(self.catalog.state(row), now_ms()).updated_ms)
-            row = self._moved(row, path, segments)
-        return self.catalog.state(row)
-
-    def _move_segments(self, row: ThreadRow, where: Callable[[Path], Path]) -> list[str] | None:
-        """Move a segmented thread's earlier segment files (the newest moves last); their new places."""
-        if not row.segments:
-            return None
-        moved = []
-        for rel in row.segments[:-1]:
-            source = self.home.root / rel
-            self.home.move(source, where(source))
-            moved.append(self.home.relative(where(source)))
-        return [*moved, self.home.relative(where(self.catalog.path(row)))]
-
-    def _delete(self, thread_id: str) -> None:
-        row = self.catalog.locate(thread_id)
-        index = self.catalog.index
-        copies = {row.path, *(f.path for f in index.files_of(thread_id))}
-        with index.transaction():
-            for rel in copies:
-                self.home.remove(self.home.root / rel)
-                index.drop_file(rel)
-            index.drop_thread(thread_id)
-            index.drop_thread_data(thread_id)
-        if index.name(thread_id) is not None:
-            self._name(thread_id, None)  # a re-created id starts unnamed
 
     # ------------------------------------------------------------------ reads
 
