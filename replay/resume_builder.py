@@ -192,6 +192,25 @@ class ContextBuilder:
         )
         return pack(_ENCODER, state)
 
+    @staticmethod
+    def references(data: bytes) -> list[int]:
+        """The indices (ascending) of the fed lines whose payloads :meth:`load` of ``data`` asks for.
+
+        Empty for a dump that holds its items. Raises CorruptLog: ``data`` is not a dumped state.
+        """
+        try:
+            refs = _STATE.decode(data).refs
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise CorruptLog(f"not a resume context builder state: {exc}") from exc
+        if refs is None:
+            return []
+        wanted, last = [], -1
+        for step in refs:
+            if step > 0:
+                last += step
+                wanted.append(last)
+        return wanted
+
     @classmethod
     def load(cls, data: bytes, payloads: Payloads | None = None) -> ContextBuilder:
         """Rebuild a builder from :meth:`dump` output.

@@ -73,7 +73,10 @@ def test_a_dump_by_reference_loads_into_the_same_builder(lines, data):
     builder = ContextBuilder()
     builder.feed_many(lines[:cut])
     asked: list[list[int]] = []
-    restored = ContextBuilder.load(builder.dump(by_reference=True), _payloads(lines, asked))
+    data = builder.dump(by_reference=True)
+    restored = ContextBuilder.load(data, _payloads(lines, asked))
+    assert ContextBuilder.references(data) == (asked[0] if asked else [])
+    assert ContextBuilder.references(builder.dump()) == []
     assert restored.lines_seen == cut
     assert all(indices == sorted(set(indices)) and indices[-1] < cut for indices in asked)
     assert restored.context() == builder.context()

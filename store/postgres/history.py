@@ -8,7 +8,9 @@ right for its life and a read only feeds it the lines after its seq: the row
 read with every call says how far the thread goes, so a read never returns a
 stale thread. A cold builder starts from the newest snapshot at or before the
 thread's last line (a snapshot written by any process), then replays the rest;
-after ``every`` newly replayed lines a snapshot is handed to ``save``.
+after ``every`` newly replayed lines a snapshot is handed to ``save``. The context part
+of a snapshot names the lines whose payloads it holds (``ContextBuilder.dump(by_reference=True)``);
+restoring it reads those lines back.
 
 Feeding many lines runs through ``compute`` (off the event loop); a lock per life
 keeps two reads from feeding one builder at once.
@@ -179,7 +181,7 @@ class History:
             seq, turns, context = found
             loads = [self._compute(self._load, HistoryBuilder, turns)]
             if context is not None:
-                loads.append(self._compute(self._load, ContextBuilder, context))
+                loads.append(self._load_context(row, context))
             loaded = await asyncio.gather(*loads, return_exceptions=True)  # on two threads at once
             if isinstance(loaded[0], HistoryBuilder):
                 life.builder, life.seq = loaded[0], seq
@@ -190,7 +192,7 @@ class History:
     async def _restore_context(self, row: Row, upto: int) -> tuple[ContextBuilder, int]:
         found = await self._snapshot(row, upto, False, True)
         if found is not None and found[2] is not None:
-            loaded = await asyncio.gather(self._compute(self._load, ContextBuilder, found[2]), return_exceptions=True)
+            loaded = await asyncio.gather(self._load_context(row, found[2]), return_exceptions=True)
             if isinstance(loaded[0], ContextBuilder):
                 return loaded[0], found[0]
         return ContextBuilder(), 0
@@ -200,6 +202,22 @@ class History:
         if data is None:
             raise CorruptLog("snapshot part missing")
         return kind.load(self._unframe(data))
+
+    async def _load_context(self, row: Row, data: bytes) -> ContextBuilder:
+        """A context builder from a stored snapshot part; a part holding line references has
+        those lines read back (a bad part raises CorruptLog: the caller replays instead)."""
+        plain = await self._compute(self._unframe, data)
+        wanted = ContextBuilder.references(plain)
+        found: dict[int, Any] = {}
+        if wanted:
+            lines = await self._lines(row, wanted[0] + 1, wanted[-1] + 1)
+            found = {index: lines[index - wanted[0]] for index in wanted if index - wanted[0] < len(lines)}
+
+        def payloads(indices: list[int]) -> list[Any]:
+            return [line.payload if isinstance(line := found.get(index), ev.ResponseItemLine) else None
+                    for index in indices]
+
+        return await self._compute(ContextBuilder.load, plain, payloads)
 
     def _unframe(self, data: bytes) -> bytes:
         """A stored part, decompressed if it was stored compressed (on any thread: a decompressor of its own)."""
@@ -220,4 +238,4 @@ def _none(key: Any) -> None:
 
 
 def _dumps(builder: HistoryBuilder, context: ContextBuilder) -> tuple[bytes, bytes]:
-    return builder.dump(), context.dump()
+    return builder.dump(), context.dump(by_reference=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 
 import asyncpg
 import pytest
 
+import replay
 from rollout import events as ev
 from rollout.errors import Conflict, ThreadArchived
 from store import Change, PostgresStore, Tuning
@@ -188,3 +190,24 @@ async def test_concurrent_reads_of_a_growing_thread_each_answer_for_one_state(pa
     _, *seen = await asyncio.gather(grow(), look(), look(), look())
     for thread in (t for reads in seen for t in reads):
         assert len(thread.turns) == (thread.last_seq - 1) // size
+
+
+async def test_a_context_snapshot_holds_line_references_another_store_resumes_from(dsn, schema):
+    """The persisted resume context names lines instead of copying them; another store's resume is exact."""
+
+
+    tuning = Tuning(snapshot_every=4)
+    async with PostgresStore.open(dsn, schema=schema, tuning=tuning) as one:
+        thread_id = (await one.start_thread(meta())).id
+        for number in range(6):
+            await one.append(thread_id, turn(f"t-{number}", secrets.token_hex(2_000), secrets.token_hex(2_000)))
+        await one.resume(thread_id)
+    conn = await asyncpg.connect(dsn)
+    try:
+        sizes = await conn.fetch(f'SELECT length(context) AS n FROM "{schema}".snapshots WHERE context IS NOT NULL')
+    finally:
+        await conn.close()
+    assert sizes and max(row["n"] for row in sizes) < 2_000  # six 4 kB random prompts are referenced, not copied
+    async with PostgresStore.open(dsn, schema=schema) as two:
+        lines = await two.read_lines(thread_id)
+        assert (await two.resume(thread_id)).context == replay.resume_context(lines)
