@@ -43,6 +43,11 @@ __all__ = ["ROUND", "Consolidate", "Consolidator", "apply", "plan", "plan_all", 
 
 #: most ranges consolidated in one round
 ROUND = 16
+#: while the writer is saturated a round waits, looking again every YIELD seconds, for at most
+#: YIELD_MOST seconds (or until ROUND_MOST ranges are waiting): a burst of writes goes first
+YIELD = 0.02
+YIELD_MOST = 2.0
+ROUND_MOST = 256
 #: a stored chunk row: ``(seq, last, zdict, data)``
 ChunkRow = tuple[int, int, int | None, bytes]
 #: what identifies a stored chunk row: ``(seq, last, zdict, length of data)``
@@ -138,11 +143,15 @@ class Consolidator:
         submit: queues a write command and waits for its commit (``SqliteStore._submit``).
         dictionary: the dictionary new chunks are compressed with, now.
         tuning: the store's knobs (``settled_level``: 0 turns consolidation off; ``chunk_lines``, ``chunk_bytes``).
+        busy: whether the writer is saturated now; a round then waits (see :data:`YIELD`).
     """
 
     def __init__(self, read: Callable[..., Awaitable[Any]], pack: Callable[..., Awaitable[Any]],
-                 submit: Callable[[Any], Awaitable[Any]], dictionary: Callable[[], Dictionary], tuning: Tuning) -> None:
+                 submit: Callable[[Any], Awaitable[Any]], dictionary: Callable[[], Dictionary], tuning: Tuning,
+                 busy: Callable[[], bool] = lambda: False) -> None:
         self._read, self._pack, self._submit = read, pack, submit
+        self._busy = busy
+        self._closing = False
         self._dictionary = dictionary
         self._tuning = tuning
         self._pending: deque[tuple[int, int, int]] = deque()
@@ -159,12 +168,18 @@ class Consolidator:
 
     async def close(self) -> None:
         """Wait until every range queued so far is consolidated (or dropped)."""
+        self._closing = True
         while self._task is not None:
             await asyncio.shield(self._task)
 
     async def _run(self) -> None:
         try:
             while self._pending:
+                waited = 0.0
+                while (self._busy() and not self._closing and waited < YIELD_MOST
+                       and len(self._pending) < ROUND_MOST):
+                    await asyncio.sleep(YIELD)
+                    waited += YIELD
                 ranges = [self._pending.popleft() for _ in range(min(ROUND, len(self._pending)))]
                 try:
                     await self._round(ranges)

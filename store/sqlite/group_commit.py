@@ -61,6 +61,11 @@ class GroupCommit:
         self._starting = False  # a start is scheduled on the loop (event loop only)
         self._drained: asyncio.Future[None] | None = None
 
+    @property
+    def backlog(self) -> int:
+        """Commands queued and not yet taken by the writer (a hint: read without the lock)."""
+        return len(self._pending)
+
     async def submit(self, command: Any, weight: int = 0) -> Any:
         """Queue ``command`` and return its result once its batch has committed."""
         future = asyncio.get_running_loop().create_future()

@@ -146,7 +146,8 @@ class SqliteStore(Upkeep, Store):
         self._train_timer: asyncio.TimerHandle | None = None
         self._train_due = 0.0  # loop time when training became due (the timer is armed)
         self._last_batch = 0.0  # loop time of the last committed batch
-        self._consolidator = Consolidator(self._read, self._pack, self._submit, self._dictionary, self.tuning)
+        self._consolidator = Consolidator(self._read, self._pack, self._submit, self._dictionary, self.tuning,
+                                          busy=self._saturated)
         self._snapshots: set[asyncio.Task[None]] = set()
         self._feeds = 0  # feeds scheduled on the event loop and not run yet
         self._train_at = self.tuning.dictionary_after

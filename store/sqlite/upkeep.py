@@ -42,6 +42,10 @@ _TRAIN_LATEST = 10.0
 #: dictionary per write command: bounds what is held at once.
 _RECOMPRESS_ROWS = 16
 _RECOMPRESS_BYTES = 1 << 20
+#: Writes waiting for the writer above which it counts as saturated: the store's own appends
+#: are then not fed to replay builders (it would cost 64 producers a third of their rate), and
+#: consolidation waits (:mod:`store.sqlite.consolidate`).
+_BACKLOG = 4
 
 
 class Upkeep:
@@ -139,6 +143,11 @@ class Upkeep:
 
     # ------------------------------------------------------------------ replay state kept as lines are written
 
+    def _saturated(self) -> bool:
+        """Whether more writes wait for the writer than a few callers make: background work
+        (feeding replay builders, consolidating chunks) then gives way to the writes."""
+        return self._commits.backlog > _BACKLOG
+
     def _lines_written(self, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
         """Feed the thread's cached builders the lines just committed, soon, on the event loop.
 
@@ -152,13 +161,18 @@ class Upkeep:
         """
         if self._closed or self._writer.obj is None or not self.tuning.follow_writes:
             return
-        entry = self._cache.entry(thread_id) if first_seq == 1 else self._cache.find(thread_id)
-        if entry is not None:
-            self._feeds += 1
-            asyncio.get_running_loop().call_soon(self._feed_builders, entry, thread_id, first_seq, lines)
+        self._feeds += 1
+        asyncio.get_running_loop().call_soon(self._feed_builders, thread_id, first_seq, lines)
 
-    def _feed_builders(self, entry: Any, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
+    def _feed_builders(self, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
+        """Run one feed, unless the writer is saturated: then write throughput comes first
+        (the builders fall behind and the thread's next read catches them up)."""
         self._feeds -= 1
+        if self._saturated():
+            return
+        entry = self._cache.entry(thread_id) if first_seq == 1 else self._cache.find(thread_id)
+        if entry is None:
+            return
         try:
             due = feed_written(entry, thread_id, first_seq, lines, self.tuning.snapshot_every)
         except Exception:  # noqa: BLE001 - the builders were dropped; the next read replays and reports it

@@ -206,3 +206,20 @@ async def test_a_tail_that_has_not_settled_is_not_swapped(tmp_path):
         before = sql(path, CHUNKS, thread_id)
         assert await store._submit(command) is False
         assert sql(path, CHUNKS, thread_id) == before
+
+
+async def test_consolidation_waits_while_the_writer_is_saturated_and_runs_on_close(tmp_path, monkeypatch):
+    """With more writes waiting than a few callers make, rounds wait (here for ever); closing runs them."""
+    from store.sqlite import consolidate, upkeep
+
+    monkeypatch.setattr(upkeep, "_BACKLOG", -1)  # always saturated
+    monkeypatch.setattr(consolidate, "YIELD_MOST", 600.0)
+    path = tmp_path / "a.db"
+    async with SqliteStore.open(path, tuning=AUTO) as store:
+        thread_id, lines = await _filled(store, 30)
+        await asyncio.sleep(0.1)
+        assert store._consolidator.done == 0 and len(sql(path, CHUNKS, thread_id)) == 31
+        consolidator = store._consolidator
+    assert consolidator.done > 0 and len(sql(path, CHUNKS, thread_id)) < 31
+    async with SqliteStore.open(path, tuning=AUTO) as store:
+        assert raw(await store.read_lines(thread_id)) == lines

@@ -184,3 +184,20 @@ async def test_follow_writes_off_leaves_replay_to_reads(tmp_path):
     async with SqliteStore.open(path) as store:
         lines = await store.read_lines(info.id)
         assert (await store.resume(info.id)).context == replay.resume_context(lines)
+
+
+async def test_a_saturated_writer_is_not_slowed_by_feeding_replay_state(tmp_path, monkeypatch):
+    """Appends made while many writes wait are not fed (the writes come first); reads catch up exactly."""
+    from store.sqlite import upkeep
+
+    monkeypatch.setattr(upkeep, "_BACKLOG", -1)  # always saturated
+    path = tmp_path / "a.db"
+    async with SqliteStore.open(path) as store:
+        info = await store.start_thread(meta())
+        await store.append(info.id, turn("t-1", "p"))
+        await store._settled()
+        assert store._cache.find(info.id) is None
+    assert sql(path, "SELECT COUNT(*) FROM snapshots") == [(0,)]
+    async with SqliteStore.open(path) as store:
+        lines = await store.read_lines(info.id)
+        assert (await store.resume(info.id)).context == replay.resume_context(lines)
