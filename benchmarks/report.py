@@ -133,8 +133,9 @@ def bounds_section(run: dict[str, Any]) -> list[str]:
             f"{many['bound_rows_s']:,.0f} rows/s (executemany, one transaction) | {many['ratio']:.2f}x |",
             f"| FileStore, 200-turn thread, durable append per turn | {files['ours_s']:.3f} s | "
             f"{files['bound_s']:.3f} s (JSONL: one write + fsync per turn) | {files['ratio']:.2f}x |",
-            "", "Resume as the thread grows (SqliteStore, store reopened before each resume; cold: no snapshot "
-            "yet; snapshot-backed: a resume earlier saved one, when it replayed at least `snapshot_every` lines):", "",
+            "", "Resume as the thread grows (SqliteStore, store reopened before each resume; cold: the first "
+            "resume after an import, no snapshot yet; snapshot-backed: median of five more resumes, from the "
+            "snapshot the first one saved):", "",
             "| turns | lines | JSONL MB | cold resume | per turn | snapshot-backed resume | per turn |",
             "|---|---|---|---|---|---|---|",
         ]
