@@ -11,8 +11,9 @@ roll back by turn.
 Must not import: store, rollout.cli, rich, asyncio, anything doing I/O.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rollout.lazy import exports
 
 if TYPE_CHECKING:
     from .boundary import fork_end, open_turn, rollback_start, turn_boundaries
@@ -62,17 +63,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, each imported on first use."""
-    if name in _SUBMODULES:
-        return import_module(f".{name}", __name__)  # importing a submodule binds it here
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'replay' has no attribute {name!r}")
-    value = getattr(import_module(f".{where}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = exports(__name__, _WHERE, _SUBMODULES)

@@ -17,8 +17,9 @@ This package does no I/O beyond bytes, streams and the files it is pointed at,
 and never imports ``replay``, ``store``, ``rollout.cli`` or rich.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .lazy import exports
 
 if TYPE_CHECKING:
     from . import events
@@ -97,17 +98,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, each imported on first use (``events`` is the submodule itself)."""
-    if name in _SUBMODULES:
-        return import_module(f".{name}", __name__)  # importing a submodule binds it here
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'rollout' has no attribute {name!r}")
-    value = getattr(import_module(f".{where}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = exports(__name__, _WHERE, _SUBMODULES)

@@ -26,8 +26,9 @@ hold every backend to. The API is written once in :class:`store.core.Store`; eac
 Must not import: rollout.cli, rich.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rollout.lazy import exports
 
 if TYPE_CHECKING:
     from .copy import copy_threads, iter_threads
@@ -73,20 +74,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, each imported on first use (``PostgresStore`` needs asyncpg)."""
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'store' has no attribute {name!r}")
-    try:
-        value = getattr(import_module(f".{where}", __name__), name)
-    except ImportError as exc:
-        if name != "PostgresStore":
-            raise
-        raise ImportError(f"PostgresStore needs asyncpg: pip install 'rollout-engine[postgres]' ({exc})") from exc
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = exports(__name__, _WHERE, needs={"PostgresStore": "asyncpg: pip install 'rollout-engine[postgres]'"})

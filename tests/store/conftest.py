@@ -20,6 +20,7 @@ from rollout import events as ev
 from rollout.codec import encode_line
 from store import MemoryStore, SqliteStore, Store, Tuning
 from store.files import FileStore
+from store.sqlite.reader import Reader
 
 from . import pg
 
@@ -41,6 +42,20 @@ def postgres(tmp: Path, tuning: Tuning | None = None) -> Any:
     schema = pg.new_schema()
     _SCHEMAS.append(schema)
     return PostgresStore.open(pg.DSN, schema=schema, tuning=tuning, application_name=f"rollout-test-{schema}")
+
+
+@pytest.fixture
+def decoded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The ``(lo, hi)`` ranges of stored lines SqliteStore readers decode (``Reader.lines``), as they happen."""
+    ranges: list[tuple[int, int]] = []
+    original = Reader.lines
+
+    def spy(self: Reader, row: Any, lo: int, hi: int) -> list[ev.Line]:
+        ranges.append((lo, hi))
+        return original(self, row, lo, hi)
+
+    monkeypatch.setattr(Reader, "lines", spy)
+    return ranges
 
 
 @pytest.fixture(autouse=True)

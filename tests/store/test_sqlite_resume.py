@@ -12,7 +12,6 @@ import replay
 from rollout.codec import decode_line
 from rollout.compression import ZSTD_MAGIC, decompress
 from store import SqliteStore, Tuning
-from store.sqlite.reader import Reader
 
 from .conftest import TINY, meta, sql, turn, user
 
@@ -31,7 +30,7 @@ async def _expected(store: SqliteStore, thread_id: str) -> replay.ResumeContext:
     return replay.resume_context(await store.read_lines(thread_id))
 
 
-async def test_a_cold_resume_starts_from_the_persisted_context(tmp_path, monkeypatch):
+async def test_a_cold_resume_starts_from_the_persisted_context(tmp_path, decoded):
     """After reopening, resume decodes only the lines after the snapshot, once, for turns and context alike."""
     path = tmp_path / "a.db"
     async with SqliteStore.open(path, tuning=TINY) as store:
@@ -41,9 +40,8 @@ async def test_a_cold_resume_starts_from_the_persisted_context(tmp_path, monkeyp
         await store.resume(info.id)
     [(snapshot_seq, has_context)] = sql(path, "SELECT seq, context IS NOT NULL FROM snapshots")
     assert has_context
-    ranges: list[tuple[int, int]] = []
-    original = Reader.lines
-    monkeypatch.setattr(Reader, "lines", lambda self, row, lo, hi: ranges.append((lo, hi)) or original(self, row, lo, hi))
+    ranges = decoded
+    ranges.clear()
     async with SqliteStore.open(path, tuning=Tuning(snapshot_every=10_000)) as store:
         seq = await store.append(info.id, user("more"))
         resumed = await store.resume(info.id)
@@ -52,7 +50,7 @@ async def test_a_cold_resume_starts_from_the_persisted_context(tmp_path, monkeyp
         assert resumed.thread.turns == replay.build_turns(await store.read_lines(info.id))
 
 
-async def test_a_cold_resume_without_a_snapshot_decodes_each_line_once(tmp_path, monkeypatch):
+async def test_a_cold_resume_without_a_snapshot_decodes_each_line_once(tmp_path, decoded):
     """With nothing persisted, one decode of the whole thread feeds both the turns and the context."""
     path = tmp_path / "a.db"
     async with SqliteStore.open(path, tuning=Tuning(snapshot_every=10_000)) as store:
@@ -60,9 +58,8 @@ async def test_a_cold_resume_without_a_snapshot_decodes_each_line_once(tmp_path,
         for number in range(3):
             seq = await store.append(info.id, turn(f"t-{number}", "p"))
     sql(path, "DELETE FROM snapshots")  # as after a crash before any snapshot, or an older build's file
-    ranges: list[tuple[int, int]] = []
-    original = Reader.lines
-    monkeypatch.setattr(Reader, "lines", lambda self, row, lo, hi: ranges.append((lo, hi)) or original(self, row, lo, hi))
+    ranges = decoded
+    ranges.clear()
     async with SqliteStore.open(path, tuning=Tuning(snapshot_every=10_000)) as store:
         resumed = await store.resume(info.id)
         assert ranges == [(1, seq)]
@@ -111,7 +108,7 @@ async def test_an_unreadable_context_snapshot_is_replayed_instead(tmp_path):
         assert (await store.resume(info.id)).context == await _expected(store, info.id)
 
 
-async def test_a_thread_written_in_this_session_is_snapshotted_on_close(tmp_path, monkeypatch):
+async def test_a_thread_written_in_this_session_is_snapshotted_on_close(tmp_path, decoded):
     """Replay state follows the appends; after reopening, a first resume decodes no line but the context's."""
     path = tmp_path / "a.db"
     async with SqliteStore.open(path, tuning=Tuning(snapshot_every=10_000)) as store:
@@ -122,9 +119,8 @@ async def test_a_thread_written_in_this_session_is_snapshotted_on_close(tmp_path
         await store.append(info.id, [*turn("t-9", "after"), _compacted("summary")])
         seq = (await store.read(info.id)).last_seq
     assert sql(path, "SELECT seq FROM snapshots") == [(seq,)]
-    ranges: list[tuple[int, int]] = []
-    original = Reader.lines
-    monkeypatch.setattr(Reader, "lines", lambda self, row, lo, hi: ranges.append((lo, hi)) or original(self, row, lo, hi))
+    ranges = decoded
+    ranges.clear()
     async with SqliteStore.open(path) as store:
         resumed = await store.resume(info.id)
         assert ranges == []

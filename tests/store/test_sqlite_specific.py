@@ -13,7 +13,6 @@ from rollout import events as ev
 from rollout.errors import Conflict, CorruptLog, SchemaTooNew, StoreError
 from store import SqliteStore, Tuning
 from store.sqlite.command import PackedAppend
-from store.sqlite.reader import Reader
 from store.sqlite.schema import SCHEMA_VERSION
 from store.sqlite.writer import Writer
 
@@ -195,16 +194,9 @@ async def test_a_deleted_source_keeps_only_what_its_forks_read(tmp_path):
         assert sql(path, "SELECT COUNT(*) FROM chunks") == [(0,)]
 
 
-async def test_reads_after_one_append_replay_only_that_line(tmp_path, monkeypatch):
+async def test_reads_after_one_append_replay_only_that_line(tmp_path, decoded):
     """The replay cache makes a read after one more append decode one line."""
-    ranges: list[tuple[int, int]] = []
-    original = Reader.lines
-
-    def spy(self, row, lo, hi):
-        ranges.append((lo, hi))
-        return original(self, row, lo, hi)
-
-    monkeypatch.setattr(Reader, "lines", spy)
+    ranges = decoded
     async with SqliteStore.open(tmp_path / "a.db", readers=1) as store, \
             SqliteStore.open(tmp_path / "a.db", readers=1) as other:
         info = await store.start_thread(meta())
@@ -217,11 +209,10 @@ async def test_reads_after_one_append_replay_only_that_line(tmp_path, monkeypatc
         assert thread.turns == replay.build_turns(await store.read_lines(info.id))
 
 
-async def test_reads_after_appends_of_this_store_replay_nothing(tmp_path, monkeypatch):
+async def test_reads_after_appends_of_this_store_replay_nothing(tmp_path, decoded):
     """A store feeds its own appends to the thread's replay state: reading them decodes no line."""
-    ranges: list[tuple[int, int]] = []
-    original = Reader.lines
-    monkeypatch.setattr(Reader, "lines", lambda self, row, lo, hi: ranges.append((lo, hi)) or original(self, row, lo, hi))
+    ranges = decoded
+    ranges.clear()
     async with SqliteStore.open(tmp_path / "a.db") as store:
         info = await store.start_thread(meta())
         for number in range(3):
@@ -235,7 +226,7 @@ async def test_reads_after_appends_of_this_store_replay_nothing(tmp_path, monkey
         assert resumed.context == replay.resume_context(lines)
 
 
-async def test_a_cold_read_starts_from_the_persisted_snapshot(tmp_path, monkeypatch):
+async def test_a_cold_read_starts_from_the_persisted_snapshot(tmp_path, decoded):
     """After reopening, a read replays only the lines after the newest snapshot."""
     path = tmp_path / "a.db"
     async with SqliteStore.open(path, tuning=TINY) as store:
@@ -245,9 +236,8 @@ async def test_a_cold_read_starts_from_the_persisted_snapshot(tmp_path, monkeypa
         expected = await store.read(info.id)
     [(snapshot_seq,)] = sql(path, "SELECT seq FROM snapshots")
     assert snapshot_seq == expected.last_seq
-    ranges: list[tuple[int, int]] = []
-    original = Reader.lines
-    monkeypatch.setattr(Reader, "lines", lambda self, row, lo, hi: ranges.append((lo, hi)) or original(self, row, lo, hi))
+    ranges = decoded
+    ranges.clear()
     async with SqliteStore.open(path, tuning=TINY) as store:
         await store.append(info.id, user("more"))
         thread = await store.read(info.id)
