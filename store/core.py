@@ -171,8 +171,9 @@ class Store(Searchable, Reading, Porting):
             self._feed.emit(change)
         return result
 
-    def _lines_written(self, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
-        """After a commit: ``lines`` (decoded, as stored) are the thread's lines from ``first_seq`` on.
+    def _lines_written(self, thread_id: str, first_seq: int, lines: list[ev.Line], raw: list[bytes]) -> None:
+        """After a commit: ``lines`` (as given) and ``raw`` (their stored bytes) are the thread's
+        lines from ``first_seq`` on.
 
         A backend that keeps replay state current as lines are written feeds it here
         (without delaying the caller); the default keeps none.
@@ -205,8 +206,9 @@ class Store(Searchable, Reading, Porting):
         self._check()
         now = now_ms()
         line = start_line(meta, now)
-        state = await self._commit(Start(initial_state(line, [line], now), encode_checked(line, 0)))
-        self._lines_written(state.id, 1, [line])
+        raw = encode_checked(line, 0)
+        state = await self._commit(Start(initial_state(line, [line], now), raw))
+        self._lines_written(state.id, 1, [line], [raw])
         return thread_info(state)
 
     async def append(
@@ -242,7 +244,7 @@ class Store(Searchable, Reading, Porting):
             raise InvalidInput("idempotency_key must be a string")
         done: Appended = await self._commit(Append(key, raw, facts(items), expected_seq, idempotency_key))
         if done.written == len(items):
-            self._lines_written(key, done.last_seq - done.written + 1, items)
+            self._lines_written(key, done.last_seq - done.written + 1, items, raw)
         return done.last_seq
 
     async def fork(
@@ -313,9 +315,10 @@ class Store(Searchable, Reading, Porting):
         if not spans:
             raise InvalidInput(f"thread {key} has no turns to roll back")
         line = rollback_line(min(num_turns, len(spans)), now_ms())
-        done: Appended = await self._commit(Append(key, [encode_checked(line, 0)], facts([line]), kind="rolled_back"))
+        raw = encode_checked(line, 0)
+        done: Appended = await self._commit(Append(key, [raw], facts([line]), kind="rolled_back"))
         if done.written == 1:
-            self._lines_written(key, done.last_seq, [line])
+            self._lines_written(key, done.last_seq, [line], [raw])
         return thread_info(done.state)
 
     async def set_name(self, thread_id: str, name: str) -> ThreadInfo:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rollout import events as ev
+from rollout.codec import decode_line, raw_bytes
 from rollout.errors import RolloutError
 
 from ..blobs import recompress, train
@@ -148,7 +149,7 @@ class Upkeep:
         (feeding replay builders, consolidating chunks) then gives way to the writes."""
         return self._commits.backlog > _BACKLOG
 
-    def _lines_written(self, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
+    def _lines_written(self, thread_id: str, first_seq: int, lines: list[ev.Line], raw: list[bytes]) -> None:
         """Feed the thread's cached builders the lines just committed, soon, on the event loop.
 
         The caller does not wait: the append has returned, and the feed runs when the loop
@@ -162,11 +163,14 @@ class Upkeep:
         if self._closed or self._writer.obj is None or not self.tuning.follow_writes:
             return
         self._feeds += 1
-        asyncio.get_running_loop().call_soon(self._feed_builders, thread_id, first_seq, lines)
+        asyncio.get_running_loop().call_soon(self._feed_builders, thread_id, first_seq, lines, raw)
 
-    def _feed_builders(self, thread_id: str, first_seq: int, lines: list[ev.Line]) -> None:
+    def _feed_builders(self, thread_id: str, first_seq: int, lines: list[ev.Line], raw: list[bytes]) -> None:
         """Run one feed, unless the writer is saturated: then write throughput comes first
-        (the builders fall behind and the thread's next read catches them up)."""
+        (the builders fall behind and the thread's next read catches them up).
+
+        A line built in code (not decoded) is fed as its stored bytes decode, so the builders
+        hold exactly what a replay of the stored thread would."""
         self._feeds -= 1
         if self._saturated():
             return
@@ -174,6 +178,7 @@ class Upkeep:
         if entry is None:
             return
         try:
+            lines = [line if raw_bytes(line) is data else decode_line(data) for line, data in zip(lines, raw, strict=True)]
             due = feed_written(entry, thread_id, first_seq, lines, self.tuning.snapshot_every)
         except Exception:  # noqa: BLE001 - the builders were dropped; the next read replays and reports it
             return

@@ -9,11 +9,12 @@ import msgspec
 import pytest
 
 import replay
+from rollout import events as ev
 from rollout.codec import decode_line
 from rollout.compression import ZSTD_MAGIC, decompress
 from store import SqliteStore, Tuning
 
-from .conftest import TINY, meta, sql, turn, user
+from .conftest import TINY, meta, sql, stamp, turn, user
 
 pytestmark = pytest.mark.asyncio
 
@@ -197,3 +198,17 @@ async def test_a_saturated_writer_is_not_slowed_by_feeding_replay_state(tmp_path
     async with SqliteStore.open(path) as store:
         lines = await store.read_lines(info.id)
         assert (await store.resume(info.id)).context == replay.resume_context(lines)
+
+
+async def test_lines_built_in_code_are_followed_as_their_stored_bytes_read(tmp_path):
+    """A line built in code with a tuple where the model has a list: the followed state equals a replay of what was stored."""
+    path = tmp_path / "a.db"
+    async with SqliteStore.open(path) as store:
+        info = await store.start_thread(meta())
+        item = ev.Message(role="user", content=(ev.InputText(text="built in code"),))  # type: ignore[arg-type]
+        await store.append(info.id, [ev.ResponseItemLine(timestamp=stamp(2), payload=item),
+                                     *turn("t-1", "p")])
+        await store._settled()
+        lines = await store.read_lines(info.id)
+        assert (await store.resume(info.id)).context == replay.resume_context(lines)
+        assert (await store.read(info.id)).turns == replay.build_turns(lines)
