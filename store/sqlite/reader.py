@@ -9,7 +9,7 @@ A fork's lines are stitched from pointers: thread ``T`` with parent ``P`` and
 2..u+1, then its own lines from u+2 on. :meth:`Reader.raw_lines` resolves a seq
 range into ``(thread, range)`` segments up the chain, without recursion.
 
-Replay state is cached per thread (:class:`TurnCache`): a ``HistoryBuilder``
+Replay state is cached per thread (:class:`store.sqlite.cache.TurnCache`): a ``HistoryBuilder``
 (turns) and a ``ContextBuilder`` (resume context), so a read after one more
 append feeds them one line. A cold read starts from the newest persisted
 snapshot of both and replays only the lines after it.
@@ -22,8 +22,6 @@ Must not import: rollout.cli, rich, asyncio.
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -38,15 +36,14 @@ from rollout.errors import CorruptLog, DecodeError, EncodeError, ThreadArchived,
 from ..blobs import Unpacker, compress
 from ..listing import ListQuery, folded_contains
 from ..state import STATE_DECODER, ThreadState
+from .cache import ReplayEntry, TurnCache
 from .tables import Tables
 
 __all__ = [
     "Reader",
     "Row",
-    "TurnCache",
     "changes_job",
     "derived_job",
-    "feed_written",
     "last_change_job",
     "open_turn_job",
     "pack_snapshot",
@@ -56,7 +53,6 @@ __all__ = [
     "spans_job",
     "state_job",
     "turns_job",
-    "unsaved",
 ]
 
 
@@ -75,61 +71,6 @@ def pack_snapshot(parts: tuple[bytes, bytes], level: int) -> tuple[bytes, bytes]
     Thread-safe. Raises StoreError.
     """
     return (compress(parts[0], level), compress(parts[1], level)) if level else parts
-
-
-class _Builder:
-    """One thread's replay state: the turn builder, and the resume context builder.
-
-    The context builder is loaded and fed only when a resume needs it, so plain
-    reads never pay for it.
-    """
-
-    __slots__ = ("builder", "context", "context_seq", "dead", "lock", "saved", "seq")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.dead = False  # dropped from the cache (its thread was deleted): feed it no more
-        self.builder: HistoryBuilder | None = None
-        self.seq = 0
-        self.saved = 0
-        self.context: ContextBuilder | None = None
-        self.context_seq = 0
-
-
-class TurnCache:
-    """Replay builders by thread id (LRU), shared by every reader thread and the store's feeder."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = max(capacity, 1)
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[str, _Builder] = OrderedDict()
-
-    def entry(self, thread_id: str) -> _Builder:
-        """The thread's entry, made (empty) if it has none."""
-        with self._lock:
-            entry = self._entries.get(thread_id)
-            if entry is None:
-                entry = self._entries[thread_id] = _Builder()
-                if len(self._entries) > self._capacity:
-                    self._entries.popitem(last=False)
-            self._entries.move_to_end(thread_id)
-            return entry
-
-    def find(self, thread_id: str) -> _Builder | None:
-        """The thread's entry if it has one."""
-        with self._lock:
-            return self._entries.get(thread_id)
-
-    def entries(self) -> list[tuple[str, _Builder]]:
-        """Every entry, least recently used first."""
-        with self._lock:
-            return list(self._entries.items())
-
-    def drop(self, thread_id: str) -> None:
-        with self._lock:
-            entry = self._entries.pop(thread_id, None)
-        if entry is not None:
-            entry.dead = True
 
 
 class Reader:
@@ -278,7 +219,7 @@ class Reader:
         with entry.lock:
             return self._ready(row, entry).mid_turn
 
-    def _ready(self, row: Row, entry: _Builder) -> HistoryBuilder:
+    def _ready(self, row: Row, entry: ReplayEntry) -> HistoryBuilder:
         """The entry's turn builder, fed through ``row``'s last line (call with ``entry.lock`` held)."""
         if entry.builder is None or entry.seq > row.state.last_seq:  # a newer snapshot than ours: restart
             self._restore(row, entry)
@@ -297,7 +238,7 @@ class Reader:
                 entry.context_seq = entry.seq
         return entry.builder  # type: ignore[return-value]
 
-    def _ready_both(self, row: Row, entry: _Builder) -> HistoryBuilder:
+    def _ready_both(self, row: Row, entry: ReplayEntry) -> HistoryBuilder:
         """:meth:`_ready`, and the context builder fed as far, decoding each line once for both."""
         if entry.builder is None or entry.seq > row.state.last_seq:
             self._restore(row, entry)
@@ -317,7 +258,7 @@ class Reader:
         entry.seq = entry.context_seq = row.state.last_seq
         return entry.builder  # type: ignore[return-value]
 
-    def _context_ready(self, row: Row, entry: _Builder) -> ContextBuilder:
+    def _context_ready(self, row: Row, entry: ReplayEntry) -> ContextBuilder:
         """The entry's context builder, fed as far as its turn builder (after :meth:`_ready`)."""
         if entry.context is None:
             entry.context, entry.context_seq = self._restore_context(row, entry.seq)
@@ -331,7 +272,7 @@ class Reader:
             entry.context_seq = entry.seq
         return entry.context
 
-    def _due(self, row: Row, entry: _Builder, every: int) -> tuple[int, tuple[bytes, bytes]] | None:
+    def _due(self, row: Row, entry: ReplayEntry, every: int) -> tuple[int, tuple[bytes, bytes]] | None:
         """``(seq, (turns, context) dumps)`` once ``every`` lines were replayed since the last snapshot."""
         if entry.seq - entry.saved < every:
             return None
@@ -342,7 +283,7 @@ class Reader:
         except EncodeError:
             return None  # a state msgpack cannot hold (a huge integer): a snapshot is only a cache
 
-    def _restore(self, row: Row, entry: _Builder) -> None:
+    def _restore(self, row: Row, entry: ReplayEntry) -> None:
         """Start the entry's turn builder from the newest persisted snapshot (or from nothing)."""
         found = self.tables.turn_snapshot(row.tkey, row.state.last_seq)
         entry.builder, entry.seq, entry.context = HistoryBuilder(), 0, None
@@ -404,73 +345,6 @@ class Reader:
     def _unframe(self, data: bytes) -> bytes:
         """A stored snapshot part, decompressed if it was stored compressed."""
         return self.unpacker.decompress(0, data) if data[:4] == ZSTD_MAGIC else data
-
-
-# --------------------------------------------------------------------------- replay state kept as lines are written
-
-#: ``(thread id, seq, (turns dump, context dump))``: a snapshot to save
-Due = tuple[str, int, tuple[bytes, bytes]]
-
-
-def feed_written(entry: _Builder, thread_id: str, first_seq: int, lines: list[ev.Line], every: int) -> Due | None:
-    """Feed lines just committed (``first_seq`` on) to the thread's cached builders, if they are current.
-
-    Called on the event loop, in commit order; never waits for the entry's lock (a reader
-    holding it catches the builders up itself). A new thread (``first_seq == 1``) gets both
-    builders here; a builder that is behind (its thread was written while it was out of the
-    cache) is left for the next read to catch up. Returns a snapshot to save once enough
-    lines were fed since the last one: every ``every`` lines at first, then as the thread
-    grows by half, so saving stays linear in its length.
-    """
-    if not entry.lock.acquire(blocking=False):
-        return None
-    try:
-        if entry.dead:
-            return None
-        if first_seq == 1 and entry.builder is None:
-            entry.builder, entry.context = HistoryBuilder(), ContextBuilder()
-            entry.seq = entry.context_seq = entry.saved = 0
-        if entry.builder is None or entry.seq != first_seq - 1:
-            return None
-        with_context = entry.context is not None and entry.context_seq == entry.seq
-        try:
-            entry.builder.feed_many(lines)
-            if with_context:
-                entry.context.feed_many(lines)  # type: ignore[union-attr]
-        except BaseException:
-            entry.builder = entry.context = None  # half fed: never reuse them
-            raise
-        entry.seq += len(lines)
-        if with_context:
-            entry.context_seq = entry.seq
-        if not with_context or entry.seq - entry.saved < max(every, entry.saved // 2):
-            return None
-        return _dumped(entry, thread_id)
-    finally:
-        entry.lock.release()
-
-
-def unsaved(cache: TurnCache) -> list[Due]:
-    """Snapshots of every cached thread whose builders are current and fed since their last save (closing)."""
-    out = []
-    for thread_id, entry in cache.entries():
-        with entry.lock:
-            if (not entry.dead and entry.builder is not None and entry.context is not None
-                    and entry.context_seq == entry.seq > entry.saved):
-                found = _dumped(entry, thread_id)
-                if found is not None:
-                    out.append(found)
-    return out
-
-
-def _dumped(entry: _Builder, thread_id: str) -> Due | None:
-    """The entry's snapshot (call with ``entry.lock`` held); None when its state cannot be dumped."""
-    try:
-        dumps = entry.builder.dump(), entry.context.dump(by_reference=True)  # type: ignore[union-attr]
-    except EncodeError:
-        return None  # a state msgpack cannot hold (a huge integer): a snapshot is only a cache
-    entry.saved = entry.seq
-    return thread_id, entry.seq, dumps
 
 
 # --------------------------------------------------------------------------- jobs (one read transaction each)

@@ -50,12 +50,12 @@ from ..search.query import SearchQuery
 from ..state import ThreadState
 from ..tuning import Tuning
 from ..write import Append, Command, Delete, Import
+from .cache import TurnCache
 from .command import PackedAppend, PackedImport, SaveDerived, apply
 from .consolidate import Consolidator
 from .group_commit import GroupCommit
 from .reader import (
     Reader,
-    TurnCache,
     derived_job,
     open_turn_job,
     raw_lines_job,

@@ -27,10 +27,11 @@ from rollout.errors import RolloutError
 
 from ..blobs import recompress, train
 from ..tuning import Tuning
+from .cache import TurnCache, feed_written, unsaved
 from .command import InstallDictionary, Rewrite, SaveSnapshot
 from .consolidate import Consolidator
 from .group_commit import GroupCommit
-from .reader import Reader, TurnCache, feed_written, pack_snapshot, unsaved
+from .reader import Reader, pack_snapshot
 from .writer import Writer
 
 __all__ = ["Upkeep"]
