@@ -18,7 +18,7 @@ from replay import ContextBuilder, HistoryBuilder
 from rollout import events as ev
 from rollout.errors import EncodeError
 
-__all__ = ["Due", "ReplayEntry", "TurnCache", "feed_written", "unsaved"]
+__all__ = ["Due", "ReplayEntry", "TurnCache", "dumped", "feed_written", "unsaved"]
 
 
 class ReplayEntry:
@@ -76,7 +76,6 @@ class TurnCache:
             entry.dead = True
 
 
-
 #: ``(thread id, seq, (turns dump, context dump))``: a snapshot to save
 Due = tuple[str, int, tuple[bytes, bytes]]
 
@@ -114,7 +113,7 @@ def feed_written(entry: ReplayEntry, thread_id: str, first_seq: int, lines: list
             entry.context_seq = entry.seq
         if not with_context or entry.seq - entry.saved < max(every, entry.saved // 2):
             return None
-        return _dumped(entry, thread_id)
+        return dumped(entry, thread_id)
     finally:
         entry.lock.release()
 
@@ -126,19 +125,19 @@ def unsaved(cache: TurnCache) -> list[Due]:
         with entry.lock:
             if (not entry.dead and entry.builder is not None and entry.context is not None
                     and entry.context_seq == entry.seq > entry.saved):
-                found = _dumped(entry, thread_id)
+                found = dumped(entry, thread_id)
                 if found is not None:
                     out.append(found)
     return out
 
 
-def _dumped(entry: ReplayEntry, thread_id: str) -> Due | None:
-    """The entry's snapshot (call with ``entry.lock`` held); None when its state cannot be dumped."""
+def dumped(entry: ReplayEntry, thread_id: str) -> Due | None:
+    """The snapshot of an entry whose two builders are fed through ``entry.seq`` (call with
+    ``entry.lock`` held); None when its state cannot be dumped. Either way the entry counts
+    as saved at this seq, so a state that cannot be dumped is not tried again at every feed."""
+    entry.saved = entry.seq
     try:
         dumps = entry.builder.dump(), entry.context.dump(by_reference=True)  # type: ignore[union-attr]
     except EncodeError:
         return None  # a state msgpack cannot hold (a huge integer): a snapshot is only a cache
-    entry.saved = entry.seq
     return thread_id, entry.seq, dumps
-
-

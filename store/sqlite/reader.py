@@ -31,12 +31,12 @@ from replay import ContextBuilder, HistoryBuilder, MidTurn, ResumeContext, Turn,
 from rollout import events as ev
 from rollout.codec import decode_item_payload, decode_line
 from rollout.compression import ZSTD_MAGIC
-from rollout.errors import CorruptLog, DecodeError, EncodeError, ThreadArchived, ThreadNotFound
+from rollout.errors import CorruptLog, DecodeError, ThreadArchived, ThreadNotFound
 
 from ..blobs import Unpacker, compress
 from ..listing import ListQuery, folded_contains
 from ..state import STATE_DECODER, ThreadState
-from .cache import ReplayEntry, TurnCache
+from .cache import Due, ReplayEntry, TurnCache, dumped
 from .tables import Tables
 
 __all__ = [
@@ -272,16 +272,12 @@ class Reader:
             entry.context_seq = entry.seq
         return entry.context
 
-    def _due(self, row: Row, entry: ReplayEntry, every: int) -> tuple[int, tuple[bytes, bytes]] | None:
-        """``(seq, (turns, context) dumps)`` once ``every`` lines were replayed since the last snapshot."""
+    def _due(self, row: Row, entry: ReplayEntry, every: int) -> Due | None:
+        """The snapshot to save once ``every`` lines were replayed since the last one (else None)."""
         if entry.seq - entry.saved < every:
             return None
-        entry.saved = entry.seq
-        try:
-            context = self._context_ready(row, entry).dump(by_reference=True)
-            return entry.seq, (entry.builder.dump(), context)  # type: ignore[union-attr]
-        except EncodeError:
-            return None  # a state msgpack cannot hold (a huge integer): a snapshot is only a cache
+        self._context_ready(row, entry)
+        return dumped(entry, row.state.id)
 
     def _restore(self, row: Row, entry: ReplayEntry) -> None:
         """Start the entry's turn builder from the newest persisted snapshot (or from nothing)."""

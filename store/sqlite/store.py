@@ -318,13 +318,13 @@ class SqliteStore(Upkeep, Store):
             return await super()._turns(thread_id, items_view, policy)
         row, turns, due = await self._read(turns_job, self._cache, thread_id, items_view, self.tuning.snapshot_every)
         if due is not None:
-            self._snapshot_later(row.state.id, *due)
+            self._snapshot_later(*due)
         return row.state, turns
 
     async def _resumed(self, thread_id: str) -> tuple[ThreadState, list[Turn], ResumeContext]:
         row, turns, due, context = await self._read(resume_job, self._cache, thread_id, self.tuning.snapshot_every)
         if due is not None:
-            self._snapshot_later(row.state.id, *due)
+            self._snapshot_later(*due)
         return row.state, turns, context
 
     async def _spans(self, thread_id: str) -> tuple[ThreadState, list[TurnSpan], MidTurn | None]:

@@ -5,7 +5,7 @@
   :data:`_TRAIN_LATEST` seconds after it became due, or when the store closes; then what was
   stored without it is recompressed a page at a time.
 * **Replay state.** The store's own appends are fed to the thread's cached replay builders
-  on the event loop after they commit (:func:`store.sqlite.reader.feed_written`), and the
+  on the event loop after they commit (:func:`store.sqlite.cache.feed_written`), and the
   builders are snapshotted as the thread grows and on close, so a read after reopening
   replays little or nothing. A snapshot keeps the resume context as line references.
 
@@ -217,7 +217,6 @@ class Upkeep:
             return  # a snapshot is only a cache
         if not self._closed:
             self._commits.queue(SaveSnapshot(thread_id, seq, turns, context))
-
 
 
 def _first_bytes(frames: list[tuple[int, int, bytes]], budget: int) -> list[tuple[int, int, bytes]]:

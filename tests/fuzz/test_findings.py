@@ -147,3 +147,19 @@ def test_a_turn_context_with_a_list_where_a_name_belongs_is_unread_not_a_crash(p
     context = wire_line("turn_context", {"cwd": "/w", "model": "m", "approval_policy": "never", **payload})
     assert not rollout.readable.codex_reads(context)
     assert build_turns([started_line("t1"), context, user_line("hi")])
+
+
+async def test_a_followed_thread_whose_state_cannot_be_dumped_is_not_dumped_at_every_append(tmp_path, monkeypatch):
+    """Write-time snapshots of a state msgpack cannot hold fail once per due point, not once per append."""
+    attempts: list[int] = []
+    original = HistoryBuilder.dump
+    monkeypatch.setattr(HistoryBuilder, "dump", lambda self: attempts.append(1) or original(self))
+    async with SqliteStore.open(tmp_path / "t.db", tuning=Tuning(snapshot_every=4)) as store:
+        thread_id = (await store.start_thread(rollout.events.SessionMeta(cwd="/w"))).id
+        await store.append(thread_id, [line for line in _huge_token_lines() if line.timestamp])
+        for number in range(10):
+            await store.append(thread_id, [user_line(f"more {number}")])
+            await store._settled()
+        assert len(attempts) <= 3  # at 4 lines, then as the thread grows by half: not 10 times
+        lines = await store.read_lines(thread_id)
+        assert (await store.resume(thread_id)).context == resume_context(lines)
