@@ -202,14 +202,7 @@ class ContextBuilder:
             refs = _STATE.decode(data).refs
         except (msgspec.DecodeError, RecursionError) as exc:
             raise CorruptLog(f"not a resume context builder state: {exc}") from exc
-        if refs is None:
-            return []
-        wanted, last = [], -1
-        for step in refs:
-            if step > 0:
-                last += step
-                wanted.append(last)
-        return wanted
+        return [] if refs is None else [origin for origin in _origins(refs) if origin >= 0]
 
     @classmethod
     def load(cls, data: bytes, payloads: Payloads | None = None) -> ContextBuilder:
@@ -261,14 +254,7 @@ def _references(history: list[Any], origins: list[int]) -> tuple[list[Any], list
 
 def _resolve(refs: list[int], inline: list[Any], seen: int, payloads: Payloads | None) -> tuple[list[Any], list[int]]:
     """The history and origins a dump by reference names, its lines' payloads asked of ``payloads``."""
-    origins: list[int] = []
-    last = -1
-    for step in refs:
-        if step < 0:
-            raise CorruptLog("not a resume context builder state: a negative line reference")
-        if step:
-            last += step
-        origins.append(last if step else -1)
+    origins = _origins(refs)
     wanted = [origin for origin in origins if origin >= 0]
     if wanted and (payloads is None or wanted[-1] >= seen):
         raise CorruptLog("resume context state names lines it cannot have (or no payloads were given)")
@@ -279,6 +265,19 @@ def _resolve(refs: list[int], inline: list[Any], seen: int, payloads: Payloads |
         raise CorruptLog("resume context state names lines that are not response items")
     given, kept = iter(found), iter(inline)
     return [next(given) if origin >= 0 else next(kept) for origin in origins], origins
+
+
+def _origins(refs: list[int]) -> list[int]:
+    """Per history item of a dump by reference: the line it is the payload of (-1: kept in the dump)."""
+    origins: list[int] = []
+    last = -1
+    for step in refs:
+        if step < 0:
+            raise CorruptLog("not a resume context builder state: a negative line reference")
+        if step:
+            last += step
+        origins.append(last if step else -1)
+    return origins
 
 
 def _items(data: msgspec.Raw) -> list[Any]:
