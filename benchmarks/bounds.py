@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,24 +89,26 @@ def jsonl_fsync_per_turn(thread: Thread, path: Path) -> float:
     return time.perf_counter() - start
 
 
-async def one_producer(thread: Thread, folder: Path, repeat: int) -> dict[str, Any]:
+async def _interleaved(thread: Thread, repeat: int, bound: Callable[[int], float],
+                       opening: Callable[[int], Any]) -> dict[str, Any]:
+    """``repeat`` pairs of the bound's seconds and ours (appending ``thread`` turn by turn), alternated."""
     turns = _turns(thread)
-    ours, bound = [], []
+    ours, bounds = [], []
     for n in range(repeat):
-        bound.append(raw_sqlite_per_turn(thread, folder / f"raw-{n}.db"))
-        ours.append(await _timed_append(SqliteStore.open(folder / f"ours-{n}.db"), turns))
-    o, b = statistics.median(ours), statistics.median(bound)
-    return {"ours_s": o, "bound_s": b, "ratio": b / o, "ours_all": ours, "bound_all": bound}
+        bounds.append(bound(n))
+        ours.append(await _timed_append(opening(n), turns))
+    o, b = statistics.median(ours), statistics.median(bounds)
+    return {"ours_s": o, "bound_s": b, "ratio": b / o, "ours_all": ours, "bound_all": bounds}
+
+
+async def one_producer(thread: Thread, folder: Path, repeat: int) -> dict[str, Any]:
+    return await _interleaved(thread, repeat, lambda n: raw_sqlite_per_turn(thread, folder / f"raw-{n}.db"),
+                              lambda n: SqliteStore.open(folder / f"ours-{n}.db"))
 
 
 async def files_append(thread: Thread, folder: Path, repeat: int) -> dict[str, Any]:
-    turns = _turns(thread)
-    ours, bound = [], []
-    for n in range(repeat):
-        bound.append(jsonl_fsync_per_turn(thread, folder / f"plain-{n}.jsonl"))
-        ours.append(await _timed_append(FileStore.open(folder / f"home-{n}"), turns))
-    o, b = statistics.median(ours), statistics.median(bound)
-    return {"ours_s": o, "bound_s": b, "ratio": b / o, "ours_all": ours, "bound_all": bound}
+    return await _interleaved(thread, repeat, lambda n: jsonl_fsync_per_turn(thread, folder / f"plain-{n}.jsonl"),
+                              lambda n: FileStore.open(folder / f"home-{n}"))
 
 
 async def many_producers(threads: list[Thread], folder: Path, repeat: int) -> dict[str, Any]:
